@@ -1,0 +1,38 @@
+namespace Larsbot.Irc;
+
+/// <summary>
+/// What the rest of the bot needs from IRC: say a line in the ops channel, keep its topic, and hear what people say.
+/// The paging engine only ever talks to this, so it can be tested without a server.
+/// </summary>
+public interface IChannel
+{
+    /// <summary>True once registered with the server and joined to the channel.</summary>
+    bool IsConnected { get; }
+
+    /// <summary>The nick the bot has right now (may differ from the configured one after a 433).</summary>
+    string CurrentNick { get; }
+
+    /// <summary>
+    /// Queue a line for the channel. The text is made safe (CR/LF/NUL shown as literal \r \n \0), split to fit the
+    /// 512-byte limit on UTF-8 boundaries, and sent through the flood throttle. Never blocks; never throws.
+    /// </summary>
+    void Say(string text);
+
+    /// <summary>
+    /// The topic the channel should carry. The client sets it now (if it differs), after every (re)join, and again
+    /// whenever someone else changes it. If the server refuses (482, not an operator) it says so once and carries on.
+    /// </summary>
+    void SetTopic(string topic);
+
+    /// <summary>Raised for every PRIVMSG to the channel (and private messages to the bot), from the reader loop.</summary>
+    event Func<ChannelMessage, Task>? MessageReceived;
+
+    /// <summary>Raised after each successful (re)join of the channel.</summary>
+    event Func<Task>? Joined;
+}
+
+/// <summary>A message someone sent. <see cref="Target"/> is the channel, or the bot's nick for a private message.</summary>
+public sealed record ChannelMessage(string Nick, string User, string Host, string Target, string Text, string? Account)
+{
+    public bool IsPrivate => !Target.StartsWith('#') && !Target.StartsWith('&');
+}

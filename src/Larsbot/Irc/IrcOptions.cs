@@ -1,0 +1,26 @@
+namespace Larsbot.Irc;
+
+/// <summary>How the bot reaches IRC. Bound from the "Irc" configuration section.</summary>
+public sealed class IrcOptions
+{
+    public string Server { get; set; } = "127.0.0.1";
+    public int Port { get; set; } = 6667;
+    public bool Tls { get; set; }
+    /// <summary>Accept any server certificate (self-signed test servers). Never the default.</summary>
+    public bool TlsAcceptAnyCertificate { get; set; }
+    public string Nick { get; set; } = "Lars_Botlesen";
+    public string User { get; set; } = "larsbot";
+    public string RealName { get; set; } = "Larsbot on-call pager";
+    /// <summary>Server password (PASS), if the server wants one.</summary>
+    public string? Password { get; set; }
+    public string Channel { get; set; } = "#ops";
+    /// <summary>Lines that may go out back to back before the throttle starts spacing them.</summary>
+    public int FloodBurst { get; set; } = 4;
+    /// <summary>Spacing between lines once the burst is used up (servers allow ~1 line/s).</summary>
+    public TimeSpan FloodInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>First reconnect delay; doubles up to <see cref="ReconnectMaxDelay"/>, with jitter.</summary>
+    public TimeSpan ReconnectMinDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>After this much silence from the server we PING it; twice this and we reconnect.</summary>
+    public TimeSpan PingIdle { get; set; } = TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,46 @@
+namespace Larsbot.Notify;
+
+/// <summary>
+/// One way of reaching a person's phone. Implementations make exactly one attempt and classify the answer;
+/// retrying lives once, in the outbox sender, so every provider gets the same durable backoff.
+/// </summary>
+public interface INotifier
+{
+    /// <summary>"sms" or "push": the outbox row's channel this notifier serves.</summary>
+    string Channel { get; }
+
+    /// <summary>Send one page. Must not throw for provider or network failures: return Retry or GiveUp instead.</summary>
+    Task<SendResult> SendAsync(PageMessage message, CancellationToken cancellationToken);
+}
+
+/// <summary>What to send and to whom. <see cref="Destination"/> is a phone number (sms) or a Pushover user key (push).</summary>
+public sealed record PageMessage(string PersonId, string Destination, string Title, string Body);
+
+public enum SendOutcome
+{
+    /// <summary>The provider accepted it; <see cref="SendResult.ProviderId"/> holds its id.</summary>
+    Sent,
+    /// <summary>Worth trying again later (429, 5xx, timeout, network).</summary>
+    Retry,
+    /// <summary>Will never work as it is (4xx other than 429: bad number, bad key, bad credentials).</summary>
+    GiveUp,
+}
+
+/// <param name="Detail">The provider's answer in one line (status and body, secrets removed), stored with the attempt.</param>
+/// <param name="RetryAfter">The provider's Retry-After, when it gave one.</param>
+/// <param name="MayHaveBeenDelivered">
+/// True when the request may have been processed although we saw no success (timeout, 5xx): a retry risks a
+/// duplicate, which is counted.
+/// </param>
+public sealed record SendResult(
+    SendOutcome Outcome,
+    string? ProviderId,
+    string Detail,
+    TimeSpan? RetryAfter = null,
+    bool MayHaveBeenDelivered = false)
+{
+    public static SendResult Sent(string providerId, string detail) => new(SendOutcome.Sent, providerId, detail);
+    public static SendResult Retry(string detail, TimeSpan? retryAfter = null, bool mayHaveBeenDelivered = false) =>
+        new(SendOutcome.Retry, null, detail, retryAfter, mayHaveBeenDelivered);
+    public static SendResult GiveUp(string detail) => new(SendOutcome.GiveUp, null, detail);
+}
