@@ -1,1 +1,48 @@
-return 0;
+using Larsbot.Hosting;
+using Larsbot.Roster;
+
+// larsbot run [--config FILE]   the daemon
+// larsbot check [--config FILE] validate configuration and roster, then exit
+var verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
+var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+string? configFile = null;
+var passThrough = new List<string>();
+for (var i = 0; i < rest.Length; i++)
+{
+    if (rest[i] is "--config" or "-c" && i + 1 < rest.Length) configFile = rest[++i];
+    else passThrough.Add(rest[i]);
+}
+
+switch (verb)
+{
+    case "run":
+    case "check":
+        try
+        {
+            var app = LarsbotHost.Build([.. passThrough], configFile);
+            if (verb == "check")
+            {
+                var roster = app.Services.GetRequiredService<Roster>();
+                Console.WriteLine($"ok: configuration and roster valid ({roster.People.Count} people)");
+                return 0;
+            }
+            await app.RunAsync();
+            return 0;
+        }
+        catch (StartupException e)
+        {
+            Console.Error.WriteLine($"larsbot: {e.Message}");
+            return 2;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            Console.Error.WriteLine($"larsbot: {e.Message}");
+            return 2;
+        }
+    case "help" or "--help" or "-h":
+        Console.WriteLine("usage: larsbot run [--config FILE]    start the bot\n       larsbot check [--config FILE]  validate configuration and roster");
+        return 0;
+    default:
+        Console.Error.WriteLine($"larsbot: unknown command '{verb}'. Try: larsbot help");
+        return 64;
+}

@@ -1,0 +1,100 @@
+using Larsbot.Irc;
+using Larsbot.Paging;
+using Larsbot.Roster;
+using Microsoft.Extensions.Logging;
+
+namespace Larsbot.Commands;
+
+/// <summary>
+/// What people type: "lars ack", "Lars_Botlesen: status". Case, extra spaces and a trailing "!" or "." are forgiven;
+/// anything unknown gets a pointer to help instead of silence.
+/// </summary>
+public sealed class ChatCommands
+{
+    private readonly IChannel _channel;
+    private readonly PagingEngine _engine;
+    private readonly Roster.Roster _roster;
+    private readonly ILogger<ChatCommands> _log;
+
+    public const string Help =
+        "commands: 'lars ack' (stop the page; ack mode for a while) | 'lars status' (mode, duty, open alerts) | " +
+        "'lars duty' (who is on duty) | 'lars duty take' (you take duty now) | 'lars help'";
+
+    public ChatCommands(IChannel channel, PagingEngine engine, Roster.Roster roster, ILogger<ChatCommands> log)
+    {
+        _channel = channel;
+        _engine = engine;
+        _roster = roster;
+        _log = log;
+        channel.MessageReceived += OnMessageAsync;
+        channel.Joined += () => _engine.PublishTopicAsync();
+    }
+
+    /// <summary>The command words after "lars " or "botnick: ", or null when the line is not for the bot.</summary>
+    public static string? Extract(string text, string botNick, bool isPrivate)
+    {
+        var t = text.Trim();
+        foreach (var name in new[] { "lars", botNick })
+        {
+            if (t.Length > name.Length && t.StartsWith(name, StringComparison.OrdinalIgnoreCase))
+            {
+                var rest = t[name.Length..];
+                if (rest[0] is ':' or ',' or ' ' or '\t')
+                    return Normalise(rest.TrimStart(':', ',', ' ', '\t'));
+            }
+        }
+        return isPrivate ? Normalise(t) : null;
+    }
+
+    private static string Normalise(string s) =>
+        string.Join(' ', s.TrimEnd('!', '.', '?', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
+
+    private async Task OnMessageAsync(ChannelMessage m)
+    {
+        var command = Extract(m.Text, _channel.CurrentNick, m.IsPrivate);
+        if (command is null) return;
+        try
+        {
+            await RunAsync(m.Nick, command);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Command '{Command}' from {Nick} failed", command, m.Nick);
+            _channel.Say($"{m.Nick}: sorry, that failed on my side ({e.GetType().Name}); the log has details");
+        }
+    }
+
+    public async Task RunAsync(string nick, string command)
+    {
+        if (command is "help" or "" or "commands")
+        {
+            _channel.Say(Help);
+            return;
+        }
+        var person = _roster.FindByNick(nick);
+        if (person is null)
+        {
+            _channel.Say($"sorry {nick}, you're not in the roster, so I can't take commands from you. Ask the team to add your nick.");
+            return;
+        }
+        switch (command)
+        {
+            case "ack":
+                await _engine.AckAsync(nick, person);
+                break;
+            case "status":
+                foreach (var line in await _engine.StatusAsync()) _channel.Say(line);
+                break;
+            case "duty" or "duty who" or "who":
+                _channel.Say(await _engine.DutyReportAsync());
+                break;
+            case "duty take" or "take duty" or "take":
+                await _engine.TakeDutyAsync(nick, person);
+                break;
+            default:
+                var word = command.Length > 30 ? command[..30] + "…" : command;
+                _channel.Say($"{nick}: I don't know '{word}'. {Help}");
+                break;
+        }
+    }
+}

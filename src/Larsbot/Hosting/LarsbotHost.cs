@@ -1,0 +1,143 @@
+using Dapper;
+using Larsbot.Commands;
+using Larsbot.Intake;
+using Larsbot.Irc;
+using Larsbot.Notify;
+using Larsbot.Paging;
+using Larsbot.Roster;
+using Larsbot.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Larsbot.Hosting;
+
+/// <summary>A configuration or roster problem found at start, worded for the operator.</summary>
+public sealed class StartupException(string message) : Exception(message);
+
+/// <summary>Builds the daemon: configuration, then one AddX per capability, then the HTTP endpoints.</summary>
+public static class LarsbotHost
+{
+    static LarsbotHost() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    /// <summary>
+    /// Configuration, lowest to highest precedence: built-in defaults, the JSON file (--config, or larsbot.json if
+    /// present), LARSBOT_ environment variables (LARSBOT_Irc__Server), <paramref name="overrides"/> (tests), command line.
+    /// </summary>
+    public static WebApplication Build(string[] args, string? configFile = null, IDictionary<string, string?>? overrides = null,
+        Action<IServiceCollection>? services = null)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = args });
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
+        var config = builder.Configuration;
+        configFile ??= File.Exists("larsbot.json") ? "larsbot.json" : null;
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile)) throw new StartupException($"config file {configFile} not found");
+            config.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        }
+        config.AddEnvironmentVariables("LARSBOT_");
+        if (overrides is not null) config.AddInMemoryCollection(overrides);
+        config.AddCommandLine(args);
+
+        builder.Logging.AddConfiguration(config.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        // Per-request framework logs cost throughput and say nothing an operator needs.
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config);
+        services?.Invoke(builder.Services);
+
+        var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
+        builder.WebHost.UseUrls(intake.HttpUrl);
+
+        var app = builder.Build();
+        app.UseRouting();
+        app.MapIntake();
+        app.MapHealth();
+        // Resolve now so a bad roster or unwritable database stops the start with a clear message, not at first use.
+        app.Services.GetRequiredService<Database>();
+        app.Services.GetRequiredService<Roster.Roster>();
+        app.Services.GetRequiredService<ChatCommands>();
+        return app;
+    }
+
+    public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration config)
+    {
+        services.Configure<StorageOptions>(config.GetSection("Database"));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var db = new Database(o.Path);
+            try
+            {
+                db.Migrate();
+            }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+            {
+                throw new StartupException($"Database:Path {db.Path}: cannot open or migrate it: {e.Message}");
+            }
+            return db;
+        });
+        return services;
+    }
+
+    public static IServiceCollection AddRoster(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddSingleton(_ =>
+        {
+            var path = config["Roster:Path"] ?? "roster.json";
+            if (!File.Exists(path))
+                throw new StartupException($"Roster:Path {Path.GetFullPath(path)} not found. Copy roster.sample.json to roster.json and edit it, or set LARSBOT_Roster__Path.");
+            try
+            {
+                return RosterLoader.LoadFile(path);
+            }
+            catch (RosterException e)
+            {
+                throw new StartupException(e.Message);
+            }
+        });
+        return services;
+    }
+
+    public static IServiceCollection AddIrc(this IServiceCollection services, IConfiguration config)
+    {
+        services.Configure<IrcOptions>(config.GetSection("Irc"));
+        services.AddSingleton(sp => new IrcClient(sp.GetRequiredService<IOptions<IrcOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<IrcClient>>()));
+        services.AddSingleton<IChannel>(sp => sp.GetRequiredService<IrcClient>());
+        services.AddHostedService<IrcHostedService>();
+        services.AddSingleton<ChatCommands>();
+        return services;
+    }
+
+    public static IServiceCollection AddPaging(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<PagingOptions>().Bind(config.GetSection("Paging"))
+            .Validate(o => !o.Validate().Any(), "Paging options are invalid").ValidateOnStart();
+        services.AddSingleton<PagingEngine>();
+        services.AddSingleton<OutboxSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxSender>());
+        services.AddHostedService<PagingLoop>();
+        return services;
+    }
+
+    public static IServiceCollection AddIntake(this IServiceCollection services, IConfiguration config)
+    {
+        services.Configure<IntakeOptions>(config.GetSection("Intake"));
+        services.AddSingleton<AlertIntake>();
+        services.AddSingleton<TcpIntakeServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<TcpIntakeServer>());
+        return services;
+    }
+}

@@ -1,0 +1,60 @@
+using Dapper;
+using Larsbot.Paging;
+using Larsbot.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Larsbot.Intake;
+
+public sealed record AlertInput(string? Host, string? Level, string? Message);
+
+/// <summary>The outcome of handing in one alert: an id (stored) or a one-line reason (nothing stored).</summary>
+public sealed record IntakeResult(long? Id, string? Error, bool Transient = false)
+{
+    public bool Ok => Id is not null;
+}
+
+/// <summary>
+/// Validates and stores an alert. Shared by every intake so HTTP and TCP accept exactly the same things. The answer
+/// is given only after the row is committed, so "accepted" always means "on disk".
+/// </summary>
+public sealed class AlertIntake(Database db, PagingEngine engine, TimeProvider time, ILogger<AlertIntake> log)
+{
+    public static readonly string[] Levels = ["urgent", "irc", "info"];
+    public const int MaxHostLength = 255;
+
+    public static string? Validate(AlertInput input, out string host, out string level, out string message)
+    {
+        host = input.Host?.Trim() ?? "";
+        level = (input.Level?.Trim() is { Length: > 0 } l ? l : "urgent").ToLowerInvariant();
+        message = input.Message ?? "";
+        if (host.Length == 0) return "missing host";
+        if (host.Length > MaxHostLength) return $"host longer than {MaxHostLength} characters";
+        if (host.Any(ch => char.IsWhiteSpace(ch) || char.IsControl(ch))) return "host must not contain spaces or control characters";
+        if (message.Trim().Length == 0) return "missing message";
+        if (Array.IndexOf(Levels, level) < 0) return $"unknown level '{Shorten(level)}' (use urgent, irc or info)";
+        return null;
+    }
+
+    public async Task<IntakeResult> AcceptAsync(AlertInput input, string source, CancellationToken ct = default)
+    {
+        var error = Validate(input, out var host, out var level, out var message);
+        if (error is not null) return new IntakeResult(null, error);
+        long id;
+        try
+        {
+            id = await db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
+                "INSERT INTO alerts(received_at, source, host, level, message) VALUES (@at, @source, @host, @level, @message) RETURNING id",
+                new { at = UnixMs.From(time.GetUtcNow()), source, host, level, message }, tx), ct);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            // Never say "accepted" for something not stored: the sender must keep it and retry.
+            log.LogError(e, "Could not store an alert from {Source}", source);
+            return new IntakeResult(null, "could not store the alert (database unavailable); try again", Transient: true);
+        }
+        engine.Wake.Set();
+        return new IntakeResult(id, null);
+    }
+
+    private static string Shorten(string s) => s.Length <= 20 ? s : s[..20] + "…";
+}

@@ -1,0 +1,263 @@
+using Dapper;
+using Larsbot.Irc;
+using Larsbot.Notify;
+using Larsbot.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Larsbot.Paging;
+
+/// <summary>
+/// Drains the pages table. A page is marked 'sending' (and the attempt row written) before the provider is called and
+/// 'sent' with the provider's id after, so the only way to send twice is a crash between those two commits; such
+/// pages are found at start, logged, counted, and sent again (a page may go out twice; it is never lost).
+/// Retrying lives here, once, for every notifier: durable backoff with jitter in next_attempt_at.
+/// </summary>
+public sealed class OutboxSender : BackgroundService
+{
+    private readonly Database _db;
+    private readonly PagingEngine _engine;
+    private readonly IChannel _channel;
+    private readonly TimeProvider _time;
+    private readonly PagingOptions _options;
+    private readonly ILogger<OutboxSender> _log;
+    private readonly Dictionary<string, INotifier> _notifiers;
+    // Pushover allows at most 2 concurrent connections; Twilio is fine with the same. One slow provider never blocks
+    // the other because each channel has its own gate.
+    private readonly Dictionary<string, SemaphoreSlim> _perChannel;
+    private readonly List<Task> _inFlight = [];
+    private long _duplicateRisk;
+
+    public OutboxSender(Database db, PagingEngine engine, IChannel channel, IEnumerable<INotifier> notifiers, TimeProvider time,
+        IOptions<PagingOptions> options, ILogger<OutboxSender> log)
+    {
+        _db = db;
+        _engine = engine;
+        _channel = channel;
+        _time = time;
+        _options = options.Value;
+        _log = log;
+        _notifiers = notifiers.ToDictionary(n => n.Channel);
+        _perChannel = _notifiers.Keys.ToDictionary(k => k, _ => new SemaphoreSlim(2, 2));
+    }
+
+    /// <summary>Pages that may have gone out twice (crash mid-send, or a retry after a timeout/5xx).</summary>
+    public long DuplicateRiskCount => Interlocked.Read(ref _duplicateRisk);
+
+    /// <summary>Pages waiting for a retry right now (for /health).</summary>
+    public int FailingChannels { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await RecoverInterruptedAsync();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            DateTimeOffset? next;
+            try
+            {
+                next = await SendDueAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // The disk or database misbehaving must not kill the sender: log, wait a little, look again.
+                _log.LogError(e, "Outbox pass failed; trying again shortly");
+                next = _time.GetUtcNow() + _options.RetryMinDelay;
+            }
+            var wait = next is { } n ? n - _time.GetUtcNow() : (TimeSpan?)null;
+            try
+            {
+                await _engine.OutboxWake.WaitAsync(wait, _time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        Task[] pending;
+        lock (_inFlight) pending = [.. _inFlight];
+        await Task.WhenAll(pending);
+    }
+
+    /// <summary>Pages left 'sending' by a crash: we cannot know if the provider got them. Say so, count it, send again.</summary>
+    public async Task RecoverInterruptedAsync()
+    {
+        var now = UnixMs.From(_time.GetUtcNow());
+        var interrupted = await _db.WriteAsync(async (c, tx) =>
+        {
+            var rows = (await c.QueryAsync<PageRow>("SELECT * FROM pages WHERE state = 'sending'", transaction: tx)).ToList();
+            foreach (var p in rows)
+            {
+                await c.ExecuteAsync(
+                    "UPDATE page_attempts SET finished_at = @now, outcome = 'interrupted', may_have_been_delivered = 1, detail = 'process stopped while sending' WHERE page_id = @id AND finished_at IS NULL",
+                    new { now, id = p.Id }, tx);
+                await c.ExecuteAsync("UPDATE pages SET state = 'due', next_attempt_at = @now WHERE id = @id", new { now, id = p.Id }, tx);
+            }
+            return rows;
+        });
+        foreach (var p in interrupted)
+        {
+            Interlocked.Increment(ref _duplicateRisk);
+            _log.LogWarning("Page {PageId} ({Channel} to {Person}) was being sent when the bot stopped; sending again, it may arrive twice",
+                p.Id, p.Channel, p.PersonId);
+        }
+    }
+
+    /// <summary>Starts every due page; returns when the next retry is due.</summary>
+    public async Task<DateTimeOffset?> SendDueAsync(CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        var claimed = await _db.WriteAsync(async (c, tx) =>
+        {
+            var due = (await c.QueryAsync<PageRow>(
+                "SELECT * FROM pages WHERE state = 'due' AND next_attempt_at <= @now ORDER BY id LIMIT 100",
+                new { now = UnixMs.From(now) }, tx)).ToList();
+            var attempts = new List<(PageRow Page, long AttemptId)>();
+            foreach (var p in due)
+            {
+                await c.ExecuteAsync("UPDATE pages SET state = 'sending', attempts = attempts + 1 WHERE id = @id", new { id = p.Id }, tx);
+                var attemptId = await c.ExecuteScalarAsync<long>(
+                    "INSERT INTO page_attempts(page_id, started_at) VALUES (@id, @now) RETURNING id", new { id = p.Id, now = UnixMs.From(now) }, tx);
+                p.Attempts++;
+                attempts.Add((p, attemptId));
+            }
+            return attempts;
+        }, ct);
+
+        foreach (var (page, attemptId) in claimed)
+        {
+            var task = SendOneAsync(page, attemptId, ct);
+            lock (_inFlight) _inFlight.Add(task);
+            _ = task.ContinueWith(t => { lock (_inFlight) _inFlight.Remove(t); }, TaskScheduler.Default);
+        }
+
+        return await _db.ReadAsync(async c =>
+        {
+            var ms = await c.ExecuteScalarAsync<long?>("SELECT MIN(next_attempt_at) FROM pages WHERE state = 'due'");
+            return ms is { } m ? UnixMs.To(m) : (DateTimeOffset?)null;
+        });
+    }
+
+    /// <summary>Waits for every send started so far (tests use it to observe outcomes deterministically).</summary>
+    public async Task DrainAsync()
+    {
+        Task[] pending;
+        lock (_inFlight) pending = [.. _inFlight];
+        await Task.WhenAll(pending);
+    }
+
+    private async Task SendOneAsync(PageRow page, long attemptId, CancellationToken ct)
+    {
+        SendResult result;
+        var gate = _perChannel.GetValueOrDefault(page.Channel);
+        if (!_notifiers.TryGetValue(page.Channel, out var notifier) || gate is null)
+        {
+            result = SendResult.GiveUp($"no notifier for channel '{page.Channel}'");
+        }
+        else
+        {
+            await gate.WaitAsync(ct);
+            try
+            {
+                result = await notifier.SendAsync(new PageMessage(page.PersonId, page.Destination, page.Title, page.Body), ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Shutting down mid-send: leave it 'sending'; the next start finds it and counts the risk.
+                return;
+            }
+            catch (Exception e)
+            {
+                result = SendResult.Retry($"notifier crashed: {e.GetType().Name}", mayHaveBeenDelivered: true);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        try
+        {
+            await RecordAsync(page, attemptId, result);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Could not record the outcome of page {PageId}; it stays 'sending' and is re-checked at start", page.Id);
+        }
+    }
+
+    private async Task RecordAsync(PageRow page, long attemptId, SendResult result)
+    {
+        var now = _time.GetUtcNow();
+        var nowMs = UnixMs.From(now);
+        string? say = null;
+        DateTimeOffset? retryAt = null;
+        var outcome = result.Outcome switch
+        {
+            SendOutcome.Sent => "sent",
+            SendOutcome.Retry => "retry",
+            _ => "give_up",
+        };
+        if (result.Outcome == SendOutcome.Retry)
+        {
+            if (now - UnixMs.To(page.CreatedAt) > _options.RetryFor)
+            {
+                outcome = "give_up";
+                say = $"page FAILED: {page.Channel} to {page.PersonId} gave up after {page.Attempts} tries: {result.Detail}";
+            }
+            else
+            {
+                var backoff = Backoff((int)page.Attempts);
+                if (result.RetryAfter is { } ra && ra > backoff) backoff = ra;
+                retryAt = now + backoff;
+                if (page.Attempts == 1)
+                    say = $"page problem: {page.Channel} to {page.PersonId} failed ({result.Detail}); retrying in {PagingEngine.Duration(backoff)}";
+            }
+            if (result.MayHaveBeenDelivered) Interlocked.Increment(ref _duplicateRisk);
+        }
+        else if (result.Outcome == SendOutcome.GiveUp)
+        {
+            say = $"page FAILED: {page.Channel} to {page.PersonId}: {result.Detail}";
+        }
+
+        await _db.WriteAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync(
+                "UPDATE page_attempts SET finished_at = @now, outcome = @outcome, detail = @detail, may_have_been_delivered = @may WHERE id = @attemptId",
+                new { now = nowMs, outcome, detail = result.Detail, may = result.MayHaveBeenDelivered ? 1 : 0, attemptId }, tx);
+            if (outcome == "sent")
+                await c.ExecuteAsync("UPDATE pages SET state = 'sent', sent_at = @now, provider_id = @pid WHERE id = @id",
+                    new { now = nowMs, pid = result.ProviderId, id = page.Id }, tx);
+            else if (outcome == "retry")
+                // A retry may have been purged by an ack meanwhile? No: 'sending' rows are never purged; the ack
+                // check happens here instead, so an acked page is not retried.
+                await c.ExecuteAsync("""
+                    UPDATE pages SET state = CASE WHEN (SELECT state FROM countdowns WHERE id = pages.countdown_id) = 'acked' THEN 'purged' ELSE 'due' END,
+                                     next_attempt_at = @next
+                    WHERE id = @id
+                    """, new { next = UnixMs.From(retryAt!.Value), id = page.Id }, tx);
+            else
+                await c.ExecuteAsync("UPDATE pages SET state = 'failed' WHERE id = @id", new { id = page.Id }, tx);
+        });
+
+        if (outcome == "sent")
+            _log.LogInformation("Page {PageId} sent by {Channel} to {Person} ({ProviderId})", page.Id, page.Channel, page.PersonId, result.ProviderId);
+        else
+            _log.LogWarning("Page {PageId} {Channel} to {Person}: {Outcome}: {Detail}", page.Id, page.Channel, page.PersonId, outcome, result.Detail);
+        if (say is not null) _channel.Say(say);
+        if (retryAt is not null) _engine.OutboxWake.Set();
+    }
+
+    /// <summary>Exponential from RetryMinDelay to RetryMaxDelay, with ±25% jitter so retries from many pages spread out.</summary>
+    private TimeSpan Backoff(int attempts)
+    {
+        var baseMs = _options.RetryMinDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempts - 1, 16));
+        baseMs = Math.Min(baseMs, _options.RetryMaxDelay.TotalMilliseconds);
+        var jitter = 0.75 + Random.Shared.NextDouble() * 0.5;
+        return TimeSpan.FromMilliseconds(baseMs * jitter);
+    }
+}

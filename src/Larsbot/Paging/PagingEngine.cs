@@ -1,0 +1,435 @@
+using System.Data;
+using System.Globalization;
+using Dapper;
+using Larsbot.Duty;
+using Larsbot.Irc;
+using Larsbot.Roster;
+using Larsbot.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Larsbot.Paging;
+
+/// <summary>
+/// Decides what is due and writes it down. Every step reads the rows, changes them in one transaction, and only
+/// then speaks in the channel, so a restart at any point re-derives the same state from the file: a countdown
+/// resumes where it was, a page that was due is in the outbox, and nothing is decided twice.
+/// All entry points take one gate, so an ack and a page can never interleave.
+/// </summary>
+public sealed class PagingEngine
+{
+    private readonly Database _db;
+    private readonly Roster.Roster _roster;
+    private readonly IChannel _channel;
+    private readonly TimeProvider _time;
+    private readonly PagingOptions _options;
+    private readonly ILogger<PagingEngine> _log;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private long _lastLoopAtMs;
+
+    public PagingEngine(Database db, Roster.Roster roster, IChannel channel, TimeProvider time,
+        IOptions<PagingOptions> options, ILogger<PagingEngine> log)
+    {
+        _db = db;
+        _roster = roster;
+        _channel = channel;
+        _time = time;
+        _options = options.Value;
+        _log = log;
+    }
+
+    /// <summary>Wakes the outbox sender when new pages were written.</summary>
+    public Signal OutboxWake { get; } = new();
+
+    /// <summary>Wakes this engine's loop when something arrived (an alert was stored).</summary>
+    public Signal Wake { get; } = new();
+
+    /// <summary>When the engine last finished a pass (for /health: a stuck engine is an outage).</summary>
+    public DateTimeOffset? LastLoopAt => Interlocked.Read(ref _lastLoopAtMs) is var ms and > 0 ? UnixMs.To(ms) : null;
+
+    public PagingOptions Options => _options;
+
+    /// <summary>Does everything that is due now. Returns when the engine next needs to look (null: only on a wake).</summary>
+    public async Task<DateTimeOffset?> RunDueAsync(CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var now = _time.GetUtcNow();
+            var said = new List<string>();
+            var (pagesWritten, topicChanged, next) = await _db.WriteAsync(async (c, tx) =>
+            {
+                var topic = await ExpireAckModeAsync(c, tx, now, said);
+                var handledAny = await HandleNewAlertsAsync(c, tx, now, said);
+                var pages = await AdvanceCountdownsAsync(c, tx, now, said);
+                var nextWake = await NextWakeAsync(c, tx, now);
+                return (pages, topic, nextWake);
+            }, ct);
+
+            Say(said);
+            if (topicChanged) await PublishTopicAsync();
+            if (pagesWritten) OutboxWake.Set();
+            Interlocked.Exchange(ref _lastLoopAtMs, UnixMs.From(now));
+            return next;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>`lars ack`: stops every open escalation, purges what was not sent, and starts (or renews) ack mode.</summary>
+    public async Task AckAsync(string nick, Person person, string source = "irc", CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var now = _time.GetUtcNow();
+            var said = new List<string>();
+            await _db.WriteAsync(async (c, tx) =>
+            {
+                var open = (await c.QueryAsync<CountdownRow>(
+                    "SELECT * FROM countdowns WHERE state IN ('counting','paged','escalated') ORDER BY id", transaction: tx)).ToList();
+                var alertCount = 0;
+                var purged = new List<string>();
+                foreach (var cd in open)
+                {
+                    var alerts = await AlertsOfAsync(c, tx, cd.Id);
+                    alertCount += alerts.Count;
+                    var summary = Summary(alerts);
+                    if (cd.State == "counting")
+                    {
+                        var targets = await FirstPageTargetsAsync(c, tx);
+                        var everybody = await CurrentDutyAsync(c, tx) is null;
+                        purged.Add($"sms purged: {Targets(targets, everybody)} '{summary}'");
+                    }
+                    else if (cd.State == "paged")
+                    {
+                        purged.Add($"sms purged: everybody ({string.Join(", ", _roster.People.Select(p => p.Id))}) '{summary}'");
+                    }
+                    // Retries still waiting (a provider was failing) are stopped too.
+                    await c.ExecuteAsync("UPDATE pages SET state = 'purged' WHERE countdown_id = @id AND state = 'due'", new { id = cd.Id }, tx);
+                }
+
+                var ackId = await c.ExecuteScalarAsync<long>(
+                    "INSERT INTO acks(at, nick, person_id, source, alerts_acked) VALUES (@at, @nick, @pid, @source, @n) RETURNING id",
+                    new { at = UnixMs.From(now), nick, pid = person.Id, source, n = alertCount }, tx);
+                foreach (var cd in open)
+                    await c.ExecuteAsync("UPDATE countdowns SET state = 'acked', ack_id = @ackId WHERE id = @id", new { ackId, id = cd.Id }, tx);
+
+                // A new ack renews ack mode: the old period ends now, a fresh one starts.
+                await c.ExecuteAsync("UPDATE ack_modes SET ended_at = @now WHERE ended_at IS NULL", new { now = UnixMs.From(now) }, tx);
+                await c.ExecuteAsync("INSERT INTO ack_modes(started_at, ends_at, ack_id) VALUES (@s, @e, @ackId)",
+                    new { s = UnixMs.From(now), e = UnixMs.From(now + _options.AckModeFor), ackId }, tx);
+
+                said.AddRange(purged);
+                said.Add(alertCount == 0
+                    ? $"ack: no issues to ack. Ack mode enabled for {Duration(_options.AckModeFor)}"
+                    : $"ack: OK {nick} acked {alertCount} issues. Ack mode enabled for {Duration(_options.AckModeFor)}");
+            }, ct);
+
+            _log.LogInformation("Ack by {Nick} ({Person})", nick, person.Id);
+            await PublishTopicAsync();
+            Say(said);
+            Wake.Set();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>`lars duty take`: the speaker is on duty from now on.</summary>
+    public async Task TakeDutyAsync(string nick, Person person, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var now = _time.GetUtcNow();
+            var previous = await _db.WriteAsync(async (c, tx) =>
+            {
+                var current = await CurrentDutyAsync(c, tx);
+                if (current?.Id != person.Id)
+                    await DutyStore.RecordAsync(c, tx, now, person.Id, nick, "take");
+                return current;
+            }, ct);
+            var local = TimeZoneInfo.ConvertTime(now, person.TimeZone);
+            Say([previous?.Id == person.Id
+                ? $"duty: {person.Name} ({nick}) is already on duty"
+                : $"duty: {person.Name} ({nick}) is now on duty" + (previous is null ? "" : $", taking over from {previous.Name}") +
+                  $" ({local.ToString("ddd HH:mm", CultureInfo.InvariantCulture)} in {person.TimeZoneId})"]);
+            await PublishTopicAsync();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Sets the topic from the rows: current duty and whether ack mode is on.</summary>
+    public async Task PublishTopicAsync()
+    {
+        var (duty, ackMode) = await _db.ReadAsync(async c =>
+        {
+            var d = await CurrentDutyAsync(c, null);
+            var active = await c.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL AND ends_at > @now", new { now = UnixMs.From(_time.GetUtcNow()) });
+            return (d, active > 0);
+        });
+        _channel.SetTopic(TopicComposer.Compose(duty, ackMode));
+    }
+
+    /// <summary>`lars duty`: who holds duty, since when, and the time where they are.</summary>
+    public async Task<string> DutyReportAsync()
+    {
+        var row = await _db.ReadAsync(c => DutyStore.CurrentAsync(c));
+        var person = _roster.FindById(row?.PersonId);
+        if (person is null) return "duty: nobody is on duty. Urgent pages go to everybody. Say 'lars duty take' to take it.";
+        var now = _time.GetUtcNow();
+        var since = UnixMs.To(row!.At);
+        var local = TimeZoneInfo.ConvertTime(now, person.TimeZone);
+        return $"duty: {person.Name} ({person.Id}) since {since.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({Duration(now - since)} ago); " +
+               $"their time now {local.ToString("ddd HH:mm", CultureInfo.InvariantCulture)} {person.TimeZoneId}";
+    }
+
+    /// <summary>`lars status`: mode, duty, what is open. A few lines, newest state first.</summary>
+    public async Task<IReadOnlyList<string>> StatusAsync()
+    {
+        var now = _time.GetUtcNow();
+        return await _db.ReadAsync<IReadOnlyList<string>>(async c =>
+        {
+            var lines = new List<string>();
+            var ackMode = await c.QuerySingleOrDefaultAsync<ActiveAckMode>(
+                "SELECT m.ends_at, a.nick FROM ack_modes m JOIN acks a ON a.id = m.ack_id WHERE m.ended_at IS NULL AND m.ends_at > @now",
+                new { now = UnixMs.From(now) });
+            var duty = await CurrentDutyAsync(c, null);
+            var mode = ackMode is not null && ackMode is var m
+                ? $"acked mode (by {m.Nick}, {Duration(UnixMs.To(m.EndsAt) - now)} left)"
+                : "normal mode";
+            lines.Add($"status: {mode}; on duty: {(duty is null ? "nobody (pages go to everybody)" : $"{duty.Name} ({duty.Id})")}");
+
+            var open = (await c.QueryAsync<CountdownRow>(
+                "SELECT * FROM countdowns WHERE state IN ('counting','paged','escalated') ORDER BY id")).ToList();
+            foreach (var cd in open)
+            {
+                var alerts = await AlertsOfAsync(c, null, cd.Id);
+                var what = cd.State switch
+                {
+                    "counting" => $"pages in {Secs(UnixMs.To(cd.PageAt) - now)} secs",
+                    "paged" => $"paged, everybody in {Duration(UnixMs.To(cd.EscalateAt!.Value) - now)}",
+                    _ => "everybody paged, not acked yet",
+                };
+                lines.Add($"status: open #{cd.Id}: {what}: '{Summary(alerts)}'");
+            }
+            var retrying = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state = 'due' AND attempts > 0");
+            if (retrying > 0) lines.Add($"status: {retrying} page(s) waiting to be retried after a provider failure");
+            if (open.Count == 0) lines.Add("status: no open alerts");
+            return lines;
+        });
+    }
+
+    private async Task<bool> ExpireAckModeAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
+    {
+        var expired = await c.ExecuteAsync(
+            "UPDATE ack_modes SET ended_at = ends_at WHERE ended_at IS NULL AND ends_at <= @now", new { now = UnixMs.From(now) }, tx);
+        if (expired == 0) return false;
+        said.Add("ack mode over: back to normal mode, urgent alerts page again");
+        return true;
+    }
+
+    private async Task<bool> AckModeActiveAsync(IDbConnection c, IDbTransaction tx) =>
+        await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL", transaction: tx) > 0;
+
+    private async Task<bool> HandleNewAlertsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
+    {
+        var fresh = (await c.QueryAsync<AlertRow>(
+            "SELECT * FROM alerts WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx)).ToList();
+        if (fresh.Count == 0) return false;
+        var ackMode = await AckModeActiveAsync(c, tx);
+        var nowMs = UnixMs.From(now);
+
+        foreach (var a in fresh)
+        {
+            string disposition;
+            long? countdownId = null;
+            switch (a.Level)
+            {
+                case "info":
+                    disposition = "recorded";
+                    break;
+                case "irc":
+                    disposition = "announced";
+                    said.Add($"irc {a.Host} - {a.Message}");
+                    break;
+                default:
+                    if (ackMode)
+                    {
+                        disposition = "ack_mode";
+                        said.Add($"URGENT {a.Host} - {a.Message} (ack mode, not paging)");
+                        break;
+                    }
+                    var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(
+                        "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id DESC LIMIT 1", transaction: tx);
+                    if (open is null)
+                    {
+                        var duty = await CurrentDutyAsync(c, tx);
+                        countdownId = await c.ExecuteScalarAsync<long>(
+                            "INSERT INTO countdowns(started_at, page_at, state, duty_person) VALUES (@s, @p, 'counting', @d) RETURNING id",
+                            new { s = nowMs, p = UnixMs.From(now + _options.Countdown), d = duty?.Id }, tx);
+                        disposition = "countdown";
+                        said.Add($"URGENT {a.Host} - {a.Message}");
+                    }
+                    else
+                    {
+                        countdownId = open.Id;
+                        disposition = "joined";
+                        said.Add(open.State == "counting"
+                            ? $"URGENT {a.Host} - {a.Message}"
+                            : $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody paged in {Duration(UnixMs.To(open.EscalateAt!.Value) - now)} unless acked)");
+                    }
+                    break;
+            }
+            await c.ExecuteAsync("UPDATE alerts SET handled_at = @now, disposition = @disposition, countdown_id = @countdownId WHERE id = @id",
+                new { now = nowMs, disposition, countdownId, id = a.Id }, tx);
+        }
+        return true;
+    }
+
+    private async Task<bool> AdvanceCountdownsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
+    {
+        var wrote = false;
+        var nowMs = UnixMs.From(now);
+        var open = (await c.QueryAsync<CountdownRow>(
+            "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id", transaction: tx)).ToList();
+        foreach (var cd in open)
+        {
+            var alerts = await AlertsOfAsync(c, tx, cd.Id);
+            var summary = Summary(alerts);
+            if (cd.State == "counting" && nowMs >= cd.PageAt)
+            {
+                var duty = await CurrentDutyAsync(c, tx);
+                if (duty is null)
+                {
+                    // Nobody holds duty: the first page goes to everybody, and there is nobody left to escalate to.
+                    await WritePagesAsync(c, tx, cd.Id, "everyone", _roster.People, summary, now);
+                    await c.ExecuteAsync("UPDATE countdowns SET state = 'escalated', paged_at = @now, escalated_at = @now WHERE id = @id",
+                        new { now = nowMs, id = cd.Id }, tx);
+                    said.Add($"LarsSMS: nobody on duty, paging everybody now ({string.Join(", ", _roster.People.Select(p => p.Label))}): '{summary}'");
+                }
+                else
+                {
+                    await WritePagesAsync(c, tx, cd.Id, "first", [duty], summary, now);
+                    await c.ExecuteAsync("UPDATE countdowns SET state = 'paged', paged_at = @now, escalate_at = @esc WHERE id = @id",
+                        new { now = nowMs, esc = UnixMs.From(now + _options.EscalateAfter), id = cd.Id }, tx);
+                    said.Add($"LarsSMS: paging {duty.Label} now: '{summary}'. Everybody in {Duration(_options.EscalateAfter)} unless someone says 'lars ack'");
+                }
+                wrote = true;
+            }
+            else if (cd.State == "counting")
+            {
+                // Say only the latest tick that is due: after a restart the channel gets one line, not a backlog.
+                var tickMs = (long)_options.TickEvery.TotalMilliseconds;
+                var tick = (nowMs - cd.StartedAt) / tickMs;
+                var tickAt = cd.StartedAt + tick * tickMs;
+                if (tick > cd.LastTick && tickAt < cd.PageAt)
+                {
+                    var targets = await FirstPageTargetsAsync(c, tx);
+                    var everybody = await CurrentDutyAsync(c, tx) is null;
+                    said.Add($"LarsSMS: '{summary}' in {Secs(UnixMs.To(cd.PageAt) - UnixMs.To(tickAt))} secs to {Targets(targets, everybody)}");
+                    await c.ExecuteAsync("UPDATE countdowns SET last_tick = @tick WHERE id = @id", new { tick, id = cd.Id }, tx);
+                }
+            }
+            else if (cd.State == "paged" && nowMs >= cd.EscalateAt)
+            {
+                await WritePagesAsync(c, tx, cd.Id, "everyone", _roster.People, summary, now);
+                await c.ExecuteAsync("UPDATE countdowns SET state = 'escalated', escalated_at = @now WHERE id = @id",
+                    new { now = nowMs, id = cd.Id }, tx);
+                said.Add($"LarsSMS: nobody acked in {Duration(_options.EscalateAfter)}, paging everybody ({string.Join(", ", _roster.People.Select(p => p.Label))}): '{summary}'");
+                wrote = true;
+            }
+        }
+        return wrote;
+    }
+
+    private static async Task WritePagesAsync(IDbConnection c, IDbTransaction tx, long countdownId, string stage,
+        IEnumerable<Person> people, string summary, DateTimeOffset now)
+    {
+        var title = stage == "first" ? "Larsbot: URGENT" : "Larsbot: URGENT, nobody acked";
+        var nowMs = UnixMs.From(now);
+        foreach (var p in people)
+        {
+            // OR IGNORE: the UNIQUE key makes re-deciding the same page a no-op rather than a second page.
+            const string insert = """
+                INSERT OR IGNORE INTO pages(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
+                VALUES (@countdownId, @stage, @person, @channel, @destination, @title, @body, @now, 'due', @now)
+                """;
+            if (p.Phone is not null)
+                await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "sms", destination = p.Phone, title, body = summary, now = nowMs }, tx);
+            if (p.Pushover is not null)
+                await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "push", destination = p.Pushover, title, body = summary, now = nowMs }, tx);
+        }
+    }
+
+    private async Task<DateTimeOffset?> NextWakeAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now)
+    {
+        var candidates = new List<long>();
+        var tickMs = (long)_options.TickEvery.TotalMilliseconds;
+        foreach (var cd in await c.QueryAsync<CountdownRow>("SELECT * FROM countdowns WHERE state IN ('counting','paged')", transaction: tx))
+        {
+            if (cd.State == "counting")
+                candidates.Add(Math.Min(cd.PageAt, cd.StartedAt + (cd.LastTick + 1) * tickMs));
+            else if (cd.EscalateAt is { } e)
+                candidates.Add(e);
+        }
+        var ackEnd = await c.ExecuteScalarAsync<long?>("SELECT MIN(ends_at) FROM ack_modes WHERE ended_at IS NULL", transaction: tx);
+        if (ackEnd is { } ae) candidates.Add(ae);
+        var unhandled = await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alerts WHERE handled_at IS NULL", transaction: tx);
+        if (unhandled is not null) candidates.Add(UnixMs.From(now));
+        return candidates.Count == 0 ? null : UnixMs.To(candidates.Min());
+    }
+
+    private async Task<Person?> CurrentDutyAsync(IDbConnection c, IDbTransaction? tx) =>
+        _roster.FindById((await DutyStore.CurrentAsync(c, tx))?.PersonId);
+
+    private async Task<IReadOnlyList<Person>> FirstPageTargetsAsync(IDbConnection c, IDbTransaction tx) =>
+        await CurrentDutyAsync(c, tx) is { } duty ? [duty] : _roster.People;
+
+    private static async Task<List<AlertRow>> AlertsOfAsync(IDbConnection c, IDbTransaction? tx, long countdownId) =>
+        (await c.QueryAsync<AlertRow>("SELECT * FROM alerts WHERE countdown_id = @countdownId ORDER BY id", new { countdownId }, tx)).ToList();
+
+    /// <summary>"gateway2: rblcheck: listed (+2 more)": the first alert names the page, the rest are counted.</summary>
+    public static string Summary(IReadOnlyList<AlertRow> alerts) =>
+        alerts.Count == 0 ? "(no alerts)" : $"{alerts[0].Host}: {alerts[0].Message}" + (alerts.Count > 1 ? $" (+{alerts.Count - 1} more)" : "");
+
+    private static string Targets(IReadOnlyList<Person> targets, bool everybody) =>
+        everybody ? $"everybody ({string.Join(", ", targets.Select(p => p.Label))})" : targets[0].Label;
+
+    public static string Secs(TimeSpan t)
+    {
+        var s = Math.Max(0, t.TotalSeconds);
+        return Math.Abs(s - Math.Round(s)) < 0.05
+            ? Math.Round(s).ToString(CultureInfo.InvariantCulture)
+            : s.ToString("0.#", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>"30 minutes", "5 minutes", "90 secs", "1h 30m": what a tired human reads fastest.</summary>
+    public static string Duration(TimeSpan t)
+    {
+        if (t < TimeSpan.Zero) t = TimeSpan.Zero;
+        if (t.TotalSeconds < 120) return $"{Secs(t)} secs";
+        if (t.TotalMinutes < 120 && t.Seconds == 0) return $"{(int)t.TotalMinutes} minutes";
+        if (t.TotalMinutes < 120) return $"{(int)t.TotalMinutes}m {t.Seconds}s";
+        return $"{(int)t.TotalHours}h {t.Minutes}m";
+    }
+
+    private sealed class ActiveAckMode
+    {
+        public long EndsAt { get; set; }
+        public string Nick { get; set; } = "";
+    }
+
+    private void Say(IEnumerable<string> lines)
+    {
+        foreach (var l in lines) _channel.Say(l);
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Larsbot.Paging;
+
+/// <summary>Runs the engine whenever something is due or something arrived. The loop holds no state of its own.</summary>
+public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<PagingLoop> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await engine.PublishTopicAsync();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            DateTimeOffset? next;
+            try
+            {
+                next = await engine.RunDueAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // A failing disk must not end paging: keep trying every second; /health shows the engine is stale.
+                log.LogError(e, "Paging engine pass failed; retrying in 1 s");
+                next = time.GetUtcNow() + TimeSpan.FromSeconds(1);
+            }
+            // Look at least every 30 s even when nothing is scheduled, so /health's "last loop" stays fresh.
+            var wait = next is { } n ? n - time.GetUtcNow() : TimeSpan.FromSeconds(30);
+            if (wait > TimeSpan.FromSeconds(30)) wait = TimeSpan.FromSeconds(30);
+            try
+            {
+                await engine.Wake.WaitAsync(wait, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+}

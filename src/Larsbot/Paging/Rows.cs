@@ -1,0 +1,57 @@
+namespace Larsbot.Paging;
+
+// Plain row shapes for Dapper (snake_case columns map through MatchNamesWithUnderscores).
+
+public sealed class AlertRow
+{
+    public long Id { get; set; }
+    public long ReceivedAt { get; set; }
+    public string Source { get; set; } = "";
+    public string Host { get; set; } = "";
+    public string Level { get; set; } = "";
+    public string Message { get; set; } = "";
+    public long? HandledAt { get; set; }
+    public string? Disposition { get; set; }
+    public long? CountdownId { get; set; }
+}
+
+public sealed class CountdownRow
+{
+    public long Id { get; set; }
+    public long StartedAt { get; set; }
+    public long PageAt { get; set; }
+    public long? EscalateAt { get; set; }
+    public string State { get; set; } = "";
+    public string? DutyPerson { get; set; }
+    public long LastTick { get; set; }
+    public long? PagedAt { get; set; }
+    public long? EscalatedAt { get; set; }
+    public long? AckId { get; set; }
+}
+
+public sealed class PageRow
+{
+    public long Id { get; set; }
+    public long CountdownId { get; set; }
+    public string Stage { get; set; } = "";
+    public string PersonId { get; set; } = "";
+    public string Channel { get; set; } = "";
+    public string Destination { get; set; } = "";
+    public string Title { get; set; } = "";
+    public string Body { get; set; } = "";
+    public long CreatedAt { get; set; }
+    public string State { get; set; } = "";
+    public long Attempts { get; set; }
+    public long NextAttemptAt { get; set; }
+    public long? SentAt { get; set; }
+    public string? ProviderId { get; set; }
+}
+
+public sealed class AckModeRow
+{
+    public long Id { get; set; }
+    public long StartedAt { get; set; }
+    public long EndsAt { get; set; }
+    public long AckId { get; set; }
+    public long? EndedAt { get; set; }
+}

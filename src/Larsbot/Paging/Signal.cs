@@ -1,0 +1,39 @@
+namespace Larsbot.Paging;
+
+/// <summary>
+/// Wakes a loop early ("something changed, look again"). Sets coalesce: many wakes before the loop looks are one.
+/// </summary>
+public sealed class Signal
+{
+    private TaskCompletionSource _tcs = NewTcs();
+
+    public void Set() => Volatile.Read(ref _tcs).TrySetResult();
+
+    /// <summary>Waits until <see cref="Set"/> or until <paramref name="timeout"/> passes on <paramref name="time"/>'s clock.</summary>
+    public async Task WaitAsync(TimeSpan? timeout, TimeProvider time, CancellationToken ct)
+    {
+        var tcs = Volatile.Read(ref _tcs);
+        if (!tcs.Task.IsCompleted)
+        {
+            if (timeout is { } t)
+            {
+                if (t > TimeSpan.Zero)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    var delay = Task.Delay(t, time, cts.Token);
+                    await Task.WhenAny(tcs.Task, delay);
+                    cts.Cancel();
+                }
+            }
+            else
+            {
+                await tcs.Task.WaitAsync(ct);
+            }
+        }
+        ct.ThrowIfCancellationRequested();
+        // Re-arm only if it fired: a Set that lands between the check and here is then seen by the next wait.
+        if (tcs.Task.IsCompleted) Interlocked.CompareExchange(ref _tcs, NewTcs(), tcs);
+    }
+
+    private static TaskCompletionSource NewTcs() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,111 @@
+using System.Data;
+using System.Reflection;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Larsbot.Storage;
+
+/// <summary>
+/// The SQLite file. Writes go through one gate so the bot never spins on SQLITE_BUSY (pooled connections racing for
+/// the write lock showed 200-300 ms p99 stalls); readers use their own connections, which WAL lets run alongside.
+/// </summary>
+public sealed class Database
+{
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    public Database(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 10,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    public SqliteConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        // synchronous=NORMAL in WAL survives a process crash (kill -9); only power loss can cost the last commits.
+        c.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+        return c;
+    }
+
+    public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work)
+    {
+        await using var c = Open();
+        return await work(c);
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one IMMEDIATE transaction; nothing is visible unless it all commits.</summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, IDbTransaction, Task<T>> work, CancellationToken ct = default)
+    {
+        await _writeGate.WaitAsync(ct);
+        try
+        {
+            await using var c = Open();
+            await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+            var result = await work(c, tx);
+            await tx.CommitAsync(CancellationToken.None);
+            return result;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    public Task WriteAsync(Func<SqliteConnection, IDbTransaction, Task> work, CancellationToken ct = default) =>
+        WriteAsync<bool>(async (c, tx) => { await work(c, tx); return true; }, ct);
+
+    /// <summary>Applies the numbered scripts in Storage/Migrations that this file has not seen yet, each in its own transaction.</summary>
+    public void Migrate()
+    {
+        var dir = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        using var c = Open();
+        c.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
+        var applied = c.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
+        foreach (var (version, name, sql) in Scripts())
+        {
+            if (applied.Contains(version)) continue;
+            using var tx = c.BeginTransaction();
+            c.Execute(sql, transaction: tx);
+            c.Execute("INSERT INTO schema_migrations(version, name) VALUES (@version, @name)", new { version, name }, tx);
+            tx.Commit();
+        }
+    }
+
+    /// <summary>True when a write can be committed right now (used by /health).</summary>
+    public async Task<bool> CanWriteAsync()
+    {
+        try
+        {
+            await WriteAsync(async (c, tx) => await c.ExecuteAsync("INSERT INTO health_probe(id, at) VALUES (1, 0) ON CONFLICT(id) DO UPDATE SET at = at + 1", transaction: tx));
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    private static IEnumerable<(long Version, string Name, string Sql)> Scripts()
+    {
+        var asm = Assembly.GetExecutingAssembly();
+        foreach (var res in asm.GetManifestResourceNames().Where(n => n.Contains(".Storage.Migrations.") && n.EndsWith(".sql")).Order())
+        {
+            var file = res[(res.IndexOf(".Migrations.", StringComparison.Ordinal) + ".Migrations.".Length)..];
+            var version = long.Parse(file[..file.IndexOf('_')]);
+            using var reader = new StreamReader(asm.GetManifestResourceStream(res)!);
+            yield return (version, file, reader.ReadToEnd());
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Larsbot.Irc;
+
+namespace Larsbot.Tests.Support;
+
+/// <summary>An IChannel that remembers what the bot said and the topic it asked for.</summary>
+public sealed class RecordingChannel : IChannel
+{
+    private readonly List<string> _lines = [];
+
+    public bool IsConnected { get; set; } = true;
+    public string CurrentNick { get; set; } = "Lars_Botlesen";
+    public string? Topic { get; private set; }
+
+    public IReadOnlyList<string> Lines
+    {
+        get { lock (_lines) return [.. _lines]; }
+    }
+
+    /// <summary>Lines said since the last call: lets a test assert "this step said exactly these lines".</summary>
+    public List<string> Take()
+    {
+        lock (_lines)
+        {
+            var copy = _lines.ToList();
+            _lines.Clear();
+            return copy;
+        }
+    }
+
+    public void Say(string text)
+    {
+        lock (_lines) _lines.Add(text);
+    }
+
+    public void SetTopic(string topic) => Topic = topic;
+
+    public event Func<ChannelMessage, Task>? MessageReceived;
+    public event Func<Task>? Joined;
+
+    public Task SimulateMessageAsync(ChannelMessage m) => MessageReceived?.Invoke(m) ?? Task.CompletedTask;
+    public Task SimulateJoinAsync() => Joined?.Invoke() ?? Task.CompletedTask;
+}

@@ -1,0 +1,55 @@
+using Larsbot.Roster;
+
+namespace Larsbot.Tests.Support;
+
+public static class TestRoster
+{
+    /// <summary>The repository's roster.sample.json: brong (phone+push), robn (phone+push), neilj (phone only).</summary>
+    public static Roster.Roster Sample() => RosterLoader.LoadFile(Path.Combine(RepoPaths.Root, "roster.sample.json"));
+}
+
+public static class RepoPaths
+{
+    /// <summary>The repository root: the folder holding Larsbot.sln, found from the test binary upwards.</summary>
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Larsbot.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Larsbot.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>A fresh SQLite file in a temp folder, removed with the folder when disposed.</summary>
+public sealed class TempDatabase : IDisposable
+{
+    public TempDatabase()
+    {
+        Dir = Directory.CreateTempSubdirectory("larsbot-test-").FullName;
+        Path = System.IO.Path.Combine(Dir, "larsbot.db");
+    }
+
+    public string Dir { get; }
+    public string Path { get; }
+
+    public Larsbot.Storage.Database Open()
+    {
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
+        var db = new Larsbot.Storage.Database(Path);
+        db.Migrate();
+        return db;
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
