@@ -22,7 +22,7 @@ switch (verb)
             var app = LarsbotHost.Build([.. passThrough], configFile);
             if (verb == "check")
             {
-                var roster = app.Services.GetRequiredService<Roster>();
+                var roster = app.Services.GetRequiredService<TeamRoster>();
                 Console.WriteLine($"ok: configuration and roster valid ({roster.People.Count} people)");
                 return 0;
             }

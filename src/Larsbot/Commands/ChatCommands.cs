@@ -13,14 +13,14 @@ public sealed class ChatCommands
 {
     private readonly IChannel _channel;
     private readonly PagingEngine _engine;
-    private readonly Roster.Roster _roster;
+    private readonly TeamRoster _roster;
     private readonly ILogger<ChatCommands> _log;
 
     public const string Help =
         "commands: 'lars ack' (stop the page; ack mode for a while) | 'lars status' (mode, duty, open alerts) | " +
         "'lars duty' (who is on duty) | 'lars duty take' (you take duty now) | 'lars help'";
 
-    public ChatCommands(IChannel channel, PagingEngine engine, Roster.Roster roster, ILogger<ChatCommands> log)
+    public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log)
     {
         _channel = channel;
         _engine = engine;

@@ -66,7 +66,7 @@ public static class LarsbotHost
         app.MapHealth();
         // Resolve now so a bad roster or unwritable database stops the start with a clear message, not at first use.
         app.Services.GetRequiredService<Database>();
-        app.Services.GetRequiredService<Roster.Roster>();
+        app.Services.GetRequiredService<TeamRoster>();
         app.Services.GetRequiredService<ChatCommands>();
         return app;
     }

@@ -43,8 +43,9 @@ public sealed class AlertIntake(Database db, PagingEngine engine, TimeProvider t
         try
         {
             id = await db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
-                "INSERT INTO alerts(received_at, source, host, level, message) VALUES (@at, @source, @host, @level, @message) RETURNING id",
-                new { at = UnixMs.From(time.GetUtcNow()), source, host, level, message }, tx), ct);
+                "INSERT INTO alerts(received_at, source, host, level, message, message_raw) VALUES (@at, @source, @host, @level, @text, @raw) RETURNING id",
+                new { at = UnixMs.From(time.GetUtcNow()), source, host, level, text = message.Replace("\0", "\\0"),
+                      raw = message.Contains('\0') ? System.Text.Encoding.UTF8.GetBytes(message) : null }, tx), ct);
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
         {

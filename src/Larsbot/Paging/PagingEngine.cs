@@ -19,7 +19,7 @@ namespace Larsbot.Paging;
 public sealed class PagingEngine
 {
     private readonly Database _db;
-    private readonly Roster.Roster _roster;
+    private readonly TeamRoster _roster;
     private readonly IChannel _channel;
     private readonly TimeProvider _time;
     private readonly PagingOptions _options;
@@ -27,7 +27,7 @@ public sealed class PagingEngine
     private readonly SemaphoreSlim _gate = new(1, 1);
     private long _lastLoopAtMs;
 
-    public PagingEngine(Database db, Roster.Roster roster, IChannel channel, TimeProvider time,
+    public PagingEngine(Database db, TeamRoster roster, IChannel channel, TimeProvider time,
         IOptions<PagingOptions> options, ILogger<PagingEngine> log)
     {
         _db = db;

@@ -20,12 +20,12 @@ public sealed record Person(
 public sealed record LedgerSettings(string Currency, decimal StipendPerDay, decimal PageBonus, string TimeZoneId, TimeZoneInfo TimeZone);
 
 /// <summary>The validated roster: who exists, how to reach them, and the ledger's rates.</summary>
-public sealed class Roster
+public sealed class TeamRoster
 {
     private readonly Dictionary<string, Person> _byNick;
     private readonly Dictionary<string, Person> _byId;
 
-    public Roster(LedgerSettings ledger, IReadOnlyList<Person> people)
+    public TeamRoster(LedgerSettings ledger, IReadOnlyList<Person> people)
     {
         Ledger = ledger;
         People = people;

@@ -29,7 +29,7 @@ public static partial class RosterLoader
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     private static partial Regex Email();
 
-    public static Roster LoadFile(string path)
+    public static TeamRoster LoadFile(string path)
     {
         string json;
         try
@@ -43,7 +43,7 @@ public static partial class RosterLoader
         return Parse(json, path);
     }
 
-    public static Roster Parse(string json, string source = "roster")
+    public static TeamRoster Parse(string json, string source = "roster")
     {
         JsonDocument doc;
         try
@@ -66,7 +66,7 @@ public static partial class RosterLoader
             var people = ReadPeople(root, errors);
             if (errors.Count > 0)
                 throw new RosterException($"{source} has {errors.Count} problem(s):\n  " + string.Join("\n  ", errors));
-            return new Roster(ledger!, people);
+            return new TeamRoster(ledger!, people);
         }
     }
 

@@ -1,6 +1,7 @@
 using Dapper;
 using Larsbot.Intake;
 using Larsbot.Paging;
+using Larsbot.Roster;
 using Larsbot.Storage;
 using Larsbot.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -32,7 +33,7 @@ public sealed class EngineHarness : IDisposable
     public FakeTimeProvider Clock { get; }
     public PagingOptions Options { get; }
     public RecordingChannel Channel { get; }
-    public Larsbot.Roster.Roster Roster { get; }
+    public TeamRoster Roster { get; }
     public PagingEngine Engine { get; }
     public AlertIntake Intake { get; }
 

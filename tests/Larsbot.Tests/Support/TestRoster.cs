@@ -5,7 +5,7 @@ namespace Larsbot.Tests.Support;
 public static class TestRoster
 {
     /// <summary>The repository's roster.sample.json: brong (phone+push), robn (phone+push), neilj (phone only).</summary>
-    public static Roster.Roster Sample() => RosterLoader.LoadFile(Path.Combine(RepoPaths.Root, "roster.sample.json"));
+    public static TeamRoster Sample() => RosterLoader.LoadFile(Path.Combine(RepoPaths.Root, "roster.sample.json"));
 }
 
 public static class RepoPaths

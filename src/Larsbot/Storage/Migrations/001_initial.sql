@@ -10,6 +10,9 @@ CREATE TABLE alerts (
     host         TEXT    NOT NULL,
     level        TEXT    NOT NULL CHECK (level IN ('urgent', 'irc', 'info')),
     message      TEXT    NOT NULL,
+    -- The exact UTF-8 bytes, kept only when the message holds a NUL: Microsoft.Data.Sqlite cuts longer strings at
+    -- an embedded NUL when binding them, so such text is stored here whole and shown in `message` with a literal \0.
+    message_raw  BLOB,
     handled_at   INTEGER,
     disposition  TEXT,     -- countdown | joined | ack_mode | announced | recorded
     countdown_id INTEGER REFERENCES countdowns(id)
