@@ -34,7 +34,17 @@ internal static class ProviderHttp
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
-            var body = await ReadBoundedAsync(response.Content, linked.Token);
+            string body;
+            try
+            {
+                body = await ReadBoundedAsync(response.Content, linked.Token);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException
+                                       || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // The status already arrived: a success cut short is still a success, and must not be sent again.
+                body = $"(body unreadable: {(ex is OperationCanceledException ? "timeout" : Innermost(ex).Message)})";
+            }
             return new HttpAttempt.Answered((int)response.StatusCode, body, RetryAfter(response, time));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -87,6 +87,8 @@ internal sealed class PushoverNotifier : INotifier
         return status switch
         {
             >= 200 and < 300 when json is { } j && IsSuccess(j) => Accepted(status, j),
+            // Accepted but unreadable: still Sent, since a retry would page twice.
+            >= 200 and < 300 when json is null => SendResult.Sent("unknown", ProviderHttp.Describe(status, "accepted, unreadable answer: " + body)),
             // 429 is the application's monthly quota: nothing was sent.
             429 => SendResult.Retry(ProviderHttp.Describe(status, Errors(json, body)), retryAfter, mayHaveBeenDelivered: false),
             >= 500 => SendResult.Retry(ProviderHttp.Describe(status, Errors(json, body)), retryAfter, mayHaveBeenDelivered: true),

@@ -13,7 +13,9 @@ namespace Larsbot.Tests.Notify;
 public abstract class NotifierKit : IAsyncLifetime
 {
     protected static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(15);
+    // HTTP-date Retry-After values, relative to the fake clock (TheoryData is built before the clock exists).
     private const string RetryAfterDatePlus120 = "date:+120";
+    private const string RetryAfterDateInThePast = "date:-60";
 
     protected FakeProviders Fake { get; private set; } = null!;
 
@@ -48,6 +50,8 @@ public abstract class NotifierKit : IAsyncLifetime
 
     protected abstract string NewProviderId();
 
+    protected abstract int SuccessStatus { get; }
+
     protected abstract Task<RecordedRequest> WaitForRequestAsync(int n);
 
     protected abstract int AcceptedRequestCount { get; }
@@ -62,6 +66,7 @@ public abstract class NotifierKit : IAsyncLifetime
         { 429, null, SendOutcome.Retry, false, null },
         { 429, "7", SendOutcome.Retry, false, 7 },
         { 429, RetryAfterDatePlus120, SendOutcome.Retry, false, 120 },
+        { 429, RetryAfterDateInThePast, SendOutcome.Retry, false, 0 },
         { 500, null, SendOutcome.Retry, true, null },
         { 502, null, SendOutcome.Retry, true, null },
         { 503, "30", SendOutcome.Retry, true, 30 },
@@ -99,7 +104,12 @@ public abstract class NotifierKit : IAsyncLifetime
     [MemberData(nameof(StatusTable))]
     public async Task Status_maps_to_outcome(int status, string? retryAfter, SendOutcome outcome, bool mayHaveBeenDelivered, int? retryAfterSeconds)
     {
-        var header = retryAfter == RetryAfterDatePlus120 ? Time.GetUtcNow().AddSeconds(120).ToString("R") : retryAfter;
+        var header = retryAfter switch
+        {
+            RetryAfterDatePlus120 => Time.GetUtcNow().AddSeconds(120).ToString("R"),
+            RetryAfterDateInThePast => Time.GetUtcNow().AddSeconds(-60).ToString("R"),
+            _ => retryAfter,
+        };
         Script(ErrorAnswer(status, "something is wrong") with { RetryAfter = header });
 
         var result = await CreateNotifier(Fake.BaseUrl).SendAsync(Page, CancellationToken.None);
@@ -111,6 +121,19 @@ public abstract class NotifierKit : IAsyncLifetime
         Assert.Equal(retryAfterSeconds is { } s ? TimeSpan.FromSeconds(s) : null, result.RetryAfter);
         Assert.StartsWith($"HTTP {status}", result.Detail);
         Assert.Contains("something is wrong", result.Detail);
+    }
+
+    [Fact]
+    public async Task Success_whose_answer_is_cut_off_is_still_Sent_so_it_is_not_paged_twice()
+    {
+        await using var server = await CutOffServer.StartAsync(SuccessStatus);
+
+        var result = await CreateNotifier(server.BaseUrl).SendAsync(Page, CancellationToken.None);
+
+        AssertClean(result);
+        Assert.True(result.Outcome == SendOutcome.Sent, result.Detail);
+        Assert.Equal("unknown", result.ProviderId);
+        Assert.Contains("unreadable", result.Detail);
     }
 
     [Fact]

@@ -29,6 +29,8 @@ public sealed class PushoverNotifierTests : NotifierKit
 
     protected override FakeAnswer SuccessAnswer(string providerId) => FakeAnswer.PushoverAccepted(providerId);
 
+    protected override int SuccessStatus => 200;
+
     protected override string NewProviderId() => Guid.NewGuid().ToString();
 
     protected override Task<RecordedRequest> WaitForRequestAsync(int n) => Fake.WaitForPushoverRequestAsync(n);

@@ -37,6 +37,8 @@ public sealed class TwilioSmsNotifierTests : NotifierKit
 
     protected override FakeAnswer SuccessAnswer(string providerId) => FakeAnswer.TwilioCreated(providerId);
 
+    protected override int SuccessStatus => 201;
+
     protected override string NewProviderId() => "SM" + Guid.NewGuid().ToString("N");
 
     protected override Task<RecordedRequest> WaitForRequestAsync(int n) => Fake.WaitForTwilioRequestAsync(n);
