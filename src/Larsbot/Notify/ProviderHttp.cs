@@ -50,7 +50,8 @@ internal static class ProviderHttp
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // Our timeout, or HttpClient.Timeout: the provider may have got the request and acted on it.
-            return new HttpAttempt.Failed($"timeout after {timeout.TotalSeconds:0.###} s", MayHaveBeenDelivered: true);
+            var which = timeoutCts.IsCancellationRequested ? $"after {timeout.TotalSeconds:0.###} s" : $"(HttpClient.Timeout {http.Timeout})";
+            return new HttpAttempt.Failed($"timeout {which}", MayHaveBeenDelivered: true);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
