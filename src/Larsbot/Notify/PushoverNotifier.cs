@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Larsbot.Notify;
+
+/// <summary>
+/// Sends a page as a Pushover notification. One attempt per call; the outbox sender retries.
+/// Destination is the person's Pushover user key, which is treated as a secret like the app token.
+/// </summary>
+internal sealed class PushoverNotifier : INotifier
+{
+    /// <summary>Pushover's limits; longer fields are refused, so they are cut instead.</summary>
+    public const int MaxMessageLength = 1024;
+    public const int MaxTitleLength = 250;
+
+    private readonly HttpClient _http;
+    private readonly Uri _messagesUri;
+    private readonly string _appToken;
+    private readonly int _priority;
+    private readonly TimeSpan _emergencyRetry;
+    private readonly TimeSpan _emergencyExpire;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
+
+    public PushoverNotifier(HttpClient http, PushoverOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.IsConfigured)
+        {
+            throw new ArgumentException("Pushover needs AppToken.", nameof(options));
+        }
+
+        _http = http;
+        _time = timeProvider ?? TimeProvider.System;
+        _messagesUri = new Uri($"{options.BaseUrl.TrimEnd('/')}/1/messages.json");
+        _appToken = options.AppToken;
+        _priority = options.Priority;
+        _emergencyRetry = options.EmergencyRetry;
+        _emergencyExpire = options.EmergencyExpire;
+        _timeout = options.Timeout;
+    }
+
+    public string Channel => "push";
+
+    public async Task<SendResult> SendAsync(PageMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        using var request = new HttpRequestMessage(HttpMethod.Post, _messagesUri) { Content = new FormUrlEncodedContent(Fields(message)) };
+
+        var attempt = await ProviderHttp.SendAsync(_http, request, _timeout, _time, cancellationToken);
+        var result = Classify(attempt);
+        return result with { Detail = SecretRedactor.Redact(result.Detail, _appToken, message.Destination) };
+    }
+
+    private List<KeyValuePair<string, string>> Fields(PageMessage message)
+    {
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("token", _appToken),
+            new("user", message.Destination),
+            new("message", ProviderHttp.Cap(message.Body, MaxMessageLength)),
+            new("priority", _priority.ToString(CultureInfo.InvariantCulture)),
+        };
+        if (!string.IsNullOrWhiteSpace(message.Title))
+        {
+            fields.Add(new("title", ProviderHttp.Cap(message.Title, MaxTitleLength)));
+        }
+        if (_priority == 2)
+        {
+            // Emergency priority is refused without them.
+            fields.Add(new("retry", ((int)_emergencyRetry.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+            fields.Add(new("expire", ((int)_emergencyExpire.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+        }
+        return fields;
+    }
+
+    private static SendResult Classify(HttpAttempt attempt)
+    {
+        if (attempt is HttpAttempt.Failed failed)
+        {
+            return SendResult.Retry(failed.Reason, mayHaveBeenDelivered: failed.MayHaveBeenDelivered);
+        }
+
+        var (status, body, retryAfter) = (HttpAttempt.Answered)attempt;
+        var json = ProviderHttp.TryParseObject(body);
+        return status switch
+        {
+            >= 200 and < 300 when json is { } j && IsSuccess(j) => Accepted(status, j),
+            // Accepted but unreadable: still Sent, since a retry would page twice.
+            >= 200 and < 300 when json is null => SendResult.Sent("unknown", ProviderHttp.Describe(status, "accepted, unreadable answer: " + body)),
+            // 429 is the application's monthly quota: nothing was sent.
+            429 => SendResult.Retry(ProviderHttp.Describe(status, Errors(json, body)), retryAfter, mayHaveBeenDelivered: false),
+            >= 500 => SendResult.Retry(ProviderHttp.Describe(status, Errors(json, body)), retryAfter, mayHaveBeenDelivered: true),
+            _ => SendResult.GiveUp(ProviderHttp.Describe(status, Errors(json, body))),
+        };
+    }
+
+    private static bool IsSuccess(JsonElement json) =>
+        json.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt32(out var v) && v == 1;
+
+    private static SendResult Accepted(int status, JsonElement json)
+    {
+        var request = Text(json, "request") ?? "unknown";
+        var receipt = Text(json, "receipt");
+        return SendResult.Sent(request, ProviderHttp.Describe(status, $"request {request}" + (receipt is null ? "" : $", receipt {receipt}")));
+    }
+
+    /// <summary>Pushover's error body is {"user":"invalid","errors":["..."],"status":0,"request":"..."}.</summary>
+    private static string Errors(JsonElement? json, string body)
+    {
+        if (json is { } j && j.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
+        {
+            var list = errors.EnumerateArray().Select(e => e.ToString()).ToList();
+            var request = Text(j, "request");
+            return string.Join("; ", list) + (request is null ? "" : $" (request {request})");
+        }
+        return body;
+    }
+
+    private static string? Text(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}

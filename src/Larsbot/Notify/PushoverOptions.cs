@@ -1,0 +1,22 @@
+namespace Larsbot.Notify;
+
+/// <summary>Pushover application token and endpoint, bound from the "Pushover" configuration section.</summary>
+internal sealed class PushoverOptions
+{
+    public string AppToken { get; set; } = "";
+
+    public string BaseUrl { get; set; } = "https://api.pushover.net";
+
+    /// <summary>Pushover priority (-2..2). 1 ("high") bypasses the user's quiet hours.</summary>
+    public int Priority { get; set; } = 1;
+
+    /// <summary>Only used at priority 2: how often Pushover re-alerts the phone (Pushover's minimum is 30 s).</summary>
+    public TimeSpan EmergencyRetry { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Only used at priority 2: when Pushover stops re-alerting (Pushover's maximum is 3 hours).</summary>
+    public TimeSpan EmergencyExpire { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(AppToken);
+}
