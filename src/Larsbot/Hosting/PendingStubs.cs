@@ -1,8 +1,5 @@
 // TEMPORARY: stand-ins until the irc and notify branches are merged. Deleted at merge.
 using Larsbot.Irc;
-using Larsbot.Notify;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Larsbot.Irc
@@ -18,13 +15,5 @@ namespace Larsbot.Irc
         public event Func<Task>? Joined { add { } remove { } }
         public Task RunAsync(CancellationToken ct) => Task.Delay(Timeout.Infinite, ct);
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-}
-
-namespace Larsbot.Notify
-{
-    public static class NotifyServiceCollectionExtensions
-    {
-        public static IServiceCollection AddNotifiers(this IServiceCollection services, IConfiguration configuration) => services;
     }
 }
