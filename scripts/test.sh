@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every Larsbot test. Installs what the tests need when it is missing:
+#   ngircd (Debian)          - the real IRC server the IRC and end-to-end tests talk to
+#   Prism 5.14.2 (npm)       - checks our Twilio requests against Twilio's own OpenAPI description
+# Prints the test runner's summary and a closing "N passed, N failed" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+if ! command -v ngircd >/dev/null 2>&1 && [ ! -x /usr/sbin/ngircd ]; then
+  echo "== installing ngircd (Debian)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends ngircd >/dev/null
+  # The package may start its own daemon on 6667; the tests start their own servers on free ports.
+  (systemctl stop ngircd || service ngircd stop || pkill -x ngircd) >/dev/null 2>&1 || true
+fi
+
+if [ ! -x .tools/prism/node_modules/.bin/prism ]; then
+  echo "== installing Prism 5.14.2 (npm) into .tools/prism"
+  npm install --no-audit --no-fund --silent --prefix .tools/prism @stoplight/prism-cli@5.14.2 >/dev/null
+fi
+
+results="$root/.run/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+echo "== dotnet test"
+set +e
+dotnet test Larsbot.sln -c Release --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
+  --results-directory "$results" "$@"
+status=$?
+set -e
+
+trx=$(find "$results" -name '*.trx' | head -n 1)
+if [ -n "$trx" ]; then
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  passed=$(get passed); failed=$(get failed); total=$(get total); executed=$(get executed)
+  skipped=$((total - executed))
+  echo
+  echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+fi
+exit $status
