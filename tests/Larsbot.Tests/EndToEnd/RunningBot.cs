@@ -1,0 +1,100 @@
+using System.Net.Http.Json;
+using Larsbot.Hosting;
+using Larsbot.Intake;
+using Larsbot.Tests.Notify;
+using Larsbot.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Larsbot.Tests.EndToEnd;
+
+/// <summary>
+/// The real daemon, built by the same LarsbotHost as production, in this process: real Kestrel and TCP intake on
+/// free loopback ports, a real IRC server, the Twilio/Pushover stand-in, a SQLite file in a temp folder.
+/// Durations are short through configuration, exactly as an operator would set them.
+/// </summary>
+public sealed class RunningBot : IAsyncDisposable
+{
+    private RunningBot(WebApplication app, string dbPath, string httpBase, int tcpPort)
+    {
+        App = app;
+        DbPath = dbPath;
+        HttpBase = httpBase;
+        TcpPort = tcpPort;
+        Http = new HttpClient { BaseAddress = new Uri(httpBase), Timeout = TimeSpan.FromSeconds(20) };
+    }
+
+    public WebApplication App { get; }
+    public string DbPath { get; }
+    public string HttpBase { get; }
+    public int TcpPort { get; }
+    public HttpClient Http { get; }
+    public const string Channel = "#ops";
+
+    public static Dictionary<string, string?> Settings(int ircPort, FakeProviders providers, string dbPath) => new()
+    {
+        ["Irc:Server"] = "127.0.0.1",
+        ["Irc:Port"] = ircPort.ToString(),
+        ["Irc:Channel"] = Channel,
+        ["Irc:ReconnectMinDelay"] = "00:00:00.200",
+        ["Irc:ReconnectMaxDelay"] = "00:00:01",
+        ["Irc:FloodBurst"] = "20",
+        ["Irc:FloodInterval"] = "00:00:00.100",
+        ["Intake:HttpUrl"] = "http://127.0.0.1:0",
+        ["Intake:TcpPort"] = "0",
+        ["Paging:Countdown"] = "00:00:03",
+        ["Paging:TickEvery"] = "00:00:01",
+        ["Paging:EscalateAfter"] = "00:00:03",
+        ["Paging:AckModeFor"] = "00:00:04",
+        ["Twilio:AccountSid"] = FakeProviders.DefaultAccountSid,
+        ["Twilio:AuthToken"] = FakeProviders.DefaultAuthToken,
+        ["Twilio:From"] = FakeProviders.DefaultTwilioFrom,
+        ["Twilio:BaseUrl"] = providers.BaseUrl,
+        ["Pushover:AppToken"] = FakeProviders.DefaultPushoverAppToken,
+        ["Pushover:BaseUrl"] = providers.BaseUrl,
+        ["Database:Path"] = dbPath,
+        ["Roster:Path"] = Path.Combine(RepoPaths.Root, "roster.sample.json"),
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings)
+    {
+        var app = LarsbotHost.Build([], configFile: null, overrides: settings);
+        await app.StartAsync();
+        var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var tcp = await app.Services.GetRequiredService<TcpIntakeServer>().Port;
+        return new RunningBot(app, settings["Database:Path"]!, http, tcp);
+    }
+
+    /// <summary>Waits for /health to answer 200 (IRC joined, database writable, engine running).</summary>
+    public async Task WaitHealthyAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var r = await Http.GetAsync("/health");
+            if (r.IsSuccessStatusCode) return;
+            last = await r.Content.ReadAsStringAsync();
+            await Task.Delay(20);
+        }
+        throw new TimeoutException("bot never became healthy: " + last);
+    }
+
+    public async Task<long> PostAlertAsync(string host, string level, string message)
+    {
+        var r = await Http.PostAsync("/alerts", new FormUrlEncodedContent(new Dictionary<string, string> { ["host"] = host, ["level"] = level, ["message"] = message }));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
+        var body = await r.Content.ReadFromJsonAsync<Dictionary<string, long>>();
+        return body!["id"];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
