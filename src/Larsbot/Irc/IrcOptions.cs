@@ -23,4 +23,18 @@ public sealed class IrcOptions
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>After this much silence from the server we PING it; twice this and we reconnect.</summary>
     public TimeSpan PingIdle { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Most lines one <see cref="IChannel.Say"/> may become; the last is cut with "…". A 40 KB stack trace in an
+    /// alert must not hold the channel (and the throttle) for minutes.
+    /// </summary>
+    public int MaxLinesPerMessage { get; set; } = 4;
+    /// <summary>Lines kept while disconnected (or waiting on the throttle); beyond this the oldest are dropped.</summary>
+    public int SayQueueLimit { get; set; } = 100;
+    /// <summary>Wait before rejoining after a KICK (or a refused JOIN), so we do not fight a kicking operator.</summary>
+    public TimeSpan RejoinDelay { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How often to try to take back the configured nick while running under an alternate.</summary>
+    public TimeSpan NickRegainInterval { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>Limit on TCP connect plus TLS handshake.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Larsbot.Tests.Irc;
+
+/// <summary>
+/// A real ngircd on a free loopback port, for tests that need actual server behaviour (line limits, flood queueing,
+/// channel operator rules). Each instance owns a temp directory and its process; dispose stops it.
+/// </summary>
+public sealed class NgircdServer : IAsyncDisposable
+{
+    public const string Binary = "/usr/sbin/ngircd";
+    public const string ServerName = "irc.test";
+
+    private readonly string _dir;
+    private readonly string _configPath;
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    private readonly string? _password;
+
+    private NgircdServer(string dir, int port, string? password)
+    {
+        _dir = dir;
+        Port = port;
+        _password = password;
+        _configPath = Path.Combine(dir, "ngircd.conf");
+    }
+
+    public int Port { get; }
+    public string Host => "127.0.0.1";
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>What ngircd printed so far (for failure messages).</summary>
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    /// <summary>Starts a server; with <paramref name="password"/> every client must send a matching PASS.</summary>
+    public static async Task<NgircdServer> StartAsync(string? password = null)
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists(Binary))
+            throw new InvalidOperationException("ngircd not found: run scripts/test.sh, which installs it");
+
+        var dir = Directory.CreateTempSubdirectory("larsbot-ngircd-").FullName;
+        // ngircd drops to `nobody` when started as root and must still write its pid file.
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1FF); // 0777
+        var server = new NgircdServer(dir, FreePort(), password);
+        server.WriteConfig();
+        try
+        {
+            await server.LaunchAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return server;
+    }
+
+    /// <summary>Kills the server (clients see the connection drop, as in a crash).</summary>
+    public async Task StopAsync()
+    {
+        var process = _process;
+        _process = null;
+        if (process is null)
+            return;
+        try
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    /// <summary>Stops the server if it runs and starts it again on the same port with fresh state.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await LaunchAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void WriteConfig()
+    {
+        File.WriteAllText(_configPath, $"""
+            [Global]
+                Name = {ServerName}
+                Info = Larsbot test server
+                Listen = 127.0.0.1
+                Ports = {Port}
+                PidFile = {Path.Combine(_dir, "ngircd.pid")}
+                MotdPhrase = test
+            {(_password is null ? "" : "    Password = " + _password)}
+            [Limits]
+                MaxConnectionsIP = 0
+                MaxNickLength = 30
+            [Options]
+                DNS = no
+                Ident = no
+                PAM = no
+            """);
+    }
+
+    private async Task LaunchAsync()
+    {
+        var info = new ProcessStartInfo(Binary, ["-n", "-f", _configPath])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"ngircd exited with {process.ExitCode} on port {Port}:\n{Output}");
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(20);
+            }
+            catch (SocketException ex)
+            {
+                throw new InvalidOperationException($"ngircd did not accept connections on port {Port}: {ex.Message}\n{Output}");
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
