@@ -26,8 +26,30 @@ public sealed class ChatCommands
         _engine = engine;
         _roster = roster;
         _log = log;
-        channel.MessageReceived += OnMessageAsync;
+        // Commands are queued and run one at a time off the IRC reader: a slow disk during an ack must never
+        // hold up PONGs (and a reconnect) or reorder two acks.
+        channel.MessageReceived += m =>
+        {
+            _inbox.Writer.TryWrite(m);
+            return Task.CompletedTask;
+        };
         channel.Joined += () => _engine.PublishTopicAsync();
+        _worker = Task.Run(ProcessAsync);
+    }
+
+    private readonly System.Threading.Channels.Channel<ChannelMessage> _inbox =
+        System.Threading.Channels.Channel.CreateBounded<ChannelMessage>(new System.Threading.Channels.BoundedChannelOptions(1000)
+        {
+            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+
+    private readonly Task _worker;
+
+    private async Task ProcessAsync()
+    {
+        await foreach (var m in _inbox.Reader.ReadAllAsync())
+            await OnMessageAsync(m);
     }
 
     /// <summary>The command words after "lars " or "botnick: ", or null when the line is not for the bot.</summary>

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 namespace Larsbot.Hosting;
 
 /// <summary>Keeps the IRC connection going for the life of the process (the client reconnects by itself).</summary>
-public sealed class IrcHostedService(IrcClient client) : BackgroundService
+internal sealed class IrcHostedService(IrcClient client) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => client.RunAsync(stoppingToken);
 

@@ -123,14 +123,17 @@ public sealed class PagingEngine
                     new { s = UnixMs.From(now), e = UnixMs.From(now + _options.AckModeFor), ackId }, tx);
 
                 said.AddRange(purged);
+                said.Add(""); // where the topic change goes, as in the seed transcript
                 said.Add(alertCount == 0
                     ? $"ack: no issues to ack. Ack mode enabled for {Duration(_options.AckModeFor)}"
                     : $"ack: OK {nick} acked {alertCount} issues. Ack mode enabled for {Duration(_options.AckModeFor)}");
             }, ct);
 
             _log.LogInformation("Ack by {Nick} ({Person})", nick, person.Id);
+            var split = said.IndexOf("");
+            Say(said[..split]);
             await PublishTopicAsync();
-            Say(said);
+            Say(said[(split + 1)..]);
             Wake.Set();
         }
         finally

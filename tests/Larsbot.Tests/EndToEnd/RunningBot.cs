@@ -56,7 +56,7 @@ public sealed class RunningBot : IAsyncDisposable
         ["Pushover:BaseUrl"] = providers.BaseUrl,
         ["Database:Path"] = dbPath,
         ["Roster:Path"] = Path.Combine(RepoPaths.Root, "roster.sample.json"),
-        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("LARSBOT_TEST_LOGLEVEL") ?? "Warning",
     };
 
     public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings)
