@@ -72,7 +72,10 @@ public sealed class NgircdServer : IAsyncDisposable
         try
         {
             if (!process.HasExited)
+            {
+                // A frozen process still dies on SIGKILL, but resume it anyway so nothing lingers stopped.
                 process.Kill(entireProcessTree: true);
+            }
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
         }
         catch (InvalidOperationException)
@@ -83,6 +86,21 @@ public sealed class NgircdServer : IAsyncDisposable
         {
             process.Dispose();
         }
+    }
+
+    /// <summary>SIGSTOP: the server keeps its sockets open but answers nothing (a hung server or dead link).</summary>
+    public Task FreezeAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="FreezeAsync"/>.</summary>
+    public Task ThawAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var pid = _process?.Id ?? throw new InvalidOperationException("ngircd is not running");
+        using var kill = Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        if (kill.ExitCode != 0)
+            throw new InvalidOperationException($"kill {signal} {pid} failed with {kill.ExitCode}");
     }
 
     /// <summary>Stops the server if it runs and starts it again on the same port with fresh state.</summary>
