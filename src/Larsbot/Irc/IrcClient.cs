@@ -247,7 +247,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 var line = await reader.ReadLineAsync(token).ConfigureAwait(false);
                 if (line is null)
                 {
-                    _log.LogWarning("IRC server closed the connection");
+                    _log.Log(_disposed == 1 ? LogLevel.Information : LogLevel.Warning, "IRC server closed the connection");
                     break;
                 }
                 session.MarkReceived();
@@ -357,7 +357,8 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 await HandlePrivmsgAsync(m).ConfigureAwait(false);
                 break;
             case "ERROR":
-                _log.LogWarning("IRC server error: {Reason}", m.Trailing);
+                // The server's goodbye after our own QUIT is expected, not a problem.
+                _log.Log(_disposed == 1 ? LogLevel.Information : LogLevel.Warning, "IRC server closing the link: {Reason}", m.Trailing);
                 break;
             // NOTICE is deliberately ignored: answering one automatically is how bots end up in loops.
         }

@@ -69,26 +69,4 @@ public sealed class IrcClientChannelTests(ITestOutputHelper output) : IrcClientT
         await op.WaitForLineAsync(l => l.StartsWith(":Lars!") && RawIrcClient.Is(l, "TOPIC") && l.EndsWith(":On call: bob"), Timeout);
         Assert.Single(op.Lines, l => l.Contains(IrcClient.TopicRefusedText));
     }
-
-    [Fact]
-    public async Task Rejoins_after_a_kick()
-    {
-        var op = await Raw("Oper");
-        await op.JoinAsync(Chan);
-        var joins = 0;
-        var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var (bot, _, joined) = StartBot(o => { }, b => b.Joined += () =>
-        {
-            if (Interlocked.Increment(ref joins) == 2)
-                rejoined.TrySetResult();
-            return Task.CompletedTask;
-        });
-        await joined.Task.WaitAsync(Timeout);
-
-        await op.SendAsync($"KICK {Chan} Lars :out");
-        await rejoined.Task.WaitAsync(Timeout);
-        Assert.True(bot.IsConnected);
-        bot.Say("back");
-        await op.WaitForLineAsync(l => l.StartsWith(":Lars!") && l.EndsWith(":back"), Timeout);
-    }
 }

@@ -10,7 +10,7 @@ public sealed class IrcClientMessagingTests(ITestOutputHelper output) : IrcClien
     [Fact]
     public async Task Registers_with_password_joins_says_and_quits_on_dispose()
     {
-        await UsePasswordServerAsync("s3cret-pass");
+        await ReplaceServerAsync(password: "s3cret-pass");
         var (bot, log, joined) = StartBot(o => o.Password = "s3cret-pass");
         await joined.Task.WaitAsync(Timeout);
         Assert.True(bot.IsConnected);

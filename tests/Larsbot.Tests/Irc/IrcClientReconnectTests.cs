@@ -85,4 +85,58 @@ public sealed class IrcClientReconnectTests(ITestOutputHelper output) : IrcClien
         await rejoined.Task.WaitAsync(Timeout);
         Assert.True(bot.IsConnected);
     }
+
+    [Fact]
+    public async Task Connects_over_tls_to_a_self_signed_server()
+    {
+        await ReplaceServerAsync(tls: true);
+        var (bot, _, joined) = StartBot(o =>
+        {
+            o.Port = Server.TlsPort!.Value;
+            o.Tls = true;
+            o.TlsAcceptAnyCertificate = true;
+        });
+        var raw = await Raw("Watcher");
+        await raw.JoinAsync(Chan);
+        await joined.Task.WaitAsync(Timeout);
+
+        bot.Say("over tls");
+        await raw.WaitForLineAsync(l => l.StartsWith(":Lars!") && l.EndsWith(":over tls"), Timeout);
+    }
+
+    [Fact]
+    public async Task Refuses_an_untrusted_certificate_unless_told_otherwise()
+    {
+        await ReplaceServerAsync(tls: true);
+        var (bot, log, _) = StartBot(o =>
+        {
+            o.Port = Server.TlsPort!.Value;
+            o.Tls = true;
+        });
+
+        await Eventually(() => log.Entries.Any(e => e.Contains("failed") && e.Contains("certificate", StringComparison.OrdinalIgnoreCase)));
+        Assert.False(bot.IsConnected);
+    }
+
+    [Fact]
+    public async Task Rejoins_after_a_kick()
+    {
+        var op = await Raw("Oper");
+        await op.JoinAsync(Chan);
+        var joins = 0;
+        var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (bot, _, joined) = StartBot(o => { }, b => b.Joined += () =>
+        {
+            if (Interlocked.Increment(ref joins) == 2)
+                rejoined.TrySetResult();
+            return Task.CompletedTask;
+        });
+        await joined.Task.WaitAsync(Timeout);
+
+        await op.SendAsync($"KICK {Chan} Lars :out");
+        await rejoined.Task.WaitAsync(Timeout);
+        Assert.True(bot.IsConnected);
+        bot.Say("back");
+        await op.WaitForLineAsync(l => l.StartsWith(":Lars!") && l.EndsWith(":back"), Timeout);
+    }
 }

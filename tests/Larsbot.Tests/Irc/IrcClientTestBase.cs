@@ -25,10 +25,10 @@ public abstract class IrcClientTestBase(ITestOutputHelper output) : IAsyncLifeti
         await Server.DisposeAsync();
     }
 
-    protected async Task UsePasswordServerAsync(string password)
+    protected async Task ReplaceServerAsync(string? password = null, bool tls = false)
     {
         await Server.DisposeAsync();
-        Server = await NgircdServer.StartAsync(password);
+        Server = await NgircdServer.StartAsync(password, tls);
     }
 
     protected void OnCleanup(IAsyncDisposable item) => _cleanup.Add(item);
