@@ -46,7 +46,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
 
     private int? _serverNickLength;
     private int? _serverTopicLength;
-    private DateTimeOffset? _lastConnectedAt;
+    private long _lastConnectedAtTicks; // 0 = never; a long so readers on other threads never see a torn value
 
     public IrcClient(IrcOptions options, TimeProvider time, ILogger<IrcClient> log)
     {
@@ -71,7 +71,8 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
     }
 
     /// <summary>When the bot last completed a (re)join.</summary>
-    public DateTimeOffset? LastConnectedAt => _lastConnectedAt;
+    public DateTimeOffset? LastConnectedAt =>
+        Interlocked.Read(ref _lastConnectedAtTicks) is var ticks and not 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     public event Func<ChannelMessage, Task>? MessageReceived;
     public event Func<Task>? Joined;
@@ -89,7 +90,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
             foreach (var piece in pieces)
             {
                 if (_says.Enqueue(piece))
-                    _log.LogWarning("Say queue full ({Limit} lines); dropping the oldest", _options.SayQueueLimit);
+                    _log.LogWarning("IRC say queue full ({Limit} lines); dropping the oldest until we can deliver", _options.SayQueueLimit);
             }
             if (pieces.Count > 0)
                 _wake.Set();
@@ -246,7 +247,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 var line = await reader.ReadLineAsync(token).ConfigureAwait(false);
                 if (line is null)
                 {
-                    _log.LogWarning("IRC server closed the connection");
+                    _log.Log(_disposed == 1 ? LogLevel.Information : LogLevel.Warning, "IRC server closed the connection");
                     break;
                 }
                 session.MarkReceived();
@@ -356,7 +357,8 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 await HandlePrivmsgAsync(m).ConfigureAwait(false);
                 break;
             case "ERROR":
-                _log.LogWarning("IRC server error: {Reason}", m.Trailing);
+                // The server's goodbye after our own QUIT is expected, not a problem.
+                _log.Log(_disposed == 1 ? LogLevel.Information : LogLevel.Warning, "IRC server closing the link: {Reason}", m.Trailing);
                 break;
             // NOTICE is deliberately ignored: answering one automatically is how bots end up in loops.
         }
@@ -434,7 +436,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
     {
         session.JoinPending = false;
         _joined = true;
-        _lastConnectedAt = _time.GetUtcNow();
+        Interlocked.Exchange(ref _lastConnectedAtTicks, _time.GetUtcNow().UtcTicks);
         lock (_topicLock)
             _topicRefused = false;
         _log.LogInformation("Joined {Channel} as {Nick}", _options.Channel, _currentNick);
@@ -442,7 +444,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         await RaiseAsync(Joined, nameof(Joined)).ConfigureAwait(false);
         var dropped = _says.TakeDroppedCount();
         if (dropped > 0)
-            _log.LogWarning("Dropped {Count} queued IRC lines while the queue was full", dropped);
+            _log.LogWarning("Dropped {Count} IRC lines (oldest first) while the say queue was full", dropped);
         _sayOpen = _joined;
         _wake.Set();
     }

@@ -16,20 +16,23 @@ internal sealed class SayQueue(int limit)
         get { lock (_lock) return _lines.Count; }
     }
 
-    /// <summary>Adds a line; returns true if this dropped the oldest one.</summary>
+    /// <summary>
+    /// Adds a line. Returns true when this started dropping lines (the first drop since the last
+    /// <see cref="TakeDroppedCount"/>), so a long outage logs once rather than once per line.
+    /// </summary>
     public bool Enqueue(string text)
     {
         lock (_lock)
         {
-            var dropped = false;
+            var startedDropping = false;
             while (_lines.Count >= _limit)
             {
                 _lines.RemoveFirst();
+                startedDropping |= _droppedUnreported == 0;
                 _droppedUnreported++;
-                dropped = true;
             }
             _lines.AddLast(new SayLine(text));
-            return dropped;
+            return startedDropping;
         }
     }
 

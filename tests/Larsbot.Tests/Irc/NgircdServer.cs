@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Larsbot.Tests.Irc;
@@ -21,15 +23,18 @@ public sealed class NgircdServer : IAsyncDisposable
 
     private readonly string? _password;
 
-    private NgircdServer(string dir, int port, string? password)
+    private NgircdServer(string dir, int port, string? password, int? tlsPort)
     {
         _dir = dir;
         Port = port;
         _password = password;
+        TlsPort = tlsPort;
         _configPath = Path.Combine(dir, "ngircd.conf");
     }
 
     public int Port { get; }
+    /// <summary>The TLS port (self-signed certificate for 127.0.0.1), when started with <c>tls: true</c>.</summary>
+    public int? TlsPort { get; }
     public string Host => "127.0.0.1";
     public bool IsRunning => _process is { HasExited: false };
 
@@ -39,8 +44,11 @@ public sealed class NgircdServer : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    /// <summary>Starts a server; with <paramref name="password"/> every client must send a matching PASS.</summary>
-    public static async Task<NgircdServer> StartAsync(string? password = null)
+    /// <summary>
+    /// Starts a server; with <paramref name="password"/> every client must send a matching PASS; with
+    /// <paramref name="tls"/> it also listens for TLS on <see cref="TlsPort"/> with a fresh self-signed certificate.
+    /// </summary>
+    public static async Task<NgircdServer> StartAsync(string? password = null, bool tls = false)
     {
         if (!OperatingSystem.IsLinux() || !File.Exists(Binary))
             throw new InvalidOperationException("ngircd not found: run scripts/test.sh, which installs it");
@@ -48,7 +56,9 @@ public sealed class NgircdServer : IAsyncDisposable
         var dir = Directory.CreateTempSubdirectory("larsbot-ngircd-").FullName;
         // ngircd drops to `nobody` when started as root and must still write its pid file.
         File.SetUnixFileMode(dir, (UnixFileMode)0x1FF); // 0777
-        var server = new NgircdServer(dir, FreePort(), password);
+        var server = new NgircdServer(dir, FreePort(), password, tls ? FreePort() : null);
+        if (tls)
+            server.WriteCertificate();
         server.WriteConfig();
         try
         {
@@ -72,7 +82,10 @@ public sealed class NgircdServer : IAsyncDisposable
         try
         {
             if (!process.HasExited)
+            {
+                // A frozen process still dies on SIGKILL, but resume it anyway so nothing lingers stopped.
                 process.Kill(entireProcessTree: true);
+            }
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
         }
         catch (InvalidOperationException)
@@ -83,6 +96,21 @@ public sealed class NgircdServer : IAsyncDisposable
         {
             process.Dispose();
         }
+    }
+
+    /// <summary>SIGSTOP: the server keeps its sockets open but answers nothing (a hung server or dead link).</summary>
+    public Task FreezeAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="FreezeAsync"/>.</summary>
+    public Task ThawAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var pid = _process?.Id ?? throw new InvalidOperationException("ngircd is not running");
+        using var kill = Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        if (kill.ExitCode != 0)
+            throw new InvalidOperationException($"kill {signal} {pid} failed with {kill.ExitCode}");
     }
 
     /// <summary>Stops the server if it runs and starts it again on the same port with fresh state.</summary>
@@ -125,7 +153,34 @@ public sealed class NgircdServer : IAsyncDisposable
                 DNS = no
                 Ident = no
                 PAM = no
+            {(TlsPort is null ? "" : $"""
+            [SSL]
+                CertFile = {Path.Combine(_dir, "cert.pem")}
+                KeyFile = {Path.Combine(_dir, "key.pem")}
+                Ports = {TlsPort}
+            """)}
             """);
+    }
+
+    private void WriteCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        var now = TimeProvider.System.GetUtcNow();
+        using var cert = request.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
+        var certPath = Path.Combine(_dir, "cert.pem");
+        var keyPath = Path.Combine(_dir, "key.pem");
+        File.WriteAllText(certPath, cert.ExportCertificatePem());
+        File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
+        // Readable by `nobody`, which ngircd may have become by the time it loads them; a throwaway test key.
+        if (OperatingSystem.IsLinux())
+        {
+            File.SetUnixFileMode(certPath, (UnixFileMode)0x1A4); // 0644
+            File.SetUnixFileMode(keyPath, (UnixFileMode)0x1A4);
+        }
     }
 
     private async Task LaunchAsync()

@@ -1,0 +1,89 @@
+using Larsbot.Irc;
+using Xunit.Abstractions;
+
+namespace Larsbot.Tests.Irc;
+
+/// <summary>
+/// IrcClient against a real ngircd on loopback; each test owns its server. The tests are spread over a few classes
+/// only so xunit runs them in parallel: ngircd holds every new client for a second after registration.
+/// </summary>
+public abstract class IrcClientTestBase(ITestOutputHelper output) : IAsyncLifetime
+{
+    protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    protected const string Chan = "#ops";
+
+    private readonly List<IAsyncDisposable> _cleanup = [];
+
+    protected NgircdServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await NgircdServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var item in Enumerable.Reverse(_cleanup))
+            await item.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+
+    protected async Task ReplaceServerAsync(string? password = null, bool tls = false)
+    {
+        await Server.DisposeAsync();
+        Server = await NgircdServer.StartAsync(password, tls);
+    }
+
+    protected void OnCleanup(IAsyncDisposable item) => _cleanup.Add(item);
+
+    /// <summary>For state the bot updates a moment after the server tells everyone (no event to await).</summary>
+    protected static async Task Eventually(Func<bool> condition)
+    {
+        var deadline = TimeProvider.System.GetTimestamp();
+        while (!condition())
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(deadline) < Timeout, "condition not met in time");
+            await Task.Delay(10);
+        }
+    }
+
+    protected async Task<RawIrcClient> Raw(string nick)
+    {
+        var raw = await RawIrcClient.ConnectAsync(Server.Port, nick);
+        OnCleanup(raw);
+        return raw;
+    }
+
+    private protected (IrcClient Bot, TestLogger<IrcClient> Log, TaskCompletionSource Joined) StartBot(
+        Action<IrcOptions>? configure = null, Action<IrcClient>? before = null)
+    {
+        var options = new IrcOptions
+        {
+            Server = Server.Host,
+            Port = Server.Port,
+            Nick = "Lars",
+            Channel = Chan,
+            FloodBurst = 10,
+            FloodInterval = TimeSpan.FromMilliseconds(50),
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
+            RejoinDelay = TimeSpan.FromMilliseconds(100),
+            PingIdle = TimeSpan.FromSeconds(30),
+        };
+        configure?.Invoke(options);
+        var log = new TestLogger<IrcClient>(output);
+        var bot = new IrcClient(options, TimeProvider.System, log);
+        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bot.Joined += () => { joined.TrySetResult(); return Task.CompletedTask; };
+        before?.Invoke(bot);
+        var run = bot.RunAsync(CancellationToken.None);
+        OnCleanup(new AsyncCleanup(async () =>
+        {
+            await bot.DisposeAsync();
+            await run.WaitAsync(Timeout);
+        }));
+        return (bot, log, joined);
+    }
+
+    private sealed class AsyncCleanup(Func<Task> action) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await action();
+    }
+}

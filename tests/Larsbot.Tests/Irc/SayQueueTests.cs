@@ -1,0 +1,59 @@
+using System.Text;
+using Larsbot.Irc;
+
+namespace Larsbot.Tests.Irc;
+
+public class SayQueueTests
+{
+    [Fact]
+    public void Drops_the_oldest_when_full_and_reports_once()
+    {
+        var queue = new SayQueue(3);
+        Assert.False(queue.Enqueue("1"));
+        Assert.False(queue.Enqueue("2"));
+        Assert.False(queue.Enqueue("3"));
+        Assert.True(queue.Enqueue("4")); // first drop: log
+        Assert.False(queue.Enqueue("5")); // still dropping: quiet
+
+        Assert.Equal(3, queue.Count);
+        Assert.True(queue.TryPeek(out var first));
+        Assert.Equal("3", first.Text);
+        Assert.Equal(2, queue.TakeDroppedCount());
+        Assert.Equal(0, queue.TakeDroppedCount());
+        Assert.True(queue.Enqueue("6"));
+    }
+
+    [Fact]
+    public void Remove_takes_exactly_the_sent_line()
+    {
+        var queue = new SayQueue(10);
+        queue.Enqueue("same");
+        queue.Enqueue("same");
+        queue.TryPeek(out var first);
+        queue.Remove(first);
+        queue.Remove(first);
+        Assert.Equal(1, queue.Count);
+    }
+}
+
+public class IrcLineReaderTests
+{
+    [Fact]
+    public async Task Splits_on_lf_strips_cr_and_survives_bad_bytes_and_huge_lines()
+    {
+        var bytes = new List<byte>();
+        bytes.AddRange(Encoding.UTF8.GetBytes("PING :a\r\n"));
+        bytes.AddRange(Encoding.UTF8.GetBytes("bare lf\n"));
+        bytes.AddRange([(byte)'x', 0xFF, 0xC3, (byte)'\r', (byte)'\n']); // invalid UTF-8
+        bytes.AddRange(Enumerable.Repeat((byte)'z', 100));
+        bytes.AddRange(Encoding.UTF8.GetBytes("\r\nafter 😀\r\n"));
+        bytes.AddRange(Encoding.UTF8.GetBytes("no newline at end"));
+        var reader = new IrcLineReader(new MemoryStream(bytes.ToArray()), maxLineBytes: 64);
+
+        Assert.Equal("PING :a", await reader.ReadLineAsync(CancellationToken.None));
+        Assert.Equal("bare lf", await reader.ReadLineAsync(CancellationToken.None));
+        Assert.Equal("x\uFFFD\uFFFD", await reader.ReadLineAsync(CancellationToken.None));
+        Assert.Equal("after 😀", await reader.ReadLineAsync(CancellationToken.None)); // the 100-byte line was skipped
+        Assert.Null(await reader.ReadLineAsync(CancellationToken.None));
+    }
+}
