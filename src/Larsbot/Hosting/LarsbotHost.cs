@@ -54,7 +54,7 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config);
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddCommands();
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
@@ -110,13 +110,8 @@ public static class LarsbotHost
         return services;
     }
 
-    public static IServiceCollection AddIrc(this IServiceCollection services, IConfiguration config)
+    public static IServiceCollection AddCommands(this IServiceCollection services)
     {
-        services.Configure<IrcOptions>(config.GetSection("Irc"));
-        services.AddSingleton(sp => new IrcClient(sp.GetRequiredService<IOptions<IrcOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<IrcClient>>()));
-        services.AddSingleton<IChannel>(sp => sp.GetRequiredService<IrcClient>());
-        services.AddHostedService<IrcHostedService>();
         services.AddSingleton<ChatCommands>();
         return services;
     }
