@@ -47,11 +47,13 @@ public sealed class TwilioContractTests(PrismFixture prism) : IClassFixture<Pris
 /// <summary>
 /// Starts Prism once for the contract tests and kills its process tree afterwards. Prism is found at
 /// $LARSBOT_PRISM or &lt;repo&gt;/.tools/prism/node_modules/.bin/prism; the spec by walking up from the test's base
-/// directory to a folder holding shared/contracts/twilio_api_v2010.json. A missing tool fails the tests, loudly.
+/// directory to the repository's tests/contracts/twilio_api_v2010.json (or, failing that, ../shared/contracts/).
+/// A missing tool fails the tests, loudly.
 /// </summary>
 public sealed class PrismFixture : IAsyncLifetime
 {
-    private const string SpecPath = "shared/contracts/twilio_api_v2010.json";
+    private const string SpecPath = "tests/contracts/twilio_api_v2010.json";
+    private const string SharedSpecPath = "shared/contracts/twilio_api_v2010.json";
     private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(30);
 
     private readonly StringBuilder _output = new();
@@ -79,6 +81,12 @@ public sealed class PrismFixture : IAsyncLifetime
     {
         var repoRoot = FindUp(d => File.Exists(Path.Combine(d, "Larsbot.sln")));
         var specRoot = FindUp(d => File.Exists(Path.Combine(d, SpecPath)));
+        var specPath = SpecPath;
+        if (specRoot is null)
+        {
+            specRoot = FindUp(d => File.Exists(Path.Combine(d, SharedSpecPath)));
+            specPath = SharedSpecPath;
+        }
         var prism = Environment.GetEnvironmentVariable("LARSBOT_PRISM") is { Length: > 0 } fromEnv
             ? fromEnv
             : repoRoot is null ? null : Path.Combine(repoRoot, ".tools", "prism", "node_modules", ".bin", "prism");
@@ -100,7 +108,7 @@ public sealed class PrismFixture : IAsyncLifetime
         var port = FreePort();
         var start = new ProcessStartInfo(prism)
         {
-            ArgumentList = { "mock", "-h", "127.0.0.1", "-p", port.ToString(), "-v", "warn", Path.Combine(specRoot, SpecPath) },
+            ArgumentList = { "mock", "-h", "127.0.0.1", "-p", port.ToString(), "-v", "warn", Path.Combine(specRoot, specPath) },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
