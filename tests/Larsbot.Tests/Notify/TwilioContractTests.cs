@@ -133,7 +133,7 @@ public sealed class PrismFixture : IAsyncLifetime
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
             {
                 // Polling an external process until it listens: it prints nothing at -v warn.
-                await Task.Delay(100);
+                await Task.Delay(25);
             }
         }
         _problem = (_process.HasExited ? $"Prism exited with code {_process.ExitCode}." : $"Prism did not answer within {StartupLimit}.") + Output();
