@@ -3,6 +3,7 @@ using Larsbot.Roster;
 
 // larsbot run [--config FILE]   the daemon
 // larsbot check [--config FILE] validate configuration and roster, then exit
+// larsbot arbiter --target URL [--every 1m]   the watchdog (runs on other machines)
 var verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
 var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
 string? configFile = null;
@@ -39,8 +40,29 @@ switch (verb)
             Console.Error.WriteLine($"larsbot: {e.Message}");
             return 2;
         }
+    case "arbiter":
+        try
+        {
+            var arbiter = Larsbot.Watchdog.ArbiterHost.Build([.. passThrough], configFile, null, out var services);
+            using var stop = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+            await arbiter.RunAsync(stop.Token);
+            await services.DisposeAsync();
+            return 0;
+        }
+        catch (StartupException e)
+        {
+            Console.Error.WriteLine($"larsbot: {e.Message}");
+            return 2;
+        }
     case "help" or "--help" or "-h":
-        Console.WriteLine("usage: larsbot run [--config FILE]    start the bot\n       larsbot check [--config FILE]  validate configuration and roster");
+        Console.WriteLine("""
+            usage: larsbot run [--config FILE]                        start the bot
+                   larsbot check [--config FILE]                      validate configuration and roster
+                   larsbot arbiter --target URL [--every 1m] [--config FILE]
+                                                                      watchdog: page everybody if the bot is down
+            """);
         return 0;
     default:
         Console.Error.WriteLine($"larsbot: unknown command '{verb}'. Try: larsbot help");

@@ -33,7 +33,6 @@ public sealed class ChatCommands
             _inbox.Writer.TryWrite(m);
             return Task.CompletedTask;
         };
-        channel.Joined += () => _engine.PublishTopicAsync();
         _worker = Task.Run(ProcessAsync);
     }
 

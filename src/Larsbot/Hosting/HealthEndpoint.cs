@@ -1,41 +1,93 @@
+using Dapper;
 using Larsbot.Irc;
 using Larsbot.Paging;
 using Larsbot.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Larsbot.Hosting;
 
-/// <summary>GET /health: 200 when the bot can take an alert and get a human to it, 503 (with the reason) when not.</summary>
+/// <summary>
+/// GET /health: 200 when the bot can take an alert and get a human to it, 503 (with the reasons) when not. The
+/// arbiter watchdog polls this, so "red" must mean "people may not be reached", not "something blipped".
+/// </summary>
 public static class HealthEndpoint
 {
-    /// <summary>An engine that has not finished a pass for this long is stuck (it looks at least every 30 s).</summary>
-    public static readonly TimeSpan EngineStaleAfter = TimeSpan.FromSeconds(90);
+    /// <summary>The engine and the outbox sender each look at least every 30 s; three missed looks is a stall.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(90);
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", async (IChannel irc, Database db, PagingEngine engine, OutboxSender outbox, TimeProvider time) =>
+        app.MapGet("/health", async (IChannel irc, Database db, PagingEngine engine, OutboxSender outbox, TimeProvider time,
+            IOptions<PagingOptions> paging) =>
         {
+            var now = time.GetUtcNow();
             var writable = await db.CanWriteAsync();
-            var lastLoop = engine.LastLoopAt;
-            var engineAge = lastLoop is { } l ? time.GetUtcNow() - l : (TimeSpan?)null;
-            var engineOk = engineAge is { } a && a < EngineStaleAfter;
+            var engineAge = engine.LastLoopAt is { } l ? now - l : (TimeSpan?)null;
+            var outboxAge = outbox.LastPassAt is { } o ? now - o : (TimeSpan?)null;
+            var engineOk = engineAge is { } a && a < StaleAfter;
+            var outboxOk = outboxAge is { } b && b < StaleAfter;
+            var pages = await PageHealthAsync(db, now, paging.Value.PageFailingUnhealthyAfter);
+
             var problems = new List<string>();
             if (!irc.IsConnected) problems.Add("not connected to IRC");
             if (!writable) problems.Add("database not writable");
             if (!engineOk) problems.Add(engineAge is null ? "paging engine has not run yet" : "paging engine stalled");
+            if (!outboxOk) problems.Add(outboxAge is null ? "page sender has not run yet" : "page sender stalled");
+            if (pages?.FailingLong > 0) problems.Add($"{pages.FailingLong} page(s) failing for over {PagingEngine.Duration(paging.Value.PageFailingUnhealthyAfter)}");
+            if (pages?.GaveUpLastHour > 0) problems.Add($"{pages.GaveUpLastHour} page(s) could not be delivered in the last hour");
+
             var body = new
             {
                 status = problems.Count == 0 ? "ok" : "unhealthy",
                 problems,
                 irc = new { connected = irc.IsConnected, nick = irc.CurrentNick },
                 database = new { ok = writable, writable },
-                engine = new { ok = engineOk, lastLoopAgeSeconds = engineAge is { } e ? Math.Round(e.TotalSeconds, 1) : (double?)null },
-                outbox = new { duplicateRisk = outbox.DuplicateRiskCount },
+                engine = new { ok = engineOk, lastLoopAgeSeconds = Seconds(engineAge) },
+                sender = new { ok = outboxOk, lastPassAgeSeconds = Seconds(outboxAge) },
+                pages = new
+                {
+                    retrying = pages?.Retrying,
+                    failingLong = pages?.FailingLong,
+                    gaveUpLastHour = pages?.GaveUpLastHour,
+                    // Sends that may have reached the provider before a retry (crash mid-send, timeout, 5xx).
+                    duplicateRisk = pages?.DuplicateRisk,
+                },
             };
             return Results.Json(body, statusCode: problems.Count == 0 ? 200 : 503);
         });
         return app;
+    }
+
+    private static double? Seconds(TimeSpan? t) => t is { } v ? Math.Round(v.TotalSeconds, 1) : null;
+
+    private sealed class PageHealth
+    {
+        public long Retrying { get; set; }
+        public long FailingLong { get; set; }
+        public long GaveUpLastHour { get; set; }
+        public long DuplicateRisk { get; set; }
+    }
+
+    private static async Task<PageHealth?> PageHealthAsync(Database db, DateTimeOffset now, TimeSpan failingFor)
+    {
+        try
+        {
+            return await db.ReadAsync(c => c.QuerySingleAsync<PageHealth>("""
+                SELECT
+                  (SELECT COUNT(*) FROM pages WHERE state = 'due' AND attempts > 0) AS retrying,
+                  (SELECT COUNT(*) FROM pages WHERE state IN ('due', 'sending') AND attempts > 0 AND created_at <= @failingSince) AS failing_long,
+                  (SELECT COUNT(*) FROM pages p WHERE state = 'failed'
+                     AND (SELECT MAX(finished_at) FROM page_attempts a WHERE a.page_id = p.id) >= @hourAgo) AS gave_up_last_hour,
+                  (SELECT COUNT(*) FROM page_attempts a WHERE may_have_been_delivered = 1
+                     AND EXISTS (SELECT 1 FROM page_attempts b WHERE b.page_id = a.page_id AND b.id > a.id)) AS duplicate_risk
+                """, new { failingSince = UnixMs.From(now - failingFor), hourAgo = UnixMs.From(now - TimeSpan.FromHours(1)) }));
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return null;
+        }
     }
 }

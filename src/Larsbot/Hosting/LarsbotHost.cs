@@ -34,15 +34,7 @@ public static class LarsbotHost
         builder.WebHost.UseKestrelCore();
         builder.Services.AddRoutingCore();
         var config = builder.Configuration;
-        configFile ??= File.Exists("larsbot.json") ? "larsbot.json" : null;
-        if (configFile is not null)
-        {
-            if (!File.Exists(configFile)) throw new StartupException($"config file {configFile} not found");
-            config.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
-        }
-        config.AddEnvironmentVariables("LARSBOT_");
-        if (overrides is not null) config.AddInMemoryCollection(overrides);
-        config.AddCommandLine(args);
+        AddConfiguration(config, args, configFile, overrides);
 
         builder.Logging.AddConfiguration(config.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o =>
@@ -69,6 +61,22 @@ public static class LarsbotHost
         app.Services.GetRequiredService<TeamRoster>();
         app.Services.GetRequiredService<ChatCommands>();
         return app;
+    }
+
+    /// <summary>The configuration layers every verb shares (run, check, arbiter).</summary>
+    public static IConfigurationBuilder AddConfiguration(IConfigurationBuilder config, string[] args, string? configFile,
+        IDictionary<string, string?>? overrides)
+    {
+        configFile ??= File.Exists("larsbot.json") ? "larsbot.json" : null;
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile)) throw new StartupException($"config file {configFile} not found");
+            config.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        }
+        config.AddEnvironmentVariables("LARSBOT_");
+        if (overrides is not null) config.AddInMemoryCollection(overrides);
+        config.AddCommandLine(args);
+        return config;
     }
 
     public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration config)

@@ -29,6 +29,9 @@ public interface IChannel
 
     /// <summary>Raised after each successful (re)join of the channel.</summary>
     event Func<Task>? Joined;
+
+    /// <summary>Raised when a registered connection is lost.</summary>
+    event Func<Task>? Disconnected;
 }
 
 /// <summary>A message someone sent. <see cref="Target"/> is the channel, or the bot's nick for a private message.</summary>

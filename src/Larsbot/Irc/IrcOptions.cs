@@ -20,7 +20,8 @@ public sealed class IrcOptions
     public TimeSpan FloodInterval { get; set; } = TimeSpan.FromSeconds(1);
     /// <summary>First reconnect delay; doubles up to <see cref="ReconnectMaxDelay"/>, with jitter.</summary>
     public TimeSpan ReconnectMinDelay { get; set; } = TimeSpan.FromSeconds(1);
-    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
+    // 20 s, not the customary 5 min: a pager must be back in the channel within 30 s of the server returning.
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(20);
     /// <summary>After this much silence from the server we PING it; twice this and we reconnect.</summary>
     public TimeSpan PingIdle { get; set; } = TimeSpan.FromSeconds(60);
 

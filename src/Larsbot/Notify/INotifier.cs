@@ -14,7 +14,11 @@ public interface INotifier
 }
 
 /// <summary>What to send and to whom. <see cref="Destination"/> is a phone number (sms) or a Pushover user key (push).</summary>
-public sealed record PageMessage(string PersonId, string Destination, string Title, string Body);
+public sealed record PageMessage(string PersonId, string Destination, string Title, string Body)
+{
+    /// <summary>Which notifier it is for ("sms"/"push"), when the sender needs to carry that with the message.</summary>
+    public string? Channel { get; init; }
+}
 
 public enum SendOutcome
 {

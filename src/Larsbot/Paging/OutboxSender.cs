@@ -28,6 +28,7 @@ public sealed class OutboxSender : BackgroundService
     private readonly Dictionary<string, SemaphoreSlim> _perChannel;
     private readonly List<Task> _inFlight = [];
     private long _duplicateRisk;
+    private long _lastPassAtMs;
 
     public OutboxSender(Database db, PagingEngine engine, IChannel channel, IEnumerable<INotifier> notifiers, TimeProvider time,
         IOptions<PagingOptions> options, ILogger<OutboxSender> log)
@@ -45,8 +46,8 @@ public sealed class OutboxSender : BackgroundService
     /// <summary>Pages that may have gone out twice (crash mid-send, or a retry after a timeout/5xx).</summary>
     public long DuplicateRiskCount => Interlocked.Read(ref _duplicateRisk);
 
-    /// <summary>Pages waiting for a retry right now (for /health).</summary>
-    public int FailingChannels { get; private set; }
+    /// <summary>When the sender last looked at the outbox (for /health: a stuck sender is an outage).</summary>
+    public DateTimeOffset? LastPassAt => Interlocked.Read(ref _lastPassAtMs) is var ms and > 0 ? UnixMs.To(ms) : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -68,7 +69,10 @@ public sealed class OutboxSender : BackgroundService
                 _log.LogError(e, "Outbox pass failed; trying again shortly");
                 next = _time.GetUtcNow() + _options.RetryMinDelay;
             }
-            var wait = next is { } n ? n - _time.GetUtcNow() : (TimeSpan?)null;
+            Interlocked.Exchange(ref _lastPassAtMs, UnixMs.From(_time.GetUtcNow()));
+            // Look at least every 30 s so /health can tell a stuck sender from an idle one.
+            var wait = next is { } n ? n - _time.GetUtcNow() : TimeSpan.FromSeconds(30);
+            if (wait > TimeSpan.FromSeconds(30)) wait = TimeSpan.FromSeconds(30);
             try
             {
                 await _engine.OutboxWake.WaitAsync(wait, _time, stoppingToken);

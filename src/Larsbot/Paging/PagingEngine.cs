@@ -26,6 +26,10 @@ public sealed class PagingEngine
     private readonly ILogger<PagingEngine> _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private long _lastLoopAtMs;
+    // When IRC was last seen unreachable (Unix ms; 0 = connected). Starts "down" because the bot has not joined yet:
+    // the IrcDownGrace covers the first connect.
+    private long _ircDownSinceMs;
+    private int _everJoined;
 
     public PagingEngine(Database db, TeamRoster roster, IChannel channel, TimeProvider time,
         IOptions<PagingOptions> options, ILogger<PagingEngine> log)
@@ -36,6 +40,14 @@ public sealed class PagingEngine
         _time = time;
         _options = options.Value;
         _log = log;
+        _ircDownSinceMs = UnixMs.From(time.GetUtcNow());
+        channel.Joined += OnJoinedAsync;
+        channel.Disconnected += () =>
+        {
+            Interlocked.CompareExchange(ref _ircDownSinceMs, UnixMs.From(_time.GetUtcNow()), 0);
+            Wake.Set();
+            return Task.CompletedTask;
+        };
     }
 
     /// <summary>Wakes the outbox sender when new pages were written.</summary>
@@ -56,12 +68,13 @@ public sealed class PagingEngine
         try
         {
             var now = _time.GetUtcNow();
+            var ircDown = IrcDown(now);
             var said = new List<string>();
             var (pagesWritten, topicChanged, next) = await _db.WriteAsync(async (c, tx) =>
             {
                 var topic = await ExpireAckModeAsync(c, tx, now, said);
-                var handledAny = await HandleNewAlertsAsync(c, tx, now, said);
-                var pages = await AdvanceCountdownsAsync(c, tx, now, said);
+                await HandleNewAlertsAsync(c, tx, now, said, ircDown);
+                var pages = await AdvanceCountdownsAsync(c, tx, now, said, ircDown);
                 var nextWake = await NextWakeAsync(c, tx, now);
                 return (pages, topic, nextWake);
             }, ct);
@@ -243,11 +256,61 @@ public sealed class PagingEngine
     private async Task<bool> AckModeActiveAsync(IDbConnection c, IDbTransaction tx) =>
         await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL", transaction: tx) > 0;
 
-    private async Task<bool> HandleNewAlertsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
+    /// <summary>
+    /// True when IRC has been unreachable for longer than the grace: nobody can ack, so a countdown would only delay
+    /// the page. Also notices a lost connection the client did not report.
+    /// </summary>
+    private bool IrcDown(DateTimeOffset now)
+    {
+        if (_channel.IsConnected)
+        {
+            return false;
+        }
+        Interlocked.CompareExchange(ref _ircDownSinceMs, UnixMs.From(now), 0);
+        return now - UnixMs.To(Interlocked.Read(ref _ircDownSinceMs)) >= _options.IrcDownGrace;
+    }
+
+    /// <summary>On every (re)join: restore the topic, and after an outage say what happened while we were away.</summary>
+    private async Task OnJoinedAsync()
+    {
+        var since = Interlocked.Exchange(ref _ircDownSinceMs, 0);
+        var first = Interlocked.Exchange(ref _everJoined, 1) == 0;
+        try
+        {
+            await PublishTopicAsync();
+            if (!first && since != 0) _channel.Say(await AbsenceReportAsync(UnixMs.To(since), _time.GetUtcNow()));
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Could not report the IRC outage");
+        }
+        Wake.Set();
+    }
+
+    /// <summary>"back on IRC after 1m 5s away: 3 alerts meanwhile (2 urgent: 'db1: disk full' +1 more); pages sent to brong, robn".</summary>
+    public async Task<string> AbsenceReportAsync(DateTimeOffset since, DateTimeOffset now)
+    {
+        return await _db.ReadAsync(async c =>
+        {
+            var alerts = (await c.QueryAsync<AlertRow>("SELECT * FROM alerts WHERE received_at >= @since ORDER BY id",
+                new { since = UnixMs.From(since) })).ToList();
+            var paged = (await c.QueryAsync<string>(
+                "SELECT DISTINCT person_id FROM pages WHERE created_at >= @since ORDER BY person_id", new { since = UnixMs.From(since) })).ToList();
+            var text = $"back on IRC after {Duration(now - since)} away: ";
+            if (alerts.Count == 0 && paged.Count == 0) return text + "nothing arrived meanwhile";
+            var urgent = alerts.Where(a => a.Level == "urgent").ToList();
+            text += $"{alerts.Count} alert(s) meanwhile";
+            if (urgent.Count > 0) text += $" ({urgent.Count} urgent: '{Summary(urgent)}')";
+            text += paged.Count > 0 ? $"; paged {string.Join(", ", paged)} (nobody could ack here)" : "; nobody was paged";
+            return text;
+        });
+    }
+
+    private async Task HandleNewAlertsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said, bool ircDown)
     {
         var fresh = (await c.QueryAsync<AlertRow>(
             "SELECT * FROM alerts WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx)).ToList();
-        if (fresh.Count == 0) return false;
+        if (fresh.Count == 0) return;
         var ackMode = await AckModeActiveAsync(c, tx);
         var nowMs = UnixMs.From(now);
 
@@ -276,11 +339,12 @@ public sealed class PagingEngine
                     if (open is null)
                     {
                         var duty = await CurrentDutyAsync(c, tx);
+                        // With IRC down nobody can ack: no countdown, the page goes out in this same pass.
                         countdownId = await c.ExecuteScalarAsync<long>(
                             "INSERT INTO countdowns(started_at, page_at, state, duty_person) VALUES (@s, @p, 'counting', @d) RETURNING id",
-                            new { s = nowMs, p = UnixMs.From(now + _options.Countdown), d = duty?.Id }, tx);
+                            new { s = nowMs, p = UnixMs.From(ircDown ? now : now + _options.Countdown), d = duty?.Id }, tx);
                         disposition = "countdown";
-                        said.Add($"URGENT {a.Host} - {a.Message}");
+                        said.Add($"URGENT {a.Host} - {a.Message}" + (ircDown ? " (IRC was unreachable: paged at once)" : ""));
                     }
                     else
                     {
@@ -295,10 +359,9 @@ public sealed class PagingEngine
             await c.ExecuteAsync("UPDATE alerts SET handled_at = @now, disposition = @disposition, countdown_id = @countdownId WHERE id = @id",
                 new { now = nowMs, disposition, countdownId, id = a.Id }, tx);
         }
-        return true;
     }
 
-    private async Task<bool> AdvanceCountdownsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
+    private async Task<bool> AdvanceCountdownsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said, bool ircDown)
     {
         var wrote = false;
         var nowMs = UnixMs.From(now);
@@ -308,8 +371,10 @@ public sealed class PagingEngine
         {
             var alerts = await AlertsOfAsync(c, tx, cd.Id);
             var summary = Summary(alerts);
-            if (cd.State == "counting" && nowMs >= cd.PageAt)
+            if (cd.State == "counting" && (nowMs >= cd.PageAt || ircDown))
             {
+                if (nowMs < cd.PageAt)
+                    said.Add($"LarsSMS: IRC has been unreachable for over {Duration(_options.IrcDownGrace)}, nobody can ack: paging now instead of in {Secs(UnixMs.To(cd.PageAt) - now)} secs");
                 var duty = await CurrentDutyAsync(c, tx);
                 if (duty is null)
                 {
@@ -344,7 +409,7 @@ public sealed class PagingEngine
             }
             else if (cd.State == "paged" && nowMs >= cd.EscalateAt)
             {
-                await WritePagesAsync(c, tx, cd.Id, "everyone", _roster.People, summary, now);
+                await WritePagesAsync(c, tx, cd.Id, "everyone", _roster.People, $"{summary} (not acked in {Duration(_options.EscalateAfter)}: paging everybody)", now);
                 await c.ExecuteAsync("UPDATE countdowns SET state = 'escalated', escalated_at = @now WHERE id = @id",
                     new { now = nowMs, id = cd.Id }, tx);
                 said.Add($"LarsSMS: nobody acked in {Duration(_options.EscalateAfter)}, paging everybody ({string.Join(", ", _roster.People.Select(p => p.Label))}): '{summary}'");
@@ -377,10 +442,14 @@ public sealed class PagingEngine
     {
         var candidates = new List<long>();
         var tickMs = (long)_options.TickEvery.TotalMilliseconds;
+        var downSince = Interlocked.Read(ref _ircDownSinceMs);
         foreach (var cd in await c.QueryAsync<CountdownRow>("SELECT * FROM countdowns WHERE state IN ('counting','paged')", transaction: tx))
         {
             if (cd.State == "counting")
+            {
                 candidates.Add(Math.Min(cd.PageAt, cd.StartedAt + (cd.LastTick + 1) * tickMs));
+                if (downSince != 0 && !_channel.IsConnected) candidates.Add(downSince + (long)_options.IrcDownGrace.TotalMilliseconds);
+            }
             else if (cd.EscalateAt is { } e)
                 candidates.Add(e);
         }

@@ -12,6 +12,13 @@ public sealed class PagingOptions
     public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(1);
     public TimeSpan RetryMinDelay { get; set; } = TimeSpan.FromSeconds(5);
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// IRC unreachable for longer than this means nobody can type `lars ack`: a countdown would only delay the page,
+    /// so urgent alerts page at once. The grace covers the bot's own (re)connect, about a second.
+    /// </summary>
+    public TimeSpan IrcDownGrace { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>A page still failing after this long turns /health red (a single provider blip does not).</summary>
+    public TimeSpan PageFailingUnhealthyAfter { get; set; } = TimeSpan.FromMinutes(1);
 
     public IEnumerable<string> Validate()
     {
@@ -19,6 +26,7 @@ public sealed class PagingOptions
         if (TickEvery <= TimeSpan.Zero) yield return "Paging:TickEvery must be more than zero";
         if (EscalateAfter <= TimeSpan.Zero) yield return "Paging:EscalateAfter must be more than zero";
         if (AckModeFor <= TimeSpan.Zero) yield return "Paging:AckModeFor must be more than zero";
+        if (IrcDownGrace < TimeSpan.Zero) yield return "Paging:IrcDownGrace must not be negative";
         if (RetryMinDelay <= TimeSpan.Zero || RetryMaxDelay < RetryMinDelay)
             yield return "Paging:RetryMinDelay must be more than zero and at most Paging:RetryMaxDelay";
     }

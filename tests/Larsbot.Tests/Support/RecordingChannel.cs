@@ -36,7 +36,18 @@ public sealed class RecordingChannel : IChannel
 
     public event Func<ChannelMessage, Task>? MessageReceived;
     public event Func<Task>? Joined;
+    public event Func<Task>? Disconnected;
 
     public Task SimulateMessageAsync(ChannelMessage m) => MessageReceived?.Invoke(m) ?? Task.CompletedTask;
-    public Task SimulateJoinAsync() => Joined?.Invoke() ?? Task.CompletedTask;
+    public Task SimulateJoinAsync()
+    {
+        IsConnected = true;
+        return Joined?.Invoke() ?? Task.CompletedTask;
+    }
+
+    public Task SimulateDisconnectAsync()
+    {
+        IsConnected = false;
+        return Disconnected?.Invoke() ?? Task.CompletedTask;
+    }
 }

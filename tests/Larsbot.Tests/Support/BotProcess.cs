@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Larsbot.Tests.Support;
+
+/// <summary>
+/// The real bot as a separate process (the larsbot.dll beside the tests), configured only through LARSBOT_
+/// environment variables, so a test can kill -9 it and start it again on the same SQLite file.
+/// </summary>
+public sealed class BotProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private BotProcess(Process process, int httpPort)
+    {
+        _process = process;
+        HttpPort = httpPort;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int HttpPort { get; }
+    public HttpClient Http { get; }
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    /// <summary>A port free right now on loopback (the child binds it a moment later).</summary>
+    public static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    /// <summary>Starts the bot with these settings ("Irc:Port" style keys); Intake:HttpUrl is set from <paramref name="httpPort"/>.</summary>
+    public static BotProcess Start(IReadOnlyDictionary<string, string?> settings, int httpPort, string workDir)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "larsbot.dll");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { dll, "run" },
+            WorkingDirectory = workDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in settings)
+            psi.Environment["LARSBOT_" + key.Replace(":", "__")] = value;
+        psi.Environment["LARSBOT_Intake__HttpUrl"] = $"http://127.0.0.1:{httpPort}";
+        psi.Environment["DOTNET_gcServer"] = "0";
+        return new BotProcess(Process.Start(psi)!, httpPort);
+    }
+
+    /// <summary>Waits until /health answers 200 (or, with <paramref name="anyAnswer"/>, answers at all).</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout, bool anyAnswer = false)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"bot exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                var r = await Http.GetAsync("/health");
+                if (r.IsSuccessStatusCode || anyAnswer) return;
+                last = await r.Content.ReadAsStringAsync();
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"bot not ready in {timeout}: {last}\n{Output}");
+    }
+
+    /// <summary>kill -9: no shutdown code runs, exactly like a crash or the OOM killer.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        Http.Dispose();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
