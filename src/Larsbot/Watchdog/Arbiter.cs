@@ -22,20 +22,25 @@ public sealed class Arbiter(ArbiterOptions options, TeamRoster roster, IEnumerab
 
     public Uri Target { get; } = HealthUri(options.Target ?? throw new ArgumentException("arbiter needs --target URL"));
 
+    private int _checks;
+
     /// <summary>True while an outage has been declared (everybody paged) and the bot is not back.</summary>
     public bool InOutage => _paged;
+
+    /// <summary>Checks completed so far (lets a test wait for "two more checks" instead of sleeping).</summary>
+    public int Checks => Volatile.Read(ref _checks);
 
     public async Task RunAsync(CancellationToken ct)
     {
         log.LogInformation("Arbiter watching {Target} every {Every}", Target, options.Every);
         while (!ct.IsCancellationRequested)
         {
-            await CheckOnceAsync(ct);
             try
             {
+                await CheckOnceAsync(ct);
                 await Task.Delay(options.Every, time, ct);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 break;
             }
@@ -73,6 +78,7 @@ public sealed class Arbiter(ArbiterOptions options, TeamRoster roster, IEnumerab
             }
         }
         await SendPendingAsync(ct);
+        Interlocked.Increment(ref _checks);
     }
 
     private async Task<(bool Healthy, string Problem)> ProbeAsync(CancellationToken ct)
