@@ -126,6 +126,13 @@ public class HandComputedMonthTests
         Assert.True(File.Exists(Path.Combine(h.Options.ReportFolder, "payout-2026-10.md")));
         Assert.True(File.Exists(Path.Combine(h.Options.ReportFolder, "payout-2026-10.html")));
 
+        // LARSBOT_SAMPLE_REPORTS=/some/folder keeps this month's three reports for a look (docs/ledger.md).
+        if (Environment.GetEnvironmentVariable("LARSBOT_SAMPLE_REPORTS") is { Length: > 0 } keep)
+        {
+            Directory.CreateDirectory(keep);
+            foreach (var f in Directory.GetFiles(h.Options.ReportFolder, "payout-2026-10.*")) File.Copy(f, Path.Combine(keep, Path.GetFileName(f)), overwrite: true);
+        }
+
         var said = h.Engine.Channel.Take();
         Assert.Contains(said, l => l.StartsWith("payout 2026-10 (AUD): brong 725.87, robn 89.13, neilj 465.00; total 1280.00; 20.00 held until 1 incident report(s) are filed", StringComparison.Ordinal));
     }

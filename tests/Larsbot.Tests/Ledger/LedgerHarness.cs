@@ -17,9 +17,14 @@ internal sealed class LedgerHarness : IDisposable
 {
     public static readonly TimeZoneInfo Melbourne = TimeZoneInfo.FindSystemTimeZoneById("Australia/Melbourne");
 
-    public LedgerHarness(DateTimeOffset start, string? reportFolder = null)
+    public LedgerHarness(DateTimeOffset start, string? reportFolder = null) : this(new EngineHarness(clock: new FakeTimeProvider(start)), reportFolder)
     {
-        Engine = new EngineHarness(clock: new FakeTimeProvider(start));
+    }
+
+    /// <summary>Over an existing engine harness: pass one sharing another's database and clock to play a restart.</summary>
+    public LedgerHarness(EngineHarness engine, string? reportFolder = null)
+    {
+        Engine = engine;
         Options = new LedgerOptions { ReportFolder = reportFolder ?? Path.Combine(Engine.TempDb.Dir, "reports") };
         Ledger = new LedgerStore(Engine.Db, Engine.Roster);
         Payouts = new Payouts(Engine.Db, Engine.Roster, Ledger, Engine.Channel, Engine.Clock,
