@@ -129,7 +129,8 @@ internal sealed record PayoutReport(string Month, string Currency, string TimeZo
             ("docked in", r.DockedIn, "#f28e2b"), ("docked out", r.DockedOut, "#e15759"), ("total", r.Total, "#222"),
         ];
         const int labelW = 110, barW = 560, rowH = 22;
-        sb.Append(CultureInfo.InvariantCulture, $"<div class=\"person\"><h3>{H(r.Name)} ({H(r.PersonId)}): {M(r.Total)}</h3>\n");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"<div class=\"person\"><h3>{H(r.Name)} ({H(r.PersonId)}): {M(r.Total)} <span class=\"note\">- {M(r.DutyHours)} h on duty, {r.PagesAnswered} page(s) answered</span></h3>\n");
         sb.Append(CultureInfo.InvariantCulture,
             $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{labelW + barW + 90}\" height=\"{bars.Length * rowH}\" role=\"img\" aria-label=\"{H(r.Name)} payout\">\n");
         for (var i = 0; i < bars.Length; i++)
