@@ -51,7 +51,7 @@ public class HandComputedMonthTests
         """;
 
     /// <summary>Lives October 2026 through the engine; returns the harness at Nov 1 09:00 after the monthly run.</summary>
-    internal static async Task<LedgerHarness> LiveOctoberAsync(string? reportFolder = null)
+    internal static async Task<LedgerHarness> LiveOctoberAsync(string? reportFolder = null, bool runPayout = true)
     {
         var h = new LedgerHarness(Mel(2026, 9, 30, 20), reportFolder);
         await h.SayAsync("brong", "lars duty take");
@@ -110,9 +110,9 @@ public class HandComputedMonthTests
         await h.Engine.AdvanceAsync(TimeSpan.FromMinutes(5));
         Assert.Equal(5, await h.SendOutboxAsync());
 
-        await h.AtAsync(Mel(2026, 11, 1, 9));
+        await h.AtAsync(Mel(2026, 11, 1, runPayout ? 9 : 8, 59));
         h.Engine.Channel.Take();
-        await h.Payouts.RunDueAsync();
+        if (runPayout) await h.Payouts.RunDueAsync();
         return h;
     }
 
@@ -193,6 +193,18 @@ public class HandComputedMonthTests
         Assert.Empty(await again.RunDueAsync());
         var months = await h.Engine.Db.ReadAsync(async c => (await c.QueryAsync<string>("SELECT month FROM payout_runs ORDER BY month")).ToList());
         Assert.Equal(["2026-09", "2026-10"], months);
+    }
+
+    [Fact]
+    public async Task A_bot_that_was_down_at_nine_on_the_first_writes_the_month_when_it_starts()
+    {
+        using var h = await LiveOctoberAsync(runPayout: false);
+        Assert.Equal(["2026-09"], await h.Payouts.RunDueAsync()); // 08:59: October is not due yet
+        await h.AtAsync(Mel(2026, 11, 1, 11, 30));
+        var restarted = new Payouts(h.Engine.Db, h.Engine.Roster, h.Ledger, h.Engine.Channel, h.Clock,
+            Microsoft.Extensions.Options.Options.Create(h.Options), Microsoft.Extensions.Logging.Abstractions.NullLogger<Payouts>.Instance);
+        Assert.Equal(["2026-10"], await restarted.RunDueAsync());
+        Assert.Equal(ExpectedCsv, await File.ReadAllTextAsync(Path.Combine(h.Options.ReportFolder, "payout-2026-10.csv")));
     }
 
     private static int CountOf(string s, string what)
