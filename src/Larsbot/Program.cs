@@ -1,9 +1,11 @@
 using Larsbot.Hosting;
+using Larsbot.Ledger;
 using Larsbot.Roster;
 
 // larsbot run [--config FILE]   the daemon
 // larsbot check [--config FILE] validate configuration and roster, then exit
 // larsbot arbiter --target URL [--every 1m]   the watchdog (runs on other machines)
+// larsbot payout / larsbot ledger verify   see LedgerCli
 var verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
 var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
 string? configFile = null;
@@ -56,13 +58,28 @@ switch (verb)
             Console.Error.WriteLine($"larsbot: {e.Message}");
             return 2;
         }
+    case "payout":
+    case "ledger" when passThrough is ["verify", ..]:
+        try
+        {
+            var (options, configArgs) = LedgerCli.SplitOptions(verb == "ledger" ? passThrough[1..] : passThrough, "--month", "--format", "--out");
+            var app = LarsbotHost.Build(configArgs, configFile);
+            return verb == "payout"
+                ? await LedgerCli.PayoutAsync(app.Services, options, Console.Out, Console.Error)
+                : await LedgerCli.VerifyAsync(app.Services, Console.Out);
+        }
+        catch (StartupException e)
+        {
+            Console.Error.WriteLine($"larsbot: {e.Message}");
+            return 2;
+        }
     case "help" or "--help" or "-h":
         Console.WriteLine("""
             usage: larsbot run [--config FILE]                        start the bot
                    larsbot check [--config FILE]                      validate configuration and roster
                    larsbot arbiter --target URL [--every 1m] [--config FILE]
                                                                       watchdog: page everybody if the bot is down
-            """);
+            """ + LedgerCli.Usage);
         return 0;
     default:
         Console.Error.WriteLine($"larsbot: unknown command '{verb}'. Try: larsbot help");

@@ -15,13 +15,17 @@ public sealed class ChatCommands
     private readonly PagingEngine _engine;
     private readonly TeamRoster _roster;
     private readonly ILogger<ChatCommands> _log;
+    private readonly IReadOnlyList<IChatCommandHandler> _handlers;
 
     public const string Help =
         "commands: 'lars ack' (stop the page; ack mode for a while) | 'lars status' (mode, duty, open alerts) | " +
-        "'lars duty' (who is on duty) | 'lars duty take' (you take duty now) | 'lars help'";
+        "'lars duty' (who is on duty) | 'lars duty take' (you take duty now) | 'lars duty give <nick>' / 'accept' / 'decline' | " +
+        "'lars duty history' | 'lars report <alert-id> <text or URL>' (releases your page bonus) | 'lars payout' (this month so far) | 'lars help'";
 
-    public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log)
+    public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log,
+        IEnumerable<IChatCommandHandler>? handlers = null)
     {
+        _handlers = handlers?.ToList() ?? [];
         _channel = channel;
         _engine = engine;
         _roster = roster;
@@ -76,7 +80,7 @@ public sealed class ChatCommands
         if (command is null) return;
         try
         {
-            await RunAsync(m.Nick, command);
+            await RunAsync(m.Nick, command, m.Text);
         }
         catch (Exception e)
         {
@@ -85,7 +89,8 @@ public sealed class ChatCommands
         }
     }
 
-    public async Task RunAsync(string nick, string command)
+    /// <param name="original">The line as typed, for commands that carry free text (an incident report).</param>
+    public async Task RunAsync(string nick, string command, string? original = null)
     {
         if (command is "help" or "" or "commands")
         {
@@ -113,6 +118,8 @@ public sealed class ChatCommands
                 await _engine.TakeDutyAsync(nick, person);
                 break;
             default:
+                foreach (var h in _handlers)
+                    if (await h.TryRunAsync(nick, person, command, original ?? command)) return;
                 var word = command.Length > 30 ? command[..30] + "…" : command;
                 _channel.Say($"{nick}: I don't know '{word}'. {Help}");
                 break;

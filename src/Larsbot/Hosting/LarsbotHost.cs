@@ -2,6 +2,7 @@ using Dapper;
 using Larsbot.Commands;
 using Larsbot.Intake;
 using Larsbot.Irc;
+using Larsbot.Ledger;
 using Larsbot.Notify;
 using Larsbot.Paging;
 using Larsbot.Roster;
@@ -46,7 +47,7 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddCommands();
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands();
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();

@@ -1,0 +1,72 @@
+using static Larsbot.Tests.Ledger.LedgerHarness;
+
+namespace Larsbot.Tests.Ledger;
+
+/// <summary>`lars report`, the daily reminder and `lars payout`, through ChatCommands on a fake clock.</summary>
+public class LedgerCommandsTests
+{
+    /// <summary>brong on duty from 1 Nov 08:00; alert 1 pages him at 10:00:30 on 2 Nov and he acks.</summary>
+    private static async Task<LedgerHarness> BrongPagedAndAckedAsync()
+    {
+        var h = new LedgerHarness(Mel(2026, 11, 1, 8));
+        await h.SayAsync("brong", "lars duty take");
+        await h.AtAsync(Mel(2026, 11, 2, 10));
+        await h.Engine.AlertAsync("gateway2", "rblcheck: listed");
+        await h.Engine.AdvanceAsync(TimeSpan.FromSeconds(30));
+        await h.SendOutboxAsync();
+        await h.SayAsync("brong", "lars ack");
+        h.Engine.Channel.Take();
+        return h;
+    }
+
+    [Fact]
+    public async Task Only_the_ackers_report_releases_the_bonus_and_its_text_is_kept_as_typed()
+    {
+        using var h = await BrongPagedAndAckedAsync();
+        await h.SayAsync("robn", "lars report 1 I looked too");
+        await h.SayAsync("brong", "lars report 99 wrong id");
+        await h.SayAsync("brong", "lars report");
+        await h.SayAsync("brong", "Lars REPORT #1 Delisted at Spamhaus, see https://wiki.example.com/RBL");
+        Assert.Equal([
+            "report: thanks robn, noted on page #1 (the bonus waits for brong's own report).",
+            "brong: alert 99 is not part of any page (only urgent alerts that paged someone need a report).",
+            "brong: say 'lars report <alert-id> <what broke and what you did, or a URL>'.",
+            "report: thanks brong, incident report filed for page #1; your AUD 20.00 page bonus is released.",
+        ], h.Engine.Channel.Take());
+        var text = await h.Engine.Db.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT text FROM incident_reports WHERE person_id = 'brong'"));
+        Assert.Equal("Delisted at Spamhaus, see https://wiki.example.com/RBL", text);
+    }
+
+    [Fact]
+    public async Task A_missing_report_is_reminded_once_a_day_from_nine()
+    {
+        using var h = await BrongPagedAndAckedAsync();
+        const string reminder = "brong: incident report missing for page #1 (gateway2: rblcheck: listed, 2026-11-02); your AUD 20.00 bonus is held until 'lars report 1 <text or URL>'";
+        Assert.Equal(1, await h.Payouts.RemindAsync());
+        Assert.Equal([reminder], h.Engine.Channel.Take());
+        Assert.Equal(0, await h.Payouts.RemindAsync());
+
+        await h.AtAsync(Mel(2026, 11, 3, 8, 59));
+        Assert.Equal(0, await h.Payouts.RemindAsync());
+        await h.AtAsync(Mel(2026, 11, 3, 9));
+        h.Engine.Channel.Take();
+        Assert.Equal(1, await h.Payouts.RemindAsync());
+        Assert.Equal([reminder], h.Engine.Channel.Take());
+
+        await h.SayAsync("brong", "lars report 1 done");
+        await h.AtAsync(Mel(2026, 11, 4, 9));
+        Assert.Equal(0, await h.Payouts.RemindAsync());
+    }
+
+    [Fact]
+    public async Task Payout_in_irc_is_one_line_for_the_month_so_far()
+    {
+        using var h = await BrongPagedAndAckedAsync();
+        await h.AtAsync(Mel(2026, 11, 3, 12));
+        h.Engine.Channel.Take();
+        await h.SayAsync("robn", "lars payout");
+        // 1 Nov from 08:00: 16/24 x 40 = 26.67; 2 Nov 40.00; 3 Nov so far (as if he keeps it to midnight) 40.00.
+        Assert.Equal(["payout 2026-11 so far (AUD): brong 106.67, robn 0.00, neilj 0.00; total 106.67; 20.00 held until 1 incident report(s) are filed"],
+            h.Engine.Channel.Take());
+    }
+}
