@@ -58,6 +58,8 @@ public static class LarsbotHost
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
+        if (intake.Validate().ToList() is { Count: > 0 } intakeProblems)
+            throw new StartupException(string.Join("; ", intakeProblems));
         builder.WebHost.UseUrls(intake.HttpUrl);
 
         var app = builder.Build();
@@ -130,7 +132,11 @@ public static class LarsbotHost
     public static IServiceCollection AddIntake(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<IntakeOptions>(config.GetSection("Intake"));
+        services.AddSingleton<IntakeGate>();
+        services.AddSingleton<HostRateLimiter>();
         services.AddSingleton<AlertIntake>();
+        services.AddSingleton<FloodReporter>();
+        services.AddHostedService(sp => sp.GetRequiredService<FloodReporter>());
         services.AddSingleton<TcpIntakeServer>();
         services.AddHostedService(sp => sp.GetRequiredService<TcpIntakeServer>());
         return services;
