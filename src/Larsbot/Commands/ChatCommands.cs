@@ -15,13 +15,15 @@ public sealed class ChatCommands
     private readonly PagingEngine _engine;
     private readonly TeamRoster _roster;
     private readonly ILogger<ChatCommands> _log;
+    private readonly RefusalLimiter _refusals;
 
     public const string Help =
         "commands: 'lars ack' (stop the page; ack mode for a while) | 'lars status' (mode, duty, open alerts) | " +
         "'lars duty' (who is on duty) | 'lars duty take' (you take duty now) | 'lars help'";
 
-    public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log)
+    public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log, TimeProvider? time = null)
     {
+        _refusals = new RefusalLimiter(time ?? TimeProvider.System);
         _channel = channel;
         _engine = engine;
         _roster = roster;
@@ -77,7 +79,7 @@ public sealed class ChatCommands
         if (command is null) return;
         try
         {
-            await RunAsync(m.Nick, command);
+            await RunAsync(m, command);
         }
         catch (Exception e)
         {
@@ -86,19 +88,32 @@ public sealed class ChatCommands
         }
     }
 
-    public async Task RunAsync(string nick, string command)
+    /// <summary>A command from a nick alone (no user, host or account known): only people identified by nick may act.</summary>
+    public Task RunAsync(string nick, string command) => RunAsync(new ChannelMessage(nick, "", "", "", "", null), command);
+
+    public async Task RunAsync(ChannelMessage from, string command)
     {
+        var nick = from.Nick;
+        var who = _roster.Identify(from.Nick, from.User, from.Host, from.Account);
         if (command is "help" or "" or "commands")
         {
-            _channel.Say(Help);
+            // Strangers may read the help too, but not make the bot repeat it without limit.
+            if (who.Verified || _refusals.MayAnswer(nick)) _channel.Say(Help);
             return;
         }
-        var person = _roster.FindByNick(nick);
-        if (person is null)
+        if (!who.Verified)
         {
-            _channel.Say($"sorry {nick}, you're not in the roster, so I can't take commands from you. Ask the team to add your nick.");
+            // Counted and logged always; answered at most once a minute per nick (a few a minute overall), so a
+            // stranger repeating "lars ack" cannot push alert lines out of the bot's say queue.
+            _log.LogInformation("Refused '{Command}' from {Nick}!{User}@{Host} (account {Account}): {How}",
+                command.Length > 30 ? command[..30] : command, nick, from.User, from.Host, from.Account ?? "none", who.How);
+            if (_refusals.MayAnswer(nick))
+                _channel.Say(who.Person is null
+                    ? $"sorry {nick}, you're not in the roster, so I can't take commands from you."
+                    : $"sorry {nick}, that nick is {who.Person.Id}'s but I can't verify it's you (log in to your account or use your usual host).");
             return;
         }
+        var person = who.Person!;
         switch (command)
         {
             case "ack":
@@ -117,6 +132,36 @@ public sealed class ChatCommands
                 var word = command.Length > 30 ? command[..30] + "…" : command;
                 _channel.Say($"{nick}: I don't know '{word}'. {Help}");
                 break;
+        }
+    }
+}
+
+/// <summary>
+/// Answers to unverified speakers: one per nick per minute and at most five a minute in all, on the injected clock.
+/// Refusing silently would confuse a new team member; refusing every time would let anyone flood the channel.
+/// </summary>
+internal sealed class RefusalLimiter(TimeProvider time)
+{
+    private static readonly TimeSpan PerNick = TimeSpan.FromMinutes(1);
+    private const int OverallPerMinute = 5;
+    private readonly Dictionary<string, DateTimeOffset> _lastByNick = new();
+    private readonly Queue<DateTimeOffset> _recent = new();
+    private readonly Lock _lock = new();
+
+    public bool MayAnswer(string nick)
+    {
+        var now = time.GetUtcNow();
+        var key = IrcCase.Fold(nick);
+        lock (_lock)
+        {
+            while (_recent.Count > 0 && now - _recent.Peek() >= PerNick) _recent.Dequeue();
+            if (_recent.Count >= OverallPerMinute) return false;
+            if (_lastByNick.TryGetValue(key, out var last) && now - last < PerNick) return false;
+            if (_lastByNick.Count > 1000)
+                foreach (var old in _lastByNick.Where(kv => now - kv.Value >= PerNick).Select(kv => kv.Key).ToList()) _lastByNick.Remove(old);
+            _lastByNick[key] = now;
+            _recent.Enqueue(now);
+            return true;
         }
     }
 }

@@ -102,7 +102,7 @@ public static class LarsbotHost
                 throw new StartupException($"Roster:Path {Path.GetFullPath(path)} not found. Copy roster.sample.json to roster.json and edit it, or set LARSBOT_Roster__Path.");
             try
             {
-                return RosterLoader.LoadFile(path);
+                return RosterLoader.LoadFile(path, showContacts: config.GetValue("Irc:ShowContacts", true));
             }
             catch (RosterException e)
             {

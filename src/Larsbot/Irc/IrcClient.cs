@@ -79,14 +79,18 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
     /// <summary>Raised when a registered connection is lost (not for failed connection attempts).</summary>
     public event Func<Task>? Disconnected;
 
-    public void Say(string text)
+    public void Say(string text) => Say(text, _options.MaxLinesPerMessage);
+
+    public void SayOneLine(string text) => Say(text, 1);
+
+    private void Say(string text, int maxLines)
     {
         try
         {
             // Budget for the longest nick we may be relayed under: an alternate is a few characters longer.
             var nickLength = Math.Max(_currentNick.Length, _options.Nick.Length + 3);
             var budget = IrcText.PayloadBudget(nickLength, "PRIVMSG", _options.Channel);
-            var pieces = IrcText.Split(text, budget, _options.MaxLinesPerMessage);
+            var pieces = IrcText.Split(text, budget, maxLines);
             foreach (var piece in pieces)
             {
                 if (_says.Enqueue(piece))

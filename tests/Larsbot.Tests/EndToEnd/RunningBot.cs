@@ -32,6 +32,7 @@ public sealed class RunningBot : IAsyncDisposable
     public int TcpPort { get; }
     public HttpClient Http { get; }
     public const string Channel = "#ops";
+    public const string Nick = "Lars_Botlesen";
 
     public static Dictionary<string, string?> Settings(int ircPort, FakeProviders providers, string dbPath) => new()
     {
@@ -89,6 +90,14 @@ public sealed class RunningBot : IAsyncDisposable
         Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
         var body = await r.Content.ReadFromJsonAsync<Dictionary<string, long>>();
         return body!["id"];
+    }
+
+    /// <summary>The alert's text as stored (message_raw when it held a NUL).</summary>
+    public async Task<string> StoredMessageAsync(long id)
+    {
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath}");
+        await c.OpenAsync();
+        return await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT message FROM alerts WHERE id = @id", new { id }) ?? "";
     }
 
     public async ValueTask DisposeAsync()
