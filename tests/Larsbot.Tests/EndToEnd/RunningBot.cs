@@ -60,9 +60,10 @@ public sealed class RunningBot : IAsyncDisposable
         ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("LARSBOT_TEST_LOGLEVEL") ?? "Warning",
     };
 
-    public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings)
+    public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
-        var app = LarsbotHost.Build([], configFile: null, overrides: settings);
+        var app = LarsbotHost.Build([], configFile: null, overrides: settings,
+            services: logs is null ? null : s => s.AddSingleton(logs));
         await app.StartAsync();
         var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var tcp = await app.Services.GetRequiredService<TcpIntakeServer>().Port;
