@@ -70,7 +70,18 @@ public static class LarsbotHost
         app.Services.GetRequiredService<Database>();
         app.Services.GetRequiredService<TeamRoster>();
         app.Services.GetRequiredService<ChatCommands>();
+        WarnIfConfigReadableByOthers(configFile, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup"));
         return app;
+    }
+
+    /// <summary>The config file may hold intake, Twilio, Pushover and SASL secrets: say so when others can read it.</summary>
+    private static void WarnIfConfigReadableByOthers(string? configFile, ILogger log)
+    {
+        if (configFile is null || OperatingSystem.IsWindows()) return;
+        var mode = File.GetUnixFileMode(configFile);
+        if ((mode & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            log.LogWarning("Config file {Path} is readable by group or others (mode {Mode}) and may hold secrets: chmod 600 it",
+                Path.GetFullPath(configFile), Convert.ToString((int)mode, 8));
     }
 
     public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration config)
