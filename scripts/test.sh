@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Larsbot test. Installs what the tests need when it is missing:
 #   ngircd (Debian)          - the real IRC server the IRC and end-to-end tests talk to
+#   inspircd, atheme-services (Debian) - a real server with accounts and SASL for the authorisation tests
 #   Prism 5.14.2 (npm)       - checks our Twilio requests against Twilio's own OpenAPI description
 # Prints the test runner's summary and a closing "N passed, N failed" line.
 set -euo pipefail
@@ -14,6 +15,15 @@ if ! command -v ngircd >/dev/null 2>&1 && [ ! -x /usr/sbin/ngircd ]; then
   apt-get install -y -qq --no-install-recommends ngircd >/dev/null
   # The package may start its own daemon on 6667; the tests start their own servers on free ports.
   (systemctl stop ngircd || service ngircd stop || pkill -x ngircd) >/dev/null 2>&1 || true
+fi
+
+if ! command -v inspircd >/dev/null 2>&1 || ! command -v atheme-services >/dev/null 2>&1; then
+  echo "== installing inspircd and atheme-services (Debian)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends inspircd atheme-services openssl >/dev/null
+  # Packaged daemons are not wanted: tests start their own on free ports (scripts/irc/irc-up.sh).
+  for svc in inspircd atheme-services; do (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true; done
 fi
 
 if [ ! -x .tools/prism/node_modules/.bin/prism ]; then

@@ -16,6 +16,7 @@ public sealed class ChatCommands
     private readonly TeamRoster _roster;
     private readonly ILogger<ChatCommands> _log;
     private readonly IReadOnlyList<IChatCommandHandler> _handlers;
+    private readonly RefusalLimiter _refusals;
 
     public const string Help =
         "commands: 'lars ack' (stop the page; ack mode for a while) | 'lars status' (mode, duty, open alerts) | " +
@@ -23,9 +24,10 @@ public sealed class ChatCommands
         "'lars duty history' | 'lars report <alert-id> <text or URL>' (releases your page bonus) | 'lars payout' (this month so far) | 'lars help'";
 
     public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log,
-        IEnumerable<IChatCommandHandler>? handlers = null)
+        IEnumerable<IChatCommandHandler>? handlers = null, TimeProvider? time = null)
     {
         _handlers = handlers?.ToList() ?? [];
+        _refusals = new RefusalLimiter(time ?? TimeProvider.System);
         _channel = channel;
         _engine = engine;
         _roster = roster;
@@ -80,7 +82,7 @@ public sealed class ChatCommands
         if (command is null) return;
         try
         {
-            await RunAsync(m.Nick, command, m.Text);
+            await RunAsync(m, command);
         }
         catch (Exception e)
         {
@@ -89,20 +91,35 @@ public sealed class ChatCommands
         }
     }
 
+    /// <summary>A command from a nick alone (no user, host or account known): only people identified by nick may act.</summary>
     /// <param name="original">The line as typed, for commands that carry free text (an incident report).</param>
-    public async Task RunAsync(string nick, string command, string? original = null)
+    public Task RunAsync(string nick, string command, string? original = null) =>
+        RunAsync(new ChannelMessage(nick, "", "", "", original ?? command, null), command);
+
+    /// <param name="command">The normalised command words; <c>from.Text</c> keeps the line as typed for free text.</param>
+    public async Task RunAsync(ChannelMessage from, string command)
     {
+        var nick = from.Nick;
+        var who = _roster.Identify(from.Nick, from.User, from.Host, from.Account);
         if (command is "help" or "" or "commands")
         {
-            _channel.Say(Help);
+            // Strangers may read the help too, but not make the bot repeat it without limit.
+            if (who.Verified || _refusals.MayAnswer(nick)) _channel.Say(Help);
             return;
         }
-        var person = _roster.FindByNick(nick);
-        if (person is null)
+        if (!who.Verified)
         {
-            _channel.Say($"sorry {nick}, you're not in the roster, so I can't take commands from you. Ask the team to add your nick.");
+            // Counted and logged always; answered at most once a minute per nick (a few a minute overall), so a
+            // stranger repeating "lars ack" cannot push alert lines out of the bot's say queue.
+            _log.LogInformation("Refused '{Command}' from {Nick}!{User}@{Host} (account {Account}): {How}",
+                command.Length > 30 ? command[..30] : command, nick, from.User, from.Host, from.Account ?? "none", who.How);
+            if (_refusals.MayAnswer(nick))
+                _channel.Say(who.Person is null
+                    ? $"sorry {nick}, you're not in the roster, so I can't take commands from you."
+                    : $"sorry {nick}, that nick is {who.Person.Id}'s but I can't verify it's you (log in to your account or use your usual host).");
             return;
         }
+        var person = who.Person!;
         switch (command)
         {
             case "ack":
@@ -119,10 +136,40 @@ public sealed class ChatCommands
                 break;
             default:
                 foreach (var h in _handlers)
-                    if (await h.TryRunAsync(nick, person, command, original ?? command)) return;
+                    if (await h.TryRunAsync(nick, person, command, from.Text.Length > 0 ? from.Text : command)) return;
                 var word = command.Length > 30 ? command[..30] + "…" : command;
                 _channel.Say($"{nick}: I don't know '{word}'. {Help}");
                 break;
+        }
+    }
+}
+
+/// <summary>
+/// Answers to unverified speakers: one per nick per minute and at most five a minute in all, on the injected clock.
+/// Refusing silently would confuse a new team member; refusing every time would let anyone flood the channel.
+/// </summary>
+internal sealed class RefusalLimiter(TimeProvider time)
+{
+    private static readonly TimeSpan PerNick = TimeSpan.FromMinutes(1);
+    private const int OverallPerMinute = 5;
+    private readonly Dictionary<string, DateTimeOffset> _lastByNick = new();
+    private readonly Queue<DateTimeOffset> _recent = new();
+    private readonly Lock _lock = new();
+
+    public bool MayAnswer(string nick)
+    {
+        var now = time.GetUtcNow();
+        var key = IrcCase.Fold(nick);
+        lock (_lock)
+        {
+            while (_recent.Count > 0 && now - _recent.Peek() >= PerNick) _recent.Dequeue();
+            if (_recent.Count >= OverallPerMinute) return false;
+            if (_lastByNick.TryGetValue(key, out var last) && now - last < PerNick) return false;
+            if (_lastByNick.Count > 1000)
+                foreach (var old in _lastByNick.Where(kv => now - kv.Value >= PerNick).Select(kv => kv.Key).ToList()) _lastByNick.Remove(old);
+            _lastByNick[key] = now;
+            _recent.Enqueue(now);
+            return true;
         }
     }
 }

@@ -13,8 +13,9 @@ public static class TopicComposer
         var mode = ackMode ? "acked mode" : "normal mode";
         if (onDuty is null) return $"online, {mode}, nobody on duty";
         var contacts = new List<string>();
-        if (onDuty.Email is not null) contacts.Add($"e:{onDuty.Email}");
-        if (onDuty.Phone is not null) contacts.Add($"p:{onDuty.Phone}" + (onDuty.HasPushover ? ",Pushover" : ""));
+        // Shown*: masked when Irc:ShowContacts=false, for channels with people outside the team in them.
+        if (onDuty.Email is not null) contacts.Add($"e:{onDuty.ShownEmail}");
+        if (onDuty.Phone is not null) contacts.Add($"p:{onDuty.ShownPhone}" + (onDuty.HasPushover ? ",Pushover" : ""));
         else if (onDuty.HasPushover) contacts.Add("Pushover");
         var reach = contacts.Count > 0 ? " - " + string.Join(", ", contacts) : "";
         return $"online, {mode}, {onDuty.Name} in {onDuty.TimeZoneId} on duty{reach}";

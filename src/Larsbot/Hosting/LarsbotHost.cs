@@ -35,6 +35,7 @@ public static class LarsbotHost
         builder.WebHost.UseKestrelCore();
         builder.Services.AddRoutingCore();
         var config = builder.Configuration;
+        configFile ??= File.Exists("larsbot.json") ? "larsbot.json" : null;
         AddConfiguration(config, args, configFile, overrides);
 
         builder.Logging.AddConfiguration(config.GetSection("Logging"));
@@ -51,6 +52,8 @@ public static class LarsbotHost
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
+        if (intake.Validate().ToList() is { Count: > 0 } intakeProblems)
+            throw new StartupException(string.Join("; ", intakeProblems));
         builder.WebHost.UseUrls(intake.HttpUrl);
 
         var app = builder.Build();
@@ -61,6 +64,7 @@ public static class LarsbotHost
         app.Services.GetRequiredService<Database>();
         app.Services.GetRequiredService<TeamRoster>();
         app.Services.GetRequiredService<ChatCommands>();
+        WarnIfConfigReadableByOthers(configFile, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup"));
         return app;
     }
 
@@ -78,6 +82,16 @@ public static class LarsbotHost
         if (overrides is not null) config.AddInMemoryCollection(overrides);
         config.AddCommandLine(args);
         return config;
+    }
+
+    /// <summary>The config file may hold intake, Twilio, Pushover and SASL secrets: say so when others can read it.</summary>
+    private static void WarnIfConfigReadableByOthers(string? configFile, ILogger log)
+    {
+        if (configFile is null || OperatingSystem.IsWindows()) return;
+        var mode = File.GetUnixFileMode(configFile);
+        if ((mode & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            log.LogWarning("Config file {Path} is readable by group or others (mode {Mode}) and may hold secrets: chmod 600 it",
+                Path.GetFullPath(configFile), Convert.ToString((int)mode, 8));
     }
 
     public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration config)
@@ -109,7 +123,7 @@ public static class LarsbotHost
                 throw new StartupException($"Roster:Path {Path.GetFullPath(path)} not found. Copy roster.sample.json to roster.json and edit it, or set LARSBOT_Roster__Path.");
             try
             {
-                return RosterLoader.LoadFile(path);
+                return RosterLoader.LoadFile(path, showContacts: config.GetValue("Irc:ShowContacts", true));
             }
             catch (RosterException e)
             {
@@ -139,7 +153,11 @@ public static class LarsbotHost
     public static IServiceCollection AddIntake(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<IntakeOptions>(config.GetSection("Intake"));
+        services.AddSingleton<IntakeGate>();
+        services.AddSingleton<HostRateLimiter>();
         services.AddSingleton<AlertIntake>();
+        services.AddSingleton<FloodReporter>();
+        services.AddHostedService(sp => sp.GetRequiredService<FloodReporter>());
         services.AddSingleton<TcpIntakeServer>();
         services.AddHostedService(sp => sp.GetRequiredService<TcpIntakeServer>());
         return services;

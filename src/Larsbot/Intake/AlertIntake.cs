@@ -8,8 +8,11 @@ namespace Larsbot.Intake;
 public sealed record AlertInput(string? Host, string? Level, string? Message);
 
 /// <summary>The outcome of handing in one alert: an id (stored) or a one-line reason (nothing stored).</summary>
-public sealed record IntakeResult(long? Id, string? Error, bool Transient = false)
+public sealed record IntakeResult(long? Id, string? Error, bool Transient = false, TimeSpan? RetryAfter = null)
 {
+    /// <summary>Refused by the per-host rate limit (HTTP 429): nothing stored, send it again after <see cref="RetryAfter"/>.</summary>
+    public bool RateLimited => RetryAfter is not null;
+
     public bool Ok => Id is not null;
 }
 
@@ -17,7 +20,7 @@ public sealed record IntakeResult(long? Id, string? Error, bool Transient = fals
 /// Validates and stores an alert. Shared by every intake so HTTP and TCP accept exactly the same things. The answer
 /// is given only after the row is committed, so "accepted" always means "on disk".
 /// </summary>
-public sealed class AlertIntake(Database db, PagingEngine engine, TimeProvider time, ILogger<AlertIntake> log)
+public sealed class AlertIntake(Database db, PagingEngine engine, TimeProvider time, ILogger<AlertIntake> log, HostRateLimiter? limiter = null)
 {
     public static readonly string[] Levels = ["urgent", "irc", "info"];
     public const int MaxHostLength = 255;
@@ -39,6 +42,15 @@ public sealed class AlertIntake(Database db, PagingEngine engine, TimeProvider t
     {
         var error = Validate(input, out var host, out var level, out var message);
         if (error is not null) return new IntakeResult(null, error);
+        // Over the limit is refused, not stored: "accepted" keeps meaning "stored and handled like any other alert".
+        if (limiter?.TryTake(host, level) is { } wait)
+            return new IntakeResult(null, $"rate limited: host '{Shorten(host)}' sends too many alerts; retry in {wait.TotalSeconds:0} s", RetryAfter: wait);
+        return await StoreAsync(host, level, message, source, ct);
+    }
+
+    /// <summary>Stores an already validated alert, past the rate limit (the flood report itself uses this).</summary>
+    internal async Task<IntakeResult> StoreAsync(string host, string level, string message, string source, CancellationToken ct)
+    {
         long id;
         try
         {

@@ -18,50 +18,72 @@ public static class HttpIntake
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, AlertIntake intake, IOptions<IntakeOptions> options)
+    private static async Task<IResult> HandleAsync(HttpContext http, AlertIntake intake, IntakeGate gate, IOptions<IntakeOptions> options)
     {
+        var remote = http.Connection.RemoteIpAddress;
+        if (gate.CheckNetwork(remote) is { } denied) return Error(403, denied);
+        string? headerToken = null;
+        if (http.Request.Headers.Authorization is { Count: > 0 } authz)
+        {
+            var value = authz.ToString();
+            if (!value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+                return Error(401, "Authorization must be 'Bearer <token>'");
+            headerToken = value["Bearer ".Length..].Trim();
+        }
+
         var max = options.Value.MaxBodyBytes;
         var body = await ReadCappedAsync(http.Request.Body, max, http.RequestAborted);
-        if (body is null) return Error(400, $"body over {max} bytes ({max / 1024} KiB)");
 
-        AlertInput input;
+        AlertInput? input = null;
+        string? fieldToken = null, problem = null;
+        var status = 400;
         var type = http.Request.ContentType ?? "";
-        if (type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            var parsed = ParseJson(body);
-            if (parsed.Error is not null) return Error(400, parsed.Error);
-            input = parsed.Input!;
-        }
+        if (body is null)
+            problem = $"body over {max} bytes ({max / 1024} KiB)";
+        else if (type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            (input, fieldToken, problem) = ParseJson(body);
         else if (type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) || type.Length == 0)
-        {
-            string text;
-            try
-            {
-                text = new UTF8Encoding(false, true).GetString(body);
-            }
-            catch (DecoderFallbackException)
-            {
-                return Error(400, "body is not valid UTF-8");
-            }
-            var form = QueryHelpers.ParseQuery(text);
-            input = new AlertInput(First(form, "host"), First(form, "level"), First(form, "message"));
-        }
+            (input, fieldToken, problem) = ParseForm(body);
         else
-        {
-            return Error(415, $"unsupported content type '{type}': send form fields or application/json");
-        }
+            (problem, status) = ($"unsupported content type '{Shorten(type)}': send form fields or application/json", 415);
+
+        // Authenticate before saying anything about the body: a stranger learns only that a token is needed.
+        var auth = gate.Authenticate(remote, headerToken ?? fieldToken);
+        if (!auth.Ok) return Error(auth.Status, auth.Reason!);
+        if (problem is not null) return Error(status, problem);
+        if (IntakeGate.CheckHost(auth.Caller!, input!.Host) is { } notYours) return Error(403, notYours);
 
         var result = await intake.AcceptAsync(input, "http", http.RequestAborted);
         if (result.Ok) return Results.Json(new { id = result.Id }, statusCode: 202);
+        if (result.RateLimited)
+        {
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(result.RetryAfter!.Value.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Error(429, result.Error!);
+        }
         return Error(result.Transient ? 503 : 400, result.Error!);
     }
 
-    private static (AlertInput? Input, string? Error) ParseJson(byte[] body)
+    private static (AlertInput? Input, string? Token, string? Error) ParseForm(byte[] body)
+    {
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, true).GetString(body);
+        }
+        catch (DecoderFallbackException)
+        {
+            return (null, null, "body is not valid UTF-8");
+        }
+        var form = QueryHelpers.ParseQuery(text);
+        return (new AlertInput(First(form, "host"), First(form, "level"), First(form, "message")), First(form, "token"), null);
+    }
+
+    private static (AlertInput? Input, string? Token, string? Error) ParseJson(byte[] body)
     {
         try
         {
             using var doc = JsonDocument.Parse(body);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, "JSON body must be an object {host, level, message}");
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return (null, null, "JSON body must be an object {host, level, message}");
             string? Str(string name) =>
                 doc.RootElement.TryGetProperty(name, out var v) ? v.ValueKind switch
                 {
@@ -69,17 +91,24 @@ public static class HttpIntake
                     JsonValueKind.Null => null,
                     _ => throw new FormatException($"'{name}' must be a string"),
                 } : null;
-            return (new AlertInput(Str("host"), Str("level"), Str("message")), null);
+            return (new AlertInput(Str("host"), Str("level"), Str("message")), Str("token"), null);
         }
         catch (JsonException e)
         {
-            return (null, $"body is not valid JSON: {e.Message.Split('\n')[0]}");
+            return (null, null, $"body is not valid JSON: {e.Message.Split('\n')[0]}");
         }
         catch (FormatException e)
         {
-            return (null, e.Message);
+            return (null, null, e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            // GetString on a string holding an invalid surrogate escape ("\ud800") throws this.
+            return (null, null, $"body is not valid JSON: {e.Message.Split('\n')[0]}");
         }
     }
+
+    private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     private static string? First(Dictionary<string, Microsoft.Extensions.Primitives.StringValues> form, string key) =>
         form.TryGetValue(key, out var v) && v.Count > 0 ? v[0] : null;

@@ -10,8 +10,10 @@ namespace Larsbot.Intake;
 /// <summary>
 /// One alert per line: "LEVEL host message", answered "OK &lt;id&gt;" or "ERR &lt;reason&gt;". For hosts that have netcat
 /// but no curl. Lines are capped (an endless line is answered with ERR and skipped, never buffered whole).
+/// Senders that need a token send <c>AUTH &lt;token&gt;</c> as the first line (answered <c>OK auth</c>); a refused
+/// connection gets <c>ERR 401 ...</c> or <c>ERR 403 ...</c> and is closed, so a guesser gets one try per connection.
 /// </summary>
-public sealed class TcpIntakeServer(AlertIntake intake, IOptions<IntakeOptions> options, TimeProvider time, ILogger<TcpIntakeServer> log)
+public sealed class TcpIntakeServer(AlertIntake intake, IntakeGate gate, IOptions<IntakeOptions> options, TimeProvider time, ILogger<TcpIntakeServer> log)
     : BackgroundService
 {
     private readonly IntakeOptions _options = options.Value;
@@ -84,6 +86,14 @@ public sealed class TcpIntakeServer(AlertIntake intake, IOptions<IntakeOptions> 
         try
         {
             var stream = client.GetStream();
+            var remote = (client.Client.RemoteEndPoint as IPEndPoint)?.Address;
+            if (gate.CheckNetwork(remote) is { } denied)
+            {
+                log.LogDebug("TCP intake refused {Remote}: {Reason}", remote, denied);
+                await stream.WriteAsync(Encoding.UTF8.GetBytes($"ERR 403 {denied}\n"), stoppingToken);
+                return;
+            }
+            var connection = new Connection(remote);
             var reader = new LineReader(stream, _options.MaxBodyBytes);
             while (!stoppingToken.IsCancellationRequested)
             {
@@ -91,8 +101,9 @@ public sealed class TcpIntakeServer(AlertIntake intake, IOptions<IntakeOptions> 
                 using var timer = time.CreateTimer(_ => idle.Cancel(), null, _options.TcpIdleTimeout, Timeout.InfiniteTimeSpan);
                 var line = await reader.ReadLineAsync(idle.Token);
                 if (line is null) break;
-                var answer = await HandleLineAsync(line, stoppingToken);
+                var (answer, close) = await HandleLineAsync(connection, line, stoppingToken);
                 await stream.WriteAsync(Encoding.UTF8.GetBytes(answer + "\n"), stoppingToken);
+                if (close) break;
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
@@ -104,9 +115,15 @@ public sealed class TcpIntakeServer(AlertIntake intake, IOptions<IntakeOptions> 
         }
     }
 
-    private async Task<string> HandleLineAsync(LineReader.Line line, CancellationToken ct)
+    private sealed class Connection(IPAddress? remote)
     {
-        if (line.TooLong) return $"ERR line over {_options.MaxBodyBytes} bytes";
+        public IPAddress? Remote { get; } = remote;
+        public IntakeCaller? Caller { get; set; }
+    }
+
+    private async Task<(string Answer, bool Close)> HandleLineAsync(Connection connection, LineReader.Line line, CancellationToken ct)
+    {
+        if (line.TooLong) return ($"ERR line over {_options.MaxBodyBytes} bytes", false);
         string text;
         try
         {
@@ -114,13 +131,32 @@ public sealed class TcpIntakeServer(AlertIntake intake, IOptions<IntakeOptions> 
         }
         catch (DecoderFallbackException)
         {
-            return "ERR line is not valid UTF-8";
+            return ("ERR line is not valid UTF-8", false);
         }
-        if (text.Trim().Length == 0) return "ERR empty line: send LEVEL host message";
+        if (text.StartsWith("AUTH ", StringComparison.OrdinalIgnoreCase))
+        {
+            var auth = gate.Authenticate(connection.Remote, text[5..].Trim());
+            if (!auth.Ok)
+            {
+                log.LogDebug("TCP intake refused {Remote}: {Reason}", connection.Remote, auth.Reason);
+                return ($"ERR {auth.Status} {auth.Reason}", true);
+            }
+            connection.Caller = auth.Caller;
+            return ("OK auth", false);
+        }
+        if (connection.Caller is null)
+        {
+            var auth = gate.Authenticate(connection.Remote, null);
+            if (!auth.Ok) return ($"ERR {auth.Status} missing token: send 'AUTH <token>' as the first line", true);
+            connection.Caller = auth.Caller;
+        }
+        if (text.Trim().Length == 0) return ("ERR empty line: send LEVEL host message", false);
         var parts = text.TrimStart().Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length < 3) return "ERR expected: LEVEL host message (e.g. urgent gateway2 rblcheck: listed)";
+        if (parts.Length < 3) return ("ERR expected: LEVEL host message (e.g. urgent gateway2 rblcheck: listed)", false);
+        if (IntakeGate.CheckHost(connection.Caller!, parts[1]) is { } notYours) return ($"ERR 403 {notYours}", false);
         var result = await intake.AcceptAsync(new AlertInput(parts[1], parts[0], parts[2]), "tcp", ct);
-        return result.Ok ? $"OK {result.Id}" : $"ERR {result.Error}";
+        if (result.Ok) return ($"OK {result.Id}", false);
+        return (result.RateLimited ? $"ERR 429 {result.Error}" : $"ERR {result.Error}", false);
     }
 
     /// <summary>Reads LF-terminated lines without ever holding more than the cap of one line in memory.</summary>

@@ -19,6 +19,12 @@ public interface IChannel
     void Say(string text);
 
     /// <summary>
+    /// Like <see cref="Say"/>, but never more than one line: what does not fit is cut and ends with "…". For alert
+    /// announcements, so a 40 KB stack trace (stored whole) costs the channel one line.
+    /// </summary>
+    void SayOneLine(string text) => Say(text);
+
+    /// <summary>
     /// The topic the channel should carry. The client sets it now (if it differs), after every (re)join, and again
     /// whenever someone else changes it. If the server refuses (482, not an operator) it says so once and carries on.
     /// </summary>

@@ -17,7 +17,11 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
     private static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
     // Capabilities we use if offered. account-tag tells us who is logged in to services, which is what authorisation
     // should rest on; without it (ngircd) callers fall back to the hostmask.
-    private static readonly string[] WantedCaps = ["account-tag"];
+    // extended-join, account-notify and WHOX keep a nick -> account map for lines that arrive without the tag.
+    private static readonly string[] WantedCaps = ["account-tag", "extended-join", "account-notify"];
+
+    // Nick (folded) -> services account, for speakers whose PRIVMSG carries no account tag. Reader loop only.
+    private readonly Dictionary<string, string> _accounts = new();
 
     private readonly IrcOptions _options;
     private readonly TimeProvider _time;
@@ -79,14 +83,18 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
     /// <summary>Raised when a registered connection is lost (not for failed connection attempts).</summary>
     public event Func<Task>? Disconnected;
 
-    public void Say(string text)
+    public void Say(string text) => Say(text, _options.MaxLinesPerMessage);
+
+    public void SayOneLine(string text) => Say(text, 1);
+
+    private void Say(string text, int maxLines)
     {
         try
         {
             // Budget for the longest nick we may be relayed under: an alternate is a few characters longer.
             var nickLength = Math.Max(_currentNick.Length, _options.Nick.Length + 3);
             var budget = IrcText.PayloadBudget(nickLength, "PRIVMSG", _options.Channel);
-            var pieces = IrcText.Split(text, budget, _options.MaxLinesPerMessage);
+            var pieces = IrcText.Split(text, budget, maxLines);
             foreach (var piece in pieces)
             {
                 if (_says.Enqueue(piece))
@@ -285,6 +293,20 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
             case "CAP":
                 await HandleCapAsync(session, m).ConfigureAwait(false);
                 break;
+            case "AUTHENTICATE":
+                await HandleAuthenticateAsync(session, m).ConfigureAwait(false);
+                break;
+            case "903" or "902" or "904" or "905" or "906" or "908":
+                await HandleSaslResultAsync(session, m).ConfigureAwait(false);
+                break;
+            case "ACCOUNT":
+                TrackAccount(m.Nick, m.Param(0));
+                break;
+            case "354":
+                // WHO #ops %tuhnar,7 -> "354 me 7 user host nick account :realname"; account "0" = not logged in.
+                if (m.Param(1) == "7")
+                    TrackAccount(m.Param(4), m.Param(5));
+                break;
             case "001":
                 _registered = true;
                 _currentNick = m.Param(0) ?? _currentNick;
@@ -302,6 +324,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 HandleNick(session, m);
                 break;
             case "QUIT":
+                TrackAccount(m.Nick, null);
                 // Whoever held our nick left: take it back now rather than at the next regain tick.
                 if (_registered && IrcText.NameEquals(m.Nick, _options.Nick) && !IrcText.NameEquals(_currentNick, _options.Nick))
                     Enqueue(session, $"NICK {_options.Nick}");
@@ -312,6 +335,14 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                     lock (_topicLock)
                         _currentTopic = "";
                     session.JoinPending = true;
+                    _accounts.Clear();
+                    // Learn the accounts of people already in the channel (WHOX; servers without it ignore or refuse).
+                    if (session.Whox)
+                        Enqueue(session, $"WHO {_options.Channel} %tuhnar,7");
+                }
+                else if (IsOurChannel(m.Param(0)) && m.Params.Count >= 3)
+                {
+                    TrackAccount(m.Nick, m.Param(1)); // extended-join: JOIN #chan account :realname
                 }
                 break;
             case "332":
@@ -378,16 +409,61 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 if (more)
                     return;
                 var wanted = WantedCaps.Where(session.OfferedCaps.Contains).ToList();
+                if (!string.IsNullOrEmpty(_options.SaslAccount))
+                {
+                    if (session.OfferedCaps.Contains("sasl")) wanted.Add("sasl");
+                    else _log.LogWarning("Irc:SaslAccount is set but the server offers no SASL; carrying on without logging in");
+                }
                 if (wanted.Count > 0)
                     await WriteAsync(session, $"CAP REQ :{string.Join(' ', wanted)}", session.Token).ConfigureAwait(false);
                 else
                     await WriteAsync(session, "CAP END", session.Token).ConfigureAwait(false);
                 break;
-            case "ACK" or "NAK":
+            case "ACK":
+                var acked = (m.Trailing ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (acked.Contains("sasl", StringComparer.OrdinalIgnoreCase) && !string.IsNullOrEmpty(_options.SaslAccount))
+                    await WriteAsync(session, "AUTHENTICATE PLAIN", session.Token).ConfigureAwait(false);
+                else
+                    await WriteAsync(session, "CAP END", session.Token).ConfigureAwait(false);
+                break;
+            case "NAK":
                 await WriteAsync(session, "CAP END", session.Token).ConfigureAwait(false);
                 break;
         }
     }
+
+    /// <summary>The server's "AUTHENTICATE +" (it may come as a trailing ":+"): send account\0account\0password.</summary>
+    private async Task HandleAuthenticateAsync(Session session, IrcMessage m)
+    {
+        if (m.Param(0) != "+" || string.IsNullOrEmpty(_options.SaslAccount))
+            return;
+        var payload = Convert.ToBase64String(Utf8.GetBytes($"{_options.SaslAccount}\0{_options.SaslAccount}\0{_options.SaslPassword}"));
+        // Chunks of 400; a payload that is an exact multiple ends with "+" so the server knows it is complete.
+        for (var i = 0; i < payload.Length; i += 400)
+            await WriteAsync(session, "AUTHENTICATE " + payload.Substring(i, Math.Min(400, payload.Length - i)), session.Token).ConfigureAwait(false);
+        if (payload.Length % 400 == 0)
+            await WriteAsync(session, "AUTHENTICATE +", session.Token).ConfigureAwait(false);
+    }
+
+    private async Task HandleSaslResultAsync(Session session, IrcMessage m)
+    {
+        if (m.Command == "903")
+            _log.LogInformation("Logged in to services as {Account} (SASL PLAIN)", _options.SaslAccount);
+        else
+            _log.LogWarning("SASL login as {Account} failed ({Numeric}: {Reason}); carrying on without an account", _options.SaslAccount, m.Command, m.Trailing);
+        if (!_registered)
+            await WriteAsync(session, "CAP END", session.Token).ConfigureAwait(false);
+    }
+
+    private void TrackAccount(string? nick, string? account)
+    {
+        if (string.IsNullOrEmpty(nick)) return;
+        var key = IrcCase(nick);
+        if (string.IsNullOrEmpty(account) || account is "*" or "0") _accounts.Remove(key);
+        else if (_accounts.Count < 10_000 || _accounts.ContainsKey(key)) _accounts[key] = account;
+    }
+
+    private static string IrcCase(string nick) => Larsbot.Roster.IrcCase.Fold(nick);
 
     private async Task HandleNickRefusedAsync(Session session, IrcMessage m)
     {
@@ -421,6 +497,8 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         var newNick = m.Param(0);
         if (newNick is null)
             return;
+        if (m.Nick is not null && _accounts.Remove(IrcCase(m.Nick), out var acct))
+            TrackAccount(newNick, acct);
         if (IsMe(m.Nick))
         {
             _log.LogInformation("Now known as {Nick}", newNick);
@@ -552,7 +630,8 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         // CTCP (VERSION, PING, ACTION...) is not for the pager; answering would spend throttle tokens on strangers.
         if (text.StartsWith('\u0001'))
             return;
-        m.Tags.TryGetValue("account", out var account);
+        if (!m.Tags.TryGetValue("account", out var account))
+            _accounts.TryGetValue(IrcCase(m.Nick), out account);
         var message = new ChannelMessage(m.Nick, m.User ?? "", m.Host ?? "", target, text, string.IsNullOrEmpty(account) ? null : account);
         var handlers = MessageReceived;
         if (handlers is null)
@@ -589,6 +668,8 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
 
     private void ReadIsupport(IrcMessage m)
     {
+        if (m.Params.Skip(1).Any(p => p.Equals("WHOX", StringComparison.OrdinalIgnoreCase)) && _session is { } s)
+            s.Whox = true;
         // 005 <me> TOKEN=value ... :are supported by this server
         for (var i = 1; i < m.Params.Count - 1; i++)
         {
@@ -724,7 +805,8 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
             session.WriteLock.Release();
         }
         if (_log.IsEnabled(LogLevel.Trace))
-            _log.LogTrace("IRC >> {Line}", line.StartsWith("PASS ", StringComparison.Ordinal) ? "PASS ****" : line);
+            _log.LogTrace("IRC >> {Line}", line.StartsWith("PASS ", StringComparison.Ordinal) ? "PASS ****"
+                : line.StartsWith("AUTHENTICATE ", StringComparison.Ordinal) && line != "AUTHENTICATE PLAIN" ? "AUTHENTICATE ****" : line);
     }
 
     private bool IsMe(string? nick) => IrcText.NameEquals(nick, _currentNick);
@@ -742,6 +824,11 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
             throw new ArgumentException("Irc:Channel must be a channel name such as #ops.", nameof(options));
         if (options.RealName.AsSpan().IndexOfAny("\r\n\0") >= 0)
             throw new ArgumentException("Irc:RealName must not contain line breaks.", nameof(options));
+        if (!string.IsNullOrEmpty(options.SaslAccount) && !options.Tls)
+            throw new ArgumentException("Irc:SaslAccount needs Irc:Tls=true: SASL PLAIN would send the password in clear.", nameof(options));
+        if (!string.IsNullOrEmpty(options.SaslAccount) && (Unsafe(options.SaslAccount) || string.IsNullOrEmpty(options.SaslPassword)
+                || options.SaslPassword.AsSpan().IndexOfAny("\0\r\n") >= 0))
+            throw new ArgumentException("Irc:SaslAccount must be one word and Irc:SaslPassword set, without NUL or line breaks.", nameof(options)); // value never echoed
         if (options.Password is { } pw && (pw.Contains(' ') || pw.AsSpan().IndexOfAny("\r\n\0") >= 0))
             throw new ArgumentException("Irc:Password must not contain spaces or line breaks.", nameof(options)); // value never echoed
         if (string.IsNullOrWhiteSpace(options.Server) || options.Port is < 1 or > 65535)
@@ -777,6 +864,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         public long LastNickRegain { get; set; }
         public int NickAttempts { get; set; }
         public bool JoinPending { get; set; }
+        public bool Whox { get; set; }
         public volatile bool PingSent;
 
         public TimeSpan Silence => _time.GetElapsedTime(Interlocked.Read(ref _lastReceived));

@@ -14,6 +14,10 @@ public sealed class IrcOptions
     /// <summary>Server password (PASS), if the server wants one.</summary>
     public string? Password { get; set; }
     public string Channel { get; set; } = "#ops";
+    /// <summary>Log the bot in to services with SASL PLAIN (needs <see cref="Tls"/>: the password would cross in clear).</summary>
+    public string? SaslAccount { get; set; }
+    /// <summary>Never logged; prefer the LARSBOT_Irc__SaslPassword environment variable to the config file.</summary>
+    public string? SaslPassword { get; set; }
     /// <summary>Lines that may go out back to back before the throttle starts spacing them.</summary>
     public int FloodBurst { get; set; } = 4;
     /// <summary>Spacing between lines once the burst is used up (servers allow ~1 line/s).</summary>

@@ -18,28 +18,52 @@ internal static class IrcText
 
     /// <summary>
     /// CR, LF and NUL become the visible two-character sequences <c>\r</c>, <c>\n</c>, <c>\0</c> so a JSON body still
-    /// reads as what it was; other C0 controls (including the CTCP \x01 marker) are dropped, except the mIRC
-    /// formatting codes bold, colour, reset, reverse, italic and underline. Lone surrogates become U+FFFD so the
-    /// result always encodes to valid UTF-8.
+    /// reads as what it was; every other C0 control is dropped: the CTCP marker \x01 (an alert must not make clients
+    /// answer VERSION or show an ACTION) and the mIRC formatting codes (bold, colour with its digits, hex colour,
+    /// reset, reverse, italic, strikethrough, monospace, underline), so alert text cannot hide or restyle itself.
+    /// Lone surrogates become U+FFFD so the result always encodes to valid UTF-8.
     /// </summary>
     public static string Sanitize(string? text)
     {
         if (string.IsNullOrEmpty(text))
             return "";
         var sb = new StringBuilder(text.Length);
-        foreach (var rune in text.EnumerateRunes())
+        var span = text.AsSpan();
+        var i = 0;
+        while (i < span.Length)
         {
+            if (Rune.DecodeFromUtf16(span[i..], out var rune, out var used) != System.Buffers.OperationStatus.Done)
+                rune = Rune.ReplacementChar;
+            i += used;
             switch (rune.Value)
             {
                 case '\r': sb.Append("\\r"); break;
                 case '\n': sb.Append("\\n"); break;
                 case '\0': sb.Append("\\0"); break;
-                case 0x02 or 0x03 or 0x0F or 0x16 or 0x1D or 0x1F: sb.Append((char)rune.Value); break;
-                case < 0x20: break;
+                case 0x03: i = SkipColour(span, i, 2, char.IsAsciiDigit); break;
+                case 0x04: i = SkipColour(span, i, 6, char.IsAsciiHexDigit); break;
+                case < 0x20 or 0x7F: break;
                 default: sb.Append(rune.ToString()); break;
             }
         }
         return sb.ToString();
+    }
+
+    /// <summary>After a colour code: skips "fg" or "fg,bg" (each up to <paramref name="width"/> digits).</summary>
+    private static int SkipColour(ReadOnlySpan<char> s, int i, int width, Func<char, bool> digit)
+    {
+        var n = 0;
+        while (n < width && i + n < s.Length && digit(s[i + n])) n++;
+        if (n == 0) return i;
+        i += n;
+        if (i + 1 < s.Length && s[i] == ',' && digit(s[i + 1]))
+        {
+            n = 0;
+            i++;
+            while (n < width && i + n < s.Length && digit(s[i + n])) n++;
+            i += n;
+        }
+        return i;
     }
 
     /// <summary>

@@ -502,6 +502,7 @@ public sealed class PagingEngine
 
     private void Say(IEnumerable<string> lines)
     {
-        foreach (var l in lines) _channel.Say(l);
+        // One line each: the engine's lines quote alert text, which is stored whole but shown cut to fit.
+        foreach (var l in lines) _channel.SayOneLine(l);
     }
 }

@@ -29,7 +29,13 @@ public static partial class RosterLoader
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     private static partial Regex Email();
 
-    public static TeamRoster LoadFile(string path)
+    [GeneratedRegex(@"^[^\s!@*?,:\x00-\x1f]{1,64}$")]
+    private static partial Regex Account();
+
+    [GeneratedRegex(@"^[^\s!@\x00-\x1f]{1,64}![^\s!@\x00-\x1f]{1,64}@(?<host>[^\s!@\x00-\x1f]{1,255})$")]
+    private static partial Regex Hostmask();
+
+    public static TeamRoster LoadFile(string path, bool showContacts = true)
     {
         string json;
         try
@@ -40,10 +46,10 @@ public static partial class RosterLoader
         {
             throw new RosterException($"roster {path}: cannot read it ({e.Message})");
         }
-        return Parse(json, path);
+        return Parse(json, path, showContacts);
     }
 
-    public static TeamRoster Parse(string json, string source = "roster")
+    public static TeamRoster Parse(string json, string source = "roster", bool showContacts = true)
     {
         JsonDocument doc;
         try
@@ -63,7 +69,7 @@ public static partial class RosterLoader
                 throw new RosterException($"{source}: the top level must be an object with \"ledger\" and \"people\"");
 
             var ledger = ReadLedger(root, errors);
-            var people = ReadPeople(root, errors);
+            var people = ReadPeople(root, errors, showContacts);
             if (errors.Count > 0)
                 throw new RosterException($"{source} has {errors.Count} problem(s):\n  " + string.Join("\n  ", errors));
             return new TeamRoster(ledger!, people);
@@ -87,7 +93,7 @@ public static partial class RosterLoader
         return currency is null || tz is null ? null : new LedgerSettings(currency, stipend, bonus, tzId!, tz);
     }
 
-    private static List<Person> ReadPeople(JsonElement root, List<string> errors)
+    private static List<Person> ReadPeople(JsonElement root, List<string> errors, bool showContacts)
     {
         var people = new List<Person>();
         if (!root.TryGetProperty("people", out var arr) || arr.ValueKind != JsonValueKind.Array)
@@ -100,6 +106,7 @@ public static partial class RosterLoader
 
         var ids = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var nicks = new Dictionary<string, string>();
+        var accounts = new Dictionary<string, string>();
         var i = 0;
         foreach (var p in arr.EnumerateArray())
         {
@@ -160,10 +167,58 @@ public static partial class RosterLoader
             if (phone is null && pushover is null)
                 errors.Add($"{at}: has neither phone nor pushover, so could never be paged");
 
+            var personAccounts = Strings(p, $"{at}.accounts", "accounts", errors, (a, path) =>
+            {
+                if (!Account().IsMatch(a)) return $"{path}: '{a}' is not a services account name (no spaces, '!', '@', '*' or '?')";
+                var folded = IrcCase.Fold(a);
+                if (accounts.TryGetValue(folded, out var other)) return $"{path}: account '{a}' is already used by {other}";
+                accounts[folded] = path;
+                return null;
+            });
+            var personMasks = Strings(p, $"{at}.hostmasks", "hostmasks", errors, (m, path) =>
+            {
+                var match = Hostmask().Match(m);
+                if (!match.Success) return $"{path}: '{m}' is not a hostmask like \"*!brong@*.example.com\" (nick!user@host, * and ? allowed)";
+                // A host part of only wildcards would let anyone with the right ident in: refuse it.
+                if (match.Groups["host"].Value.Trim('*', '?', '.').Length == 0)
+                    return $"{path}: '{m}' matches any host; name the host or domain (\"*!brong@*.example.com\")";
+                return null;
+            });
+
             if (id is not null && name is not null && tz is not null)
-                people.Add(new Person(id, name, personNicks, tzId!, tz, email, phone, pushover));
+                people.Add(new Person(id, name, personNicks, tzId!, tz, email, phone, pushover)
+                {
+                    Accounts = personAccounts,
+                    Hostmasks = personMasks,
+                    MaskContacts = !showContacts,
+                });
         }
         return people;
+    }
+
+    /// <summary>An optional array of strings; each is checked by <paramref name="check"/> (null: fine).</summary>
+    private static List<string> Strings(JsonElement obj, string path, string name, List<string> errors, Func<string, string, string?> check)
+    {
+        var list = new List<string>();
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return list;
+        if (v.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add($"{path}: must be a list of strings");
+            return list;
+        }
+        var j = 0;
+        foreach (var el in v.EnumerateArray())
+        {
+            var at = $"{path}[{j++}]";
+            if (el.ValueKind != JsonValueKind.String || el.GetString()!.Trim() is not { Length: > 0 } s)
+            {
+                errors.Add($"{at}: must be a non-empty string");
+                continue;
+            }
+            if (check(s, at) is { } problem) errors.Add(problem);
+            else list.Add(s);
+        }
+        return list;
     }
 
     private static string? String(JsonElement obj, string path, string name, List<string> errors, bool required)

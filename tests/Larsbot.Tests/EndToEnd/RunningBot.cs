@@ -32,6 +32,7 @@ public sealed class RunningBot : IAsyncDisposable
     public int TcpPort { get; }
     public HttpClient Http { get; }
     public const string Channel = "#ops";
+    public const string Nick = "Lars_Botlesen";
 
     public static Dictionary<string, string?> Settings(int ircPort, FakeProviders providers, string dbPath) => new()
     {
@@ -59,9 +60,10 @@ public sealed class RunningBot : IAsyncDisposable
         ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("LARSBOT_TEST_LOGLEVEL") ?? "Warning",
     };
 
-    public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings)
+    public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
-        var app = LarsbotHost.Build([], configFile: null, overrides: settings);
+        var app = LarsbotHost.Build([], configFile: null, overrides: settings,
+            services: logs is null ? null : s => s.AddSingleton(logs));
         await app.StartAsync();
         var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var tcp = await app.Services.GetRequiredService<TcpIntakeServer>().Port;
@@ -89,6 +91,14 @@ public sealed class RunningBot : IAsyncDisposable
         Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
         var body = await r.Content.ReadFromJsonAsync<Dictionary<string, long>>();
         return body!["id"];
+    }
+
+    /// <summary>The alert's text as stored (message_raw when it held a NUL).</summary>
+    public async Task<string> StoredMessageAsync(long id)
+    {
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath}");
+        await c.OpenAsync();
+        return await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT message FROM alerts WHERE id = @id", new { id }) ?? "";
     }
 
     public async ValueTask DisposeAsync()

@@ -17,11 +17,12 @@ public class IrcTextTests
     }
 
     [Fact]
-    public void Sanitize_drops_other_controls_but_keeps_formatting()
+    public void Sanitize_drops_other_controls_and_formatting()
     {
         Assert.Equal("VERSION", IrcText.Sanitize("\u0001VERSION\u0001"));
         Assert.Equal("ab", IrcText.Sanitize("a\tb\u001b"));
-        Assert.Equal("\u0002bold\u0002 \u000304red\u000f \u0016\u001d\u001f", IrcText.Sanitize("\u0002bold\u0002 \u000304red\u000f \u0016\u001d\u001f"));
+        Assert.Equal("bold red  x", IrcText.Sanitize("\u0002bold\u0002 \u000304red\u000f \u00034,12\u000312 \u0016\u001d\u001f\u001e\u0011\u0004ff00ffx"));
+        Assert.Equal(",5 and 1,", IrcText.Sanitize("\u0003,5 and 1\u00031,"));
     }
 
     [Fact]

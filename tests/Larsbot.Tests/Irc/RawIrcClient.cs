@@ -40,7 +40,8 @@ public sealed class RawIrcClient : IAsyncDisposable
     }
 
     /// <summary>Connects and registers; returns after the server's 001.</summary>
-    public static async Task<RawIrcClient> ConnectAsync(int port, string nick, string host = "127.0.0.1", TimeSpan? timeout = null, string? password = null)
+    public static async Task<RawIrcClient> ConnectAsync(int port, string nick, string host = "127.0.0.1", TimeSpan? timeout = null, string? password = null,
+        string? userName = null)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync(host, port);
@@ -48,7 +49,7 @@ public sealed class RawIrcClient : IAsyncDisposable
         if (password is not null)
             await client.SendAsync($"PASS {password}");
         await client.SendAsync($"NICK {nick}");
-        await client.SendAsync($"USER {nick.ToLowerInvariant()} 0 * :Raw test client");
+        await client.SendAsync($"USER {userName ?? nick.ToLowerInvariant()} 0 * :Raw test client");
         await client.WaitForLineAsync(l => Is(l, "001"), timeout ?? TimeSpan.FromSeconds(5));
         return client;
     }

@@ -1,0 +1,52 @@
+using Larsbot.Commands;
+using Larsbot.Irc;
+using Larsbot.Roster;
+using Larsbot.Tests.Paging;
+using Larsbot.Tests.Roster;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Larsbot.Tests.Commands;
+
+public sealed class ChatCommandsAuthorisationTests : IDisposable
+{
+    private readonly EngineHarness _h = new();
+    private readonly ChatCommands _commands;
+
+    public ChatCommandsAuthorisationTests()
+    {
+        var roster = RosterLoader.Parse("""{"ledger": {"currency": "AUD", "stipendPerDay": 40, "pageBonus": 20, "timeZone": "UTC"}, "people": [""" +
+                                        RosterIdentityTests.People + "]}");
+        var engine = new Larsbot.Paging.PagingEngine(_h.Db, roster, _h.Channel, _h.Clock,
+            Microsoft.Extensions.Options.Options.Create(_h.Options), NullLogger<Larsbot.Paging.PagingEngine>.Instance);
+        _commands = new ChatCommands(_h.Channel, engine, roster, NullLogger<ChatCommands>.Instance, time: _h.Clock);
+    }
+
+    public void Dispose() => _h.Dispose();
+
+    private static ChannelMessage From(string nick, string user, string host, string? account = null) =>
+        new(nick, user, host, "#ops", "", account);
+
+    [Fact]
+    public async Task A_verified_person_acts_and_an_impostor_gets_a_short_refusal()
+    {
+        await _commands.RunAsync(From("brong_", "b", "evil.net"), "duty take");
+        Assert.Equal(["sorry brong_, that nick is brong's but I can't verify it's you (log in to your account or use your usual host)."], _h.Channel.Take());
+        await _commands.RunAsync(From("bg", "b", "home.example.com", account: "brong"), "duty take");
+        Assert.StartsWith("duty: Bron Gondwana (bg) is now on duty", Assert.Single(_h.Channel.Take()));
+    }
+
+    [Fact]
+    public async Task Refusals_are_answered_once_a_minute_per_nick_so_strangers_cannot_flood_the_channel()
+    {
+        for (var i = 0; i < 50; i++) await _commands.RunAsync(From("mallory", "m", "evil.net"), "ack");
+        for (var i = 0; i < 50; i++) await _commands.RunAsync(From("mallory", "m", "evil.net"), "help");
+        Assert.Equal(["sorry mallory, you're not in the roster, so I can't take commands from you."], _h.Channel.Take());
+        for (var i = 0; i < 20; i++) await _commands.RunAsync(From($"m{i}", "m", "evil.net"), "ack");
+        Assert.Equal(4, _h.Channel.Take().Count); // at most five answers a minute overall, mallory had one
+        _h.Clock.Advance(TimeSpan.FromMinutes(1));
+        await _commands.RunAsync(From("mallory", "m", "evil.net"), "ack");
+        Assert.Single(_h.Channel.Take());
+        // Nothing was acked on their word.
+        Assert.Empty(await _h.Db.ReadAsync(async c => (await Dapper.SqlMapper.QueryAsync<long>(c, "SELECT id FROM acks")).ToList()));
+    }
+}
