@@ -48,6 +48,13 @@ if [ -n "$trx" ]; then
   passed=$(get passed); failed=$(get failed); total=$(get total); executed=$(get executed)
   skipped=$((total - executed))
   echo
-  echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+  if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then
+    # A crashed test host leaves the tests it had not reached out of the counts: never report that as green.
+    echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped, and the run was ABORTED (exit $status): see above"
+  else
+    echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+  fi
+else
+  echo "tests: no results file: the run did not complete (exit $status)"
 fi
 exit $status

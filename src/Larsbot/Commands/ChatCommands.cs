@@ -115,7 +115,7 @@ public sealed class ChatCommands
                 command.Length > 30 ? command[..30] : command, nick, from.User, from.Host, from.Account ?? "none", who.How);
             if (_refusals.MayAnswer(nick))
                 _channel.Say(who.Person is null
-                    ? $"sorry {nick}, you're not in the roster, so I can't take commands from you."
+                    ? $"sorry {nick}, you're not in the roster, so I can't take commands from you. Ask the team to add your nick."
                     : $"sorry {nick}, that nick is {who.Person.Id}'s but I can't verify it's you (log in to your account or use your usual host).");
             return;
         }

@@ -40,7 +40,7 @@ public sealed class ChatCommandsAuthorisationTests : IDisposable
     {
         for (var i = 0; i < 50; i++) await _commands.RunAsync(From("mallory", "m", "evil.net"), "ack");
         for (var i = 0; i < 50; i++) await _commands.RunAsync(From("mallory", "m", "evil.net"), "help");
-        Assert.Equal(["sorry mallory, you're not in the roster, so I can't take commands from you."], _h.Channel.Take());
+        Assert.Equal(["sorry mallory, you're not in the roster, so I can't take commands from you. Ask the team to add your nick."], _h.Channel.Take());
         for (var i = 0; i < 20; i++) await _commands.RunAsync(From($"m{i}", "m", "evil.net"), "ack");
         Assert.Equal(4, _h.Channel.Take().Count); // at most five answers a minute overall, mallory had one
         _h.Clock.Advance(TimeSpan.FromMinutes(1));
