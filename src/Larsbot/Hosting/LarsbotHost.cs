@@ -100,7 +100,15 @@ public static class LarsbotHost
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var db = new Database(o.Path);
+            Database db;
+            try
+            {
+                db = new Database(o.Path, o.Synchronous);
+            }
+            catch (ArgumentException e)
+            {
+                throw new StartupException(e.Message);
+            }
             try
             {
                 db.Migrate();
@@ -155,6 +163,7 @@ public static class LarsbotHost
         services.Configure<IntakeOptions>(config.GetSection("Intake"));
         services.AddSingleton<IntakeGate>();
         services.AddSingleton<HostRateLimiter>();
+        services.AddSingleton<AlertBatcher>();
         services.AddSingleton<AlertIntake>();
         services.AddSingleton<FloodReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<FloodReporter>());

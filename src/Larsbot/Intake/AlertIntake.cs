@@ -20,7 +20,7 @@ public sealed record IntakeResult(long? Id, string? Error, bool Transient = fals
 /// Validates and stores an alert. Shared by every intake so HTTP and TCP accept exactly the same things. The answer
 /// is given only after the row is committed, so "accepted" always means "on disk".
 /// </summary>
-public sealed class AlertIntake(Database db, PagingEngine engine, TimeProvider time, ILogger<AlertIntake> log, HostRateLimiter? limiter = null)
+public sealed class AlertIntake(AlertBatcher batcher, PagingEngine engine, TimeProvider time, ILogger<AlertIntake> log, HostRateLimiter? limiter = null)
 {
     public static readonly string[] Levels = ["urgent", "irc", "info"];
     public const int MaxHostLength = 255;
@@ -54,12 +54,9 @@ public sealed class AlertIntake(Database db, PagingEngine engine, TimeProvider t
         long id;
         try
         {
-            id = await db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
-                "INSERT INTO alerts(received_at, source, host, level, message, message_raw) VALUES (@at, @source, @host, @level, @text, @raw) RETURNING id",
-                new { at = UnixMs.From(time.GetUtcNow()), source, host, level, text = message.Replace("\0", "\\0"),
-                      raw = message.Contains('\0') ? System.Text.Encoding.UTF8.GetBytes(message) : null }, tx), ct);
+            id = await batcher.InsertAsync(new NewAlert(UnixMs.From(time.GetUtcNow()), source, host, level, message)).WaitAsync(ct);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             // Never say "accepted" for something not stored: the sender must keep it and retry.
             log.LogError(e, "Could not store an alert from {Source}", source);

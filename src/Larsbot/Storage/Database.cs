@@ -6,16 +6,29 @@ using Microsoft.Data.Sqlite;
 namespace Larsbot.Storage;
 
 /// <summary>
-/// The SQLite file. Writes go through one gate so the bot never spins on SQLITE_BUSY (pooled connections racing for
-/// the write lock showed 200-300 ms p99 stalls); readers use their own connections, which WAL lets run alongside.
+/// The SQLite file. Writes go through one gate and one long-lived writer connection, so the bot never spins on
+/// SQLITE_BUSY (pooled connections racing for the write lock showed 200-300 ms p99 stalls) and never pays for an
+/// open per write; readers use pooled connections of their own, which WAL lets run alongside.
 /// </summary>
-public sealed class Database
+public sealed class Database : IDisposable
 {
     private readonly string _connectionString;
+    private readonly string _synchronous;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private SqliteConnection? _writer;
 
-    public Database(string path)
+    /// <param name="synchronous">
+    /// NORMAL (default): in WAL mode a commit survives a process crash (kill -9); power loss can cost the last commits.
+    /// FULL: fsync on every commit, so a 202 survives power loss too, at a throughput cost (see docs/benchmarks.md).
+    /// </param>
+    public Database(string path, string synchronous = "NORMAL")
     {
+        _synchronous = synchronous.ToUpperInvariant() switch
+        {
+            "NORMAL" => "NORMAL",
+            "FULL" => "FULL",
+            _ => throw new ArgumentException($"Database:Synchronous must be NORMAL or FULL, not '{synchronous}'"),
+        };
         Path = System.IO.Path.GetFullPath(path);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -34,7 +47,7 @@ public sealed class Database
         var c = new SqliteConnection(_connectionString);
         c.Open();
         // synchronous=NORMAL in WAL survives a process crash (kill -9); only power loss can cost the last commits.
-        c.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+        c.Execute($"PRAGMA journal_mode=WAL; PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
         return c;
     }
 
@@ -50,11 +63,21 @@ public sealed class Database
         await _writeGate.WaitAsync(ct);
         try
         {
-            await using var c = Open();
-            await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(IsolationLevel.Serializable, ct);
-            var result = await work(c, tx);
-            await tx.CommitAsync(CancellationToken.None);
-            return result;
+            _writer ??= Open();
+            try
+            {
+                await using var tx = (SqliteTransaction)await _writer.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+                var result = await work(_writer, tx);
+                await tx.CommitAsync(CancellationToken.None);
+                return result;
+            }
+            catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
+            {
+                // A disk fault can leave the connection unusable: start the next write on a fresh one.
+                _writer.Dispose();
+                _writer = null;
+                throw;
+            }
         }
         finally
         {
@@ -95,6 +118,12 @@ public sealed class Database
         {
             return false;
         }
+    }
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _writer = null;
     }
 
     private static IEnumerable<(long Version, string Name, string Sql)> Scripts()

@@ -24,7 +24,7 @@ public sealed class EngineHarness : IDisposable
         Channel = new RecordingChannel();
         Roster = TestRoster.Sample();
         Engine = new PagingEngine(Db, Roster, Channel, Clock, Microsoft.Extensions.Options.Options.Create(Options), NullLogger<PagingEngine>.Instance);
-        Intake = new AlertIntake(Db, Engine, Clock, NullLogger<AlertIntake>.Instance);
+        Intake = new AlertIntake(new AlertBatcher(Db), Engine, Clock, NullLogger<AlertIntake>.Instance);
     }
 
     private bool OwnsDb { get; }
