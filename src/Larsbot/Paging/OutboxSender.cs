@@ -55,6 +55,7 @@ public sealed class OutboxSender : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             DateTimeOffset? next;
+            var passAt = _time.GetUtcNow();
             try
             {
                 next = await SendDueAsync(stoppingToken);
@@ -70,9 +71,9 @@ public sealed class OutboxSender : BackgroundService
                 next = _time.GetUtcNow() + _options.RetryMinDelay;
             }
             Interlocked.Exchange(ref _lastPassAtMs, UnixMs.From(_time.GetUtcNow()));
-            // Look at least every 30 s so /health can tell a stuck sender from an idle one.
-            var wait = next is { } n ? n - _time.GetUtcNow() : TimeSpan.FromSeconds(30);
-            if (wait > TimeSpan.FromSeconds(30)) wait = TimeSpan.FromSeconds(30);
+            // Look at least every 30 s so /health can tell a stuck sender from an idle one (absolute, as in PagingLoop).
+            var latest = passAt + TimeSpan.FromSeconds(30);
+            var wait = (next is { } n && n < latest ? n : latest) - _time.GetUtcNow();
             try
             {
                 await _engine.OutboxWake.WaitAsync(wait, _time, stoppingToken);

@@ -30,6 +30,11 @@ public sealed class PagingEngine
     // the IrcDownGrace covers the first connect.
     private long _ircDownSinceMs;
     private int _everJoined;
+    // Storm grouping (in memory: channel lines are not durable, the alerts' rows are). Group -> host -> count.
+    private readonly Dictionary<string, Dictionary<string, int>> _storm = [];
+    private readonly List<string> _stormLines = []; // the first few lines as they would have been said alone
+    private long _stormFlushAtMs;
+    private long _stormQuietAtMs;
 
     public PagingEngine(Database db, TeamRoster roster, IChannel channel, TimeProvider time,
         IOptions<PagingOptions> options, ILogger<PagingEngine> log)
@@ -74,6 +79,7 @@ public sealed class PagingEngine
             {
                 var topic = await ExpireAckModeAsync(c, tx, now, said);
                 await HandleNewAlertsAsync(c, tx, now, said, ircDown);
+                FlushStorm(now, said, force: false);
                 var pages = await AdvanceCountdownsAsync(c, tx, now, said, ircDown);
                 var nextWake = await NextWakeAsync(c, tx, now);
                 return (pages, topic, nextWake);
@@ -107,9 +113,8 @@ public sealed class PagingEngine
                 var purged = new List<string>();
                 foreach (var cd in open)
                 {
-                    var alerts = await AlertsOfAsync(c, tx, cd.Id);
-                    alertCount += alerts.Count;
-                    var summary = Summary(alerts);
+                    var (count, summary) = await SummaryOfAsync(c, tx, cd.Id);
+                    alertCount += count;
                     if (cd.State == "counting")
                     {
                         var targets = await FirstPageTargetsAsync(c, tx);
@@ -228,14 +233,14 @@ public sealed class PagingEngine
                 "SELECT * FROM countdowns WHERE state IN ('counting','paged','escalated') ORDER BY id")).ToList();
             foreach (var cd in open)
             {
-                var alerts = await AlertsOfAsync(c, null, cd.Id);
+                var (_, summary) = await SummaryOfAsync(c, null, cd.Id);
                 var what = cd.State switch
                 {
                     "counting" => $"pages in {Secs(UnixMs.To(cd.PageAt) - now)} secs",
                     "paged" => $"paged, everybody in {Duration(UnixMs.To(cd.EscalateAt!.Value) - now)}",
                     _ => "everybody paged, not acked yet",
                 };
-                lines.Add($"status: open #{cd.Id}: {what}: '{Summary(alerts)}'");
+                lines.Add($"status: open #{cd.Id}: {what}: '{summary}'");
             }
             var retrying = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state = 'due' AND attempts > 0");
             if (retrying > 0) lines.Add($"status: {retrying} page(s) waiting to be retried after a provider failure");
@@ -313,6 +318,7 @@ public sealed class PagingEngine
         if (fresh.Count == 0) return;
         var ackMode = await AckModeActiveAsync(c, tx);
         var nowMs = UnixMs.From(now);
+        var announce = new List<(string Group, string Host, string Line)>();
 
         foreach (var a in fresh)
         {
@@ -325,13 +331,13 @@ public sealed class PagingEngine
                     break;
                 case "irc":
                     disposition = "announced";
-                    said.Add($"irc {a.Host} - {a.Message}");
+                    announce.Add(("irc", a.Host, $"irc {a.Host} - {a.Message}"));
                     break;
                 default:
                     if (ackMode)
                     {
                         disposition = "ack_mode";
-                        said.Add($"URGENT {a.Host} - {a.Message} (ack mode, not paging)");
+                        announce.Add(("URGENT (ack mode, not paging)", a.Host, $"URGENT {a.Host} - {a.Message} (ack mode, not paging)"));
                         break;
                     }
                     var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(
@@ -344,21 +350,81 @@ public sealed class PagingEngine
                             "INSERT INTO countdowns(started_at, page_at, state, duty_person) VALUES (@s, @p, 'counting', @d) RETURNING id",
                             new { s = nowMs, p = UnixMs.From(ircDown ? now : now + _options.Countdown), d = duty?.Id }, tx);
                         disposition = "countdown";
-                        said.Add($"URGENT {a.Host} - {a.Message}" + (ircDown ? " (IRC was unreachable: paged at once)" : ""));
+                        announce.Add(("URGENT", a.Host, $"URGENT {a.Host} - {a.Message}" + (ircDown ? " (IRC was unreachable: paged at once)" : "")));
                     }
                     else
                     {
                         countdownId = open.Id;
                         disposition = "joined";
-                        said.Add(open.State == "counting"
+                        announce.Add(("URGENT", a.Host, open.State == "counting"
                             ? $"URGENT {a.Host} - {a.Message}"
-                            : $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody paged in {Duration(UnixMs.To(open.EscalateAt!.Value) - now)} unless acked)");
+                            : $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody paged in {Duration(UnixMs.To(open.EscalateAt!.Value) - now)} unless acked)"));
                     }
                     break;
             }
             await c.ExecuteAsync("UPDATE alerts SET handled_at = @now, disposition = @disposition, countdown_id = @countdownId WHERE id = @id",
                 new { now = nowMs, disposition, countdownId, id = a.Id }, tx);
         }
+        Announce(announce, now, said);
+    }
+
+    /// <summary>
+    /// A few alerts get a line each. A storm (more than StormThreshold at once, or more while one is going on) is
+    /// counted per host and said as one grouped line per kind every StormFlushEvery, so 10,000 alerts from 500 hosts
+    /// stay a handful of readable lines that never trip the server's flood limit.
+    /// </summary>
+    private void Announce(List<(string Group, string Host, string Line)> announce, DateTimeOffset now, List<string> said)
+    {
+        if (announce.Count == 0) return;
+        var nowMs = UnixMs.From(now);
+        var inStorm = _storm.Count > 0 || nowMs < _stormQuietAtMs;
+        if (!inStorm && announce.Count <= _options.StormThreshold)
+        {
+            said.AddRange(announce.Select(a => a.Line));
+            return;
+        }
+        if (_storm.Count == 0) _stormFlushAtMs = nowMs + (long)_options.StormFlushEvery.TotalMilliseconds;
+        _stormQuietAtMs = nowMs + (long)_options.StormQuietAfter.TotalMilliseconds;
+        foreach (var (group, host, line) in announce)
+        {
+            if (_stormLines.Count <= _options.StormThreshold) _stormLines.Add(line);
+            if (!_storm.TryGetValue(group, out var hosts)) _storm[group] = hosts = [];
+            hosts[host] = hosts.GetValueOrDefault(host) + 1;
+        }
+    }
+
+    /// <summary>"URGENT 37 alerts from 12 hosts: gateway2 (5), db1 (3), ... (+9 more hosts)", one line per kind.</summary>
+    private void FlushStorm(DateTimeOffset now, List<string> said, bool force)
+    {
+        if (_storm.Count == 0 || (!force && UnixMs.From(now) < _stormFlushAtMs)) return;
+        if (_storm.Values.Sum(h => h.Values.Sum()) <= _options.StormThreshold)
+        {
+            // The tail of a storm: a few alerts read better as themselves than as counts.
+            said.AddRange(_stormLines);
+            _storm.Clear();
+            _stormLines.Clear();
+            return;
+        }
+        foreach (var (group, hosts) in _storm.OrderBy(g => g.Key == "URGENT" ? 0 : 1))
+        {
+            var total = hosts.Values.Sum();
+            var kind = group.StartsWith("URGENT") ? "URGENT" : group;
+            var suffix = group.Length > kind.Length ? group[kind.Length..] : "";
+            var top = hosts.OrderByDescending(h => h.Value).ThenBy(h => h.Key, StringComparer.Ordinal).ToList();
+            var line = $"{kind} {total} alerts from {hosts.Count} hosts{suffix}:";
+            var shown = 0;
+            foreach (var (host, n) in top)
+            {
+                var part = $" {host} ({n}),";
+                if (line.Length + part.Length > 300) break;
+                line += part;
+                shown++;
+            }
+            line = line.TrimEnd(',') + (shown < top.Count ? $" (+{top.Count - shown} more hosts)" : "");
+            said.Add(line);
+        }
+        _storm.Clear();
+        _stormLines.Clear();
     }
 
     private async Task<bool> AdvanceCountdownsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said, bool ircDown)
@@ -369,8 +435,7 @@ public sealed class PagingEngine
             "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id", transaction: tx)).ToList();
         foreach (var cd in open)
         {
-            var alerts = await AlertsOfAsync(c, tx, cd.Id);
-            var summary = Summary(alerts);
+            var (_, summary) = await SummaryOfAsync(c, tx, cd.Id);
             if (cd.State == "counting" && (nowMs >= cd.PageAt || ircDown))
             {
                 if (nowMs < cd.PageAt)
@@ -453,6 +518,7 @@ public sealed class PagingEngine
             else if (cd.EscalateAt is { } e)
                 candidates.Add(e);
         }
+        if (_storm.Count > 0) candidates.Add(_stormFlushAtMs);
         var ackEnd = await c.ExecuteScalarAsync<long?>("SELECT MIN(ends_at) FROM ack_modes WHERE ended_at IS NULL", transaction: tx);
         if (ackEnd is { } ae) candidates.Add(ae);
         var unhandled = await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alerts WHERE handled_at IS NULL", transaction: tx);
@@ -466,12 +532,41 @@ public sealed class PagingEngine
     private async Task<IReadOnlyList<Person>> FirstPageTargetsAsync(IDbConnection c, IDbTransaction tx) =>
         await CurrentDutyAsync(c, tx) is { } duty ? [duty] : _roster.People;
 
-    private static async Task<List<AlertRow>> AlertsOfAsync(IDbConnection c, IDbTransaction? tx, long countdownId) =>
-        (await c.QueryAsync<AlertRow>("SELECT * FROM alerts WHERE countdown_id = @countdownId ORDER BY id", new { countdownId }, tx)).ToList();
+    private sealed class CountdownSummary
+    {
+        public long Alerts { get; set; }
+        public long Hosts { get; set; }
+        public string? FirstHost { get; set; }
+        public string? FirstMessage { get; set; }
+    }
+
+    /// <summary>
+    /// The page's text from one aggregate query (a storm's countdown may hold thousands of alerts, and this runs on
+    /// every tick): the first alert names it, the rest are counted.
+    /// </summary>
+    private static async Task<(int Count, string Summary)> SummaryOfAsync(IDbConnection c, IDbTransaction? tx, long countdownId)
+    {
+        const string sql =
+            "SELECT COUNT(*) AS alerts, COUNT(DISTINCT host) AS hosts, " +
+            "(SELECT host FROM alerts WHERE countdown_id = @countdownId ORDER BY id LIMIT 1) AS first_host, " +
+            "(SELECT message FROM alerts WHERE countdown_id = @countdownId ORDER BY id LIMIT 1) AS first_message " +
+            "FROM alerts WHERE countdown_id = @countdownId";
+        var s = await c.QuerySingleAsync<CountdownSummary>(sql, new { countdownId }, tx);
+        return ((int)s.Alerts, SummaryText(s.Alerts, s.Hosts, s.FirstHost, s.FirstMessage));
+    }
+
+    /// <summary>"gateway2: rblcheck: listed (+2 more)", or "(+9999 more from 500 hosts)" when more than one host.</summary>
+    public static string SummaryText(long alerts, long hosts, string? firstHost, string? firstMessage)
+    {
+        if (alerts == 0) return "(no alerts)";
+        var text = $"{firstHost}: {firstMessage}";
+        if (alerts == 1) return text;
+        return text + (hosts > 1 ? $" (+{alerts - 1} more from {hosts} hosts)" : $" (+{alerts - 1} more)");
+    }
 
     /// <summary>"gateway2: rblcheck: listed (+2 more)": the first alert names the page, the rest are counted.</summary>
     public static string Summary(IReadOnlyList<AlertRow> alerts) =>
-        alerts.Count == 0 ? "(no alerts)" : $"{alerts[0].Host}: {alerts[0].Message}" + (alerts.Count > 1 ? $" (+{alerts.Count - 1} more)" : "");
+        alerts.Count == 0 ? "(no alerts)" : SummaryText(alerts.Count, alerts.Select(a => a.Host).Distinct().Count(), alerts[0].Host, alerts[0].Message);
 
     private static string Targets(IReadOnlyList<Person> targets, bool everybody) =>
         everybody ? $"everybody ({string.Join(", ", targets.Select(p => p.Label))})" : targets[0].Label;

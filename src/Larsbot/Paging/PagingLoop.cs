@@ -12,6 +12,7 @@ public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<P
         while (!stoppingToken.IsCancellationRequested)
         {
             DateTimeOffset? next;
+            var passAt = time.GetUtcNow();
             try
             {
                 next = await engine.RunDueAsync(stoppingToken);
@@ -26,9 +27,10 @@ public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<P
                 log.LogError(e, "Paging engine pass failed; retrying in 1 s");
                 next = time.GetUtcNow() + TimeSpan.FromSeconds(1);
             }
-            // Look at least every 30 s even when nothing is scheduled, so /health's "last loop" stays fresh.
-            var wait = next is { } n ? n - time.GetUtcNow() : TimeSpan.FromSeconds(30);
-            if (wait > TimeSpan.FromSeconds(30)) wait = TimeSpan.FromSeconds(30);
+            // Look at least every 30 s even when nothing is scheduled, so /health's "last loop" stays fresh. Both bounds
+            // are absolute times, so however late this line runs the next look is not pushed back.
+            var latest = passAt + TimeSpan.FromSeconds(30);
+            var wait = (next is { } n && n < latest ? n : latest) - time.GetUtcNow();
             try
             {
                 await engine.Wake.WaitAsync(wait, time, stoppingToken);

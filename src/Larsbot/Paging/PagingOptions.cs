@@ -19,6 +19,12 @@ public sealed class PagingOptions
     public TimeSpan IrcDownGrace { get; set; } = TimeSpan.FromSeconds(15);
     /// <summary>A page still failing after this long turns /health red (a single provider blip does not).</summary>
     public TimeSpan PageFailingUnhealthyAfter { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>More new alerts than this in one pass is a storm: they are announced as grouped counts, not one line each.</summary>
+    public int StormThreshold { get; set; } = 5;
+    /// <summary>During a storm, one grouped line per kind this often.</summary>
+    public TimeSpan StormFlushEvery { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>A storm is over (lines per alert again) after this long without new alerts.</summary>
+    public TimeSpan StormQuietAfter { get; set; } = TimeSpan.FromSeconds(10);
 
     public IEnumerable<string> Validate()
     {

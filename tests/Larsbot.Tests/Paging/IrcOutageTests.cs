@@ -83,7 +83,7 @@ public class IrcOutageTests
         await h.AdvanceAsync(TimeSpan.FromSeconds(45));
         h.Channel.Take();
         await h.Channel.SimulateJoinAsync();
-        Assert.Equal(["back on IRC after 65 secs away: 3 alert(s) meanwhile (2 urgent: 'db1: disk full (+1 more)'); paged brong (nobody could ack here)"],
+        Assert.Equal(["back on IRC after 65 secs away: 3 alert(s) meanwhile (2 urgent: 'db1: disk full (+1 more from 2 hosts)'); paged brong (nobody could ack here)"],
             h.Channel.Take());
         Assert.StartsWith("online, normal mode, Bron Gondwana", h.Channel.Topic);
     }

@@ -174,13 +174,13 @@ public class PagingEngineTests
         var said = h.Channel.Take();
         Assert.Contains("URGENT db1 - replication lag 300s", said);
         Assert.Contains("URGENT db2 - replication lag 280s", said);
-        Assert.Equal($"LarsSMS: 'gateway2: rblcheck: listed (+2 more)' in 20 secs to {Brong}", said[^1]);
+        Assert.Equal($"LarsSMS: 'gateway2: rblcheck: listed (+2 more from 3 hosts)' in 20 secs to {Brong}", said[^1]);
 
         // The deadline is the first alert's: joining never postpones a page.
         await h.AdvanceAsync(TimeSpan.FromSeconds(20));
         var pages = await h.PagesAsync();
         Assert.Equal(2, pages.Count);
-        Assert.All(pages, p => Assert.Equal("gateway2: rblcheck: listed (+2 more)", p.Body));
+        Assert.All(pages, p => Assert.Equal("gateway2: rblcheck: listed (+2 more from 3 hosts)", p.Body));
         Assert.Single(await h.CountdownsAsync());
 
         await h.AckAsync("brong");
