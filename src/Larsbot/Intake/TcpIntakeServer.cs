@@ -95,15 +95,51 @@ public sealed class TcpIntakeServer(AlertIntake intake, IntakeGate gate, IOption
             }
             var connection = new Connection(remote);
             var reader = new LineReader(stream, _options.MaxBodyBytes);
-            while (!stoppingToken.IsCancellationRequested)
+            // Pipelined: each line is started as it arrives (so a host streaming lines gets them committed in shared
+            // batches) and answered in order by the writer below. Authentication is decided synchronously inside
+            // HandleLineAsync, before its first await, so a line that closes the connection is known at once and no
+            // later line is started.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var inFlight = System.Threading.Channels.Channel.CreateBounded<Task<(string Answer, bool Close)>>(256);
+            var writer = Task.Run(async () =>
             {
-                using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                using var timer = time.CreateTimer(_ => idle.Cancel(), null, _options.TcpIdleTimeout, Timeout.InfiniteTimeSpan);
-                var line = await reader.ReadLineAsync(idle.Token);
-                if (line is null) break;
-                var (answer, close) = await HandleLineAsync(connection, line, stoppingToken);
-                await stream.WriteAsync(Encoding.UTF8.GetBytes(answer + "\n"), stoppingToken);
-                if (close) break;
+                try
+                {
+                    await foreach (var handled in inFlight.Reader.ReadAllAsync(stop.Token))
+                    {
+                        var (answer, close) = await handled;
+                        await stream.WriteAsync(Encoding.UTF8.GetBytes(answer + "\n"), stop.Token);
+                        if (close) break;
+                    }
+                }
+                finally
+                {
+                    stop.Cancel();
+                }
+            });
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    using var idle = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                    using var timer = time.CreateTimer(_ => idle.Cancel(), null, _options.TcpIdleTimeout, Timeout.InfiniteTimeSpan);
+                    var line = await reader.ReadLineAsync(idle.Token);
+                    if (line is null) break;
+                    var handled = HandleLineAsync(connection, line, stoppingToken);
+                    await inFlight.Writer.WriteAsync(handled, stop.Token);
+                    if (handled.IsCompletedSuccessfully && handled.Result.Close) break;
+                }
+            }
+            finally
+            {
+                inFlight.Writer.TryComplete();
+                try
+                {
+                    await writer;
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                }
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)

@@ -319,6 +319,18 @@ public sealed class PagingEngine
         var ackMode = await AckModeActiveAsync(c, tx);
         var nowMs = UnixMs.From(now);
         var announce = new List<(string Group, string Host, string Line)>();
+        // Looked up once per pass, not per alert: in a storm a pass handles hundreds of alerts while holding the
+        // write gate that intake commits wait for.
+        var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(
+            "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id DESC LIMIT 1", transaction: tx);
+        using var mark = ((Microsoft.Data.Sqlite.SqliteConnection)c).CreateCommand();
+        mark.Transaction = (Microsoft.Data.Sqlite.SqliteTransaction)tx;
+        mark.CommandText = "UPDATE alerts SET handled_at = $now, disposition = $disposition, countdown_id = $countdownId WHERE id = $id";
+        var pNow = mark.Parameters.AddWithValue("$now", nowMs);
+        var pDisposition = mark.Parameters.AddWithValue("$disposition", "");
+        var pCountdown = mark.Parameters.AddWithValue("$countdownId", DBNull.Value);
+        var pId = mark.Parameters.AddWithValue("$id", 0L);
+        mark.Prepare();
 
         foreach (var a in fresh)
         {
@@ -340,8 +352,6 @@ public sealed class PagingEngine
                         announce.Add(("URGENT (ack mode, not paging)", a.Host, $"URGENT {a.Host} - {a.Message} (ack mode, not paging)"));
                         break;
                     }
-                    var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(
-                        "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id DESC LIMIT 1", transaction: tx);
                     if (open is null)
                     {
                         var duty = await CurrentDutyAsync(c, tx);
@@ -350,6 +360,7 @@ public sealed class PagingEngine
                             "INSERT INTO countdowns(started_at, page_at, state, duty_person) VALUES (@s, @p, 'counting', @d) RETURNING id",
                             new { s = nowMs, p = UnixMs.From(ircDown ? now : now + _options.Countdown), d = duty?.Id }, tx);
                         disposition = "countdown";
+                        open = new CountdownRow { Id = countdownId.Value, State = "counting", StartedAt = nowMs };
                         announce.Add(("URGENT", a.Host, $"URGENT {a.Host} - {a.Message}" + (ircDown ? " (IRC was unreachable: paged at once)" : "")));
                     }
                     else
@@ -362,8 +373,10 @@ public sealed class PagingEngine
                     }
                     break;
             }
-            await c.ExecuteAsync("UPDATE alerts SET handled_at = @now, disposition = @disposition, countdown_id = @countdownId WHERE id = @id",
-                new { now = nowMs, disposition, countdownId, id = a.Id }, tx);
+            pDisposition.Value = disposition;
+            pCountdown.Value = countdownId is { } cid ? cid : DBNull.Value;
+            pId.Value = a.Id;
+            mark.ExecuteNonQuery();
         }
         Announce(announce, now, said);
     }
@@ -435,9 +448,11 @@ public sealed class PagingEngine
             "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id", transaction: tx)).ToList();
         foreach (var cd in open)
         {
-            var (_, summary) = await SummaryOfAsync(c, tx, cd.Id);
+            // Only when a line or a page needs it: in a storm this pass runs for every arriving batch.
+            Task<string> Summary() => SummaryOfAsync(c, tx, cd.Id).ContinueWith(t => t.Result.Summary, TaskScheduler.Default);
             if (cd.State == "counting" && (nowMs >= cd.PageAt || ircDown))
             {
+                var summary = await Summary();
                 if (nowMs < cd.PageAt)
                     said.Add($"LarsSMS: IRC has been unreachable for over {Duration(_options.IrcDownGrace)}, nobody can ack: paging now instead of in {Secs(UnixMs.To(cd.PageAt) - now)} secs");
                 var duty = await CurrentDutyAsync(c, tx);
@@ -466,6 +481,7 @@ public sealed class PagingEngine
                 var tickAt = cd.StartedAt + tick * tickMs;
                 if (tick > cd.LastTick && tickAt < cd.PageAt)
                 {
+                    var summary = await Summary();
                     var targets = await FirstPageTargetsAsync(c, tx);
                     var everybody = await CurrentDutyAsync(c, tx) is null;
                     said.Add($"LarsSMS: '{summary}' in {Secs(UnixMs.To(cd.PageAt) - UnixMs.To(tickAt))} secs to {Targets(targets, everybody)}");
@@ -474,6 +490,7 @@ public sealed class PagingEngine
             }
             else if (cd.State == "paged" && nowMs >= cd.EscalateAt)
             {
+                var summary = await Summary();
                 await WritePagesAsync(c, tx, cd.Id, "everyone", _roster.People, $"{summary} (not acked in {Duration(_options.EscalateAfter)}: paging everybody)", now);
                 await c.ExecuteAsync("UPDATE countdowns SET state = 'escalated', escalated_at = @now WHERE id = @id",
                     new { now = nowMs, id = cd.Id }, tx);
