@@ -14,7 +14,8 @@ internal sealed record ReportMonth(string Month, IReadOnlyList<string> Files);
 /// </summary>
 internal sealed partial class ReportFiles(IOptions<LedgerOptions> options)
 {
-    [GeneratedRegex(@"^payout-(?<month>[0-9]{4}-(0[1-9]|1[0-2]))\.(?<ext>md|csv|html)$", RegexOptions.CultureInvariant)]
+    // \z, not $: $ also matches before a final newline.
+    [GeneratedRegex(@"^payout-(?<month>[0-9]{4}-(0[1-9]|1[0-2]))\.(?<ext>md|csv|html)\z", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 
     private string Folder => Path.GetFullPath(options.Value.ReportFolder);
@@ -27,7 +28,7 @@ internal sealed partial class ReportFiles(IOptions<LedgerOptions> options)
         if (!Directory.Exists(Folder)) return [];
         return Directory.EnumerateFiles(Folder, "payout-*")
             .Select(Path.GetFileName)
-            .Where(IsReportName)
+            .Where(n => Find(n) is not null)
             .Select(n => (Name: n!, Match: NamePattern().Match(n!)))
             .GroupBy(x => x.Match.Groups["month"].Value)
             .OrderByDescending(g => g.Key, StringComparer.Ordinal)
