@@ -182,23 +182,23 @@ internal static class StatusPageHtml
         }
         sb.Append(Inv, $"""
             <h2>This month's ledger: {H(r.Month)}{(r.Provisional ? " so far" : "")}</h2>
-            <p class="note">Amounts in {H(r.Currency)}; days in {H(r.TimeZoneId)}. Held bonuses wait for <code>lars report</code>.</p>
+            <p class="note">Amounts in {H(r.Currency)}; days in {H(r.TimeZoneId)}. Today counts as if duty stays as it is until midnight; held bonuses wait for <code>lars report</code>.</p>
 
             """);
         AppendChart(sb, r);
-        sb.Append("<table class=\"ledger\"><thead><tr><th>person</th><th>duty h</th><th>stipend</th><th>pages</th><th>bonus paid</th><th>held</th><th>docked</th><th>total</th></tr></thead><tbody>\n");
+        sb.Append("<div class=\"scroll\"><table class=\"ledger\"><thead><tr><th>person</th><th>duty h</th><th class=\"detail\">stipend</th><th>pages</th><th class=\"detail\">bonus paid</th><th>held</th><th class=\"detail\">docked</th><th>total</th></tr></thead><tbody>\n");
         foreach (var p in r.Rows.Append(r.Totals))
             sb.Append(Inv, $"""
-                <tr{(p.PersonId == "TOTAL" ? " class=\"total\"" : "")}><td data-label="person">{H(p.Name)}</td><td data-label="duty h">{M(p.DutyHours)}</td><td data-label="stipend">{M(p.Stipend)}</td><td data-label="pages">{p.PagesAnswered}</td><td data-label="bonus paid">{M(p.BonusPaid)}</td><td data-label="held">{M(p.BonusHeld)}</td><td data-label="docked">{M(p.DockedIn - p.DockedOut)}</td><td data-label="total">{M(p.Total)}</td></tr>
+                <tr{(p.PersonId == "TOTAL" ? " class=\"total\"" : "")}><td>{H(p.Name)}</td><td>{M(p.DutyHours)}</td><td class="detail">{M(p.Stipend)}</td><td>{p.PagesAnswered}</td><td class="detail">{M(p.BonusPaid)}</td><td>{M(p.BonusHeld)}</td><td class="detail">{M(p.DockedIn - p.DockedOut)}</td><td>{M(p.Total)}</td></tr>
 
                 """);
-        sb.Append("</tbody></table></section>\n");
+        sb.Append("</tbody></table></div></section>\n");
     }
 
     /// <summary>One bar per person: what is paid (stipend, bonuses, docking in, less docking out) and, paler, what is held.</summary>
     private static void AppendChart(StringBuilder sb, PayoutReport r)
     {
-        const int labelW = 130, barW = 330, valueW = 100, rowH = 26;
+        const int labelW = 120, barW = 200, valueW = 100, rowH = 24;
         var scale = Math.Max(1m, r.Rows.Select(p => Math.Max(0, p.Total) + p.BonusHeld).DefaultIfEmpty(1m).Max());
         var width = labelW + barW + valueW;
         sb.Append(Inv, $"""
@@ -244,7 +244,7 @@ internal static class StatusPageHtml
         h1 { font-size: 1.25em; margin: 0; }
         h2 { font-size: 1.05em; margin: 1.2em 0 .4em; }
         .card h2 { margin-top: 0; color: var(--muted); font-weight: 600; font-size: .85em; text-transform: uppercase; letter-spacing: .05em; }
-        main, footer { padding: 0 1em; max-width: 1100px; margin: 0 auto; }
+        main, footer { padding: 0 1rem; max-width: 1100px; margin: 0 auto; }
         footer { color: var(--muted); font-size: .85em; padding-bottom: 2em; }
         .conn { color: var(--muted); font-size: .85em; }
         .conn.lost { color: var(--bad); font-weight: 600; }
@@ -270,16 +270,20 @@ internal static class StatusPageHtml
         tr.urgent td:nth-child(3) { color: var(--bad); font-weight: 700; }
         tr.total td { font-weight: 700; }
         .ledger td:not(:first-child), .ledger th:not(:first-child) { text-align: right; }
-        .chart { max-width: 560px; display: block; margin: .5em 0; }
+        .chart { max-width: 480px; display: block; margin: .5em 0; }
         code { font-size: .95em; }
         a { color: #3b7dd8; }
+        .scroll { overflow-x: auto; }
         @media (max-width: 600px) {
-          table, tbody, tr, td { display: block; width: 100%; }
-          thead { display: none; }
-          tr { border-bottom: 1px solid var(--line); padding: .3em 0; }
-          td { border: 0; padding: .1em 0; }
-          td::before { content: attr(data-label) ": "; color: var(--muted); }
-          .ledger td:not(:first-child) { text-align: left; }
+          #recent table, #recent tbody, #recent tr { display: block; }
+          #recent thead { display: none; }
+          #recent tr { padding: .45em 0; border-bottom: 1px solid var(--line); }
+          #recent td { display: inline; border: 0; padding: 0 .5em 0 0; }
+          #recent td:first-child::before { content: "#"; }
+          #recent td.msg, #recent td.state { display: block; padding: 0; }
+          #recent td.state { color: var(--muted); }
+          .ledger .detail { display: none; } /* the chart and the total say it; the reports have every column */
+          .ledger th, .ledger td { padding: .3em .35em; }
         }
         """;
 
