@@ -15,7 +15,7 @@ namespace Larsbot.StatusPage;
 /// Intake:AllowedNetworks without tokens) freely, anyone else with an intake token as <c>Authorization: Bearer</c>
 /// or <c>?token=</c>. One rule means one place to lock the HTTP port down.
 /// </summary>
-public static class StatusPageEndpoints
+internal static class StatusPageEndpoints
 {
     public static IServiceCollection AddStatusPage(this IServiceCollection services)
     {
