@@ -2,6 +2,7 @@
 # Runs every Larsbot test. Installs what the tests need when it is missing:
 #   ngircd (Debian)          - the real IRC server the IRC and end-to-end tests talk to
 #   inspircd, atheme-services (Debian) - a real server with accounts and SASL for the authorisation tests
+#   chromium (Debian)       - the headless browser the status page test drives over DevTools (nothing downloaded)
 #   Prism 5.14.2 (npm)       - checks our Twilio requests against Twilio's own OpenAPI description
 # Prints the test runner's summary and a closing "N passed, N failed" line.
 set -euo pipefail
@@ -24,6 +25,13 @@ if ! command -v inspircd >/dev/null 2>&1 || ! command -v atheme-services >/dev/n
   apt-get install -y -qq --no-install-recommends inspircd atheme-services openssl >/dev/null
   # Packaged daemons are not wanted: tests start their own on free ports (scripts/irc/irc-up.sh).
   for svc in inspircd atheme-services; do (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true; done
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing chromium (Debian)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 
 if [ ! -x .tools/prism/node_modules/.bin/prism ]; then

@@ -6,6 +6,7 @@ using Larsbot.Ledger;
 using Larsbot.Notify;
 using Larsbot.Paging;
 using Larsbot.Roster;
+using Larsbot.StatusPage;
 using Larsbot.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -48,7 +49,7 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands();
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands().AddStatusPage();
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
@@ -60,6 +61,7 @@ public static class LarsbotHost
         app.UseRouting();
         app.MapIntake();
         app.MapHealth();
+        app.MapStatusPage();
         // Resolve now so a bad roster or unwritable database stops the start with a clear message, not at first use.
         app.Services.GetRequiredService<Database>();
         app.Services.GetRequiredService<TeamRoster>();

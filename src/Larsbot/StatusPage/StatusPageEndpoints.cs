@@ -1,0 +1,156 @@
+using System.Security.Cryptography;
+using Larsbot.Intake;
+using Larsbot.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Larsbot.StatusPage;
+
+/// <summary>
+/// GET / (the page), GET /live (its changing part, polled), GET /status.json (the same for scripts) and
+/// GET /reports/{file} (past payout reports). Read-only, and guarded by the intake's rule: loopback (and
+/// Intake:AllowedNetworks without tokens) freely, anyone else with an intake token as <c>Authorization: Bearer</c>
+/// or <c>?token=</c>. One rule means one place to lock the HTTP port down.
+/// </summary>
+internal static class StatusPageEndpoints
+{
+    public static IServiceCollection AddStatusPage(this IServiceCollection services)
+    {
+        services.AddSingleton<StatusStore>();
+        services.AddSingleton<ReportFiles>();
+        services.AddSingleton<LedgerSummary>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapStatusPage(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("").AddEndpointFilter(async (ctx, next) =>
+            Authorise(ctx.HttpContext) ?? await next(ctx));
+        group.MapGet("/", PageAsync);
+        group.MapGet("/live", async (HttpContext http, StatusStore store) =>
+        {
+            Secure(http, nonce: null);
+            return Results.Content(StatusPageHtml.Live(await store.ReadAsync()), "text/html; charset=utf-8");
+        });
+        group.MapGet("/status.json", async (HttpContext http, StatusStore store) =>
+        {
+            Secure(http, nonce: null);
+            return Results.Json(StatusJson.From(await store.ReadAsync()));
+        });
+        group.MapGet("/reports/{file}", (HttpContext http, string file, ReportFiles reports) =>
+        {
+            if (reports.Find(file) is not { } path) return Results.NotFound();
+            Secure(http, nonce: null);
+            // The reports are our own HTML (no script); the sandbox keeps it that way even if one were edited by hand.
+            http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+            return Results.File(path, ReportFiles.ContentType(file));
+        });
+        return app;
+    }
+
+    private static async Task<IResult> PageAsync(HttpContext http, StatusStore store, LedgerSummary ledger, ReportFiles reports,
+        ILoggerFactory logs)
+    {
+        var snapshot = await store.ReadAsync();
+        Ledger.PayoutReport? month = null;
+        try
+        {
+            month = await ledger.ThisMonthAsync(http.RequestAborted);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+        {
+            // A ledger problem (a locked or read-only disk) must not hide who is on duty and what is open.
+            logs.CreateLogger("Larsbot.StatusPage").LogWarning(e, "Status page: this month's ledger could not be computed");
+        }
+        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        Secure(http, nonce);
+        var token = http.Request.Query["token"].ToString();
+        var query = token.Length > 0 ? "?token=" + Uri.EscapeDataString(token) : "";
+        return Results.Content(StatusPageHtml.Page(snapshot, month, reports.List(), query, nonce), "text/html; charset=utf-8");
+    }
+
+    /// <summary>The intake's rule: network first (403), then the token (401). Null when the caller may look.</summary>
+    internal static IResult? Authorise(HttpContext http)
+    {
+        var gate = http.RequestServices.GetRequiredService<IntakeGate>();
+        var remote = http.Connection.RemoteIpAddress;
+        if (gate.CheckNetwork(remote) is { } denied) return Results.Text(denied + "\n", "text/plain", statusCode: 403);
+        string? token = null;
+        if (http.Request.Headers.Authorization.ToString() is { Length: > 0 } authz)
+        {
+            if (!authz.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+                return Results.Text("Authorization must be 'Bearer <token>'\n", "text/plain", statusCode: 401);
+            token = authz["Bearer ".Length..].Trim();
+        }
+        token ??= http.Request.Query["token"].ToString();
+        var auth = gate.Authenticate(remote, token);
+        if (!auth.Ok)
+            return Results.Text((auth.Reason!.StartsWith("missing token", StringComparison.Ordinal)
+                ? "missing token: send 'Authorization: Bearer <token>' or add ?token=<token> to the address"
+                : auth.Reason) + "\n", "text/plain", statusCode: auth.Status);
+        // A token limited to some hosts belongs to a machine that sends alerts; the page shows people's phone numbers.
+        if (auth.Caller!.Hosts is not null)
+            return Results.Text("this token may only send alerts; use a shared token (one without Hosts) to read the status page\n", "text/plain", statusCode: 403);
+        return null;
+    }
+
+    /// <summary>Never cached (a token may be in the address), never framed, nothing from elsewhere.</summary>
+    private static void Secure(HttpContext http, string? nonce)
+    {
+        var h = http.Response.Headers;
+        h.CacheControl = "no-store";
+        h.XContentTypeOptions = "nosniff";
+        h.XFrameOptions = "DENY";
+        h["Referrer-Policy"] = "no-referrer";
+        h.ContentSecurityPolicy = nonce is null
+            ? "default-src 'none'; frame-ancestors 'none'"
+            : $"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    }
+}
+
+/// <summary>The snapshot as plain JSON for scripts and tests; times as Unix ms like the database.</summary>
+internal static class StatusJson
+{
+    public static object From(StatusSnapshot s) => new
+    {
+        now = UnixMs.From(s.Now),
+        mode = s.AckMode is { } m
+            ? new { name = "acked", ackedBy = (string?)m.Nick, person = (string?)m.PersonId, until = (long?)UnixMs.From(m.EndsAt) }
+            : new { name = "normal", ackedBy = (string?)null, person = (string?)null, until = (long?)null },
+        duty = s.Duty is { } d
+            ? new
+            {
+                id = d.Person.Id,
+                name = d.Person.Name,
+                timeZone = d.Person.TimeZoneId,
+                localTime = d.LocalNow.ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture),
+                since = UnixMs.From(d.Since),
+                email = d.Person.ShownEmail,
+                phone = d.Person.ShownPhone,
+                pushover = d.Person.HasPushover,
+            }
+            : null,
+        open = s.Open.Select(o => new
+        {
+            id = o.CountdownId,
+            state = o.State,
+            deadline = o.Deadline is { } t ? UnixMs.From(t) : (long?)null,
+            secondsLeft = o.Deadline is { } u ? Math.Max(0, (u - s.Now).TotalSeconds) : (double?)null,
+            alerts = o.Alerts.Select(a => new { id = a.Id, host = a.Host, message = a.Message }),
+        }),
+        recent = s.Recent.Select(a => new
+        {
+            id = a.Id,
+            receivedAt = UnixMs.From(a.ReceivedAt),
+            host = a.Host,
+            level = a.Level,
+            message = a.Message,
+            state = a.State,
+            ackedBy = a.AckedBy,
+        }),
+        silences = s.Silences?.Select(v => v.Fields.ToDictionary(f => f.Key, f => f.Value)),
+    };
+}
