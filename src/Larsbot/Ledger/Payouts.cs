@@ -90,6 +90,7 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
         });
         if (first is null) return [];
         var ran = new List<string>();
+        (string Month, string Line)? latest = null;
         for (var month = LedgerCalculator.MonthOf(LedgerCalculator.DayOf(first.Value, Tz)); DueAt(month) <= now; month = NextMonth(month))
         {
             if (done.Contains(month)) continue;
@@ -103,8 +104,15 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
                 new { month, at = UnixMs.From(now), folder }, tx), ct);
             if (inserted == 0) continue;
             log.LogInformation("Payout report for {Month} written to {Folder}", month, folder);
-            channel.Say(Summary(report) + $" - report in {folder}/payout-{month}.html");
             ran.Add(month);
+            latest = (month, Summary(report) + $" - report in {folder}/payout-{month}.html");
+        }
+        // One line for the month just closed. A catch-up of many months (first start after an upgrade, a long
+        // outage) writes every report but must not flood the channel a line a month, ahead of real alerts.
+        if (latest is { } l)
+        {
+            channel.Say(l.Line);
+            if (ran.Count > 1) channel.Say($"payout: also wrote {ran.Count - 1} older report(s) ({ran[0]} to {ran[^2]}) in {Path.GetFullPath(options.Value.ReportFolder)}");
         }
         return ran;
     }

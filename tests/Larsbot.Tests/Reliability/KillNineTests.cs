@@ -112,7 +112,7 @@ public sealed class KillNineTests(ITestOutputHelper output)
         {
             // Duty is a row like any other: write it before the first start, as `lars duty take` would have.
             using var seed = db.Open().Open();
-            seed.Execute("INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (0, 'brong', 'brong', 'take')");
+            seed.Execute("INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (@at, 'brong', 'brong', 'take')", new { at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
         }
         return new Run { Db = db, Providers = providers, Settings = settings, Channel = channel, Irc = irc };
     }
