@@ -26,8 +26,7 @@ public sealed class StormEndToEndTests(ITestOutputHelper output)
         settings["Paging:Countdown"] = "00:00:15";
         settings["Paging:TickEvery"] = "00:00:05";
         settings["Paging:EscalateAfter"] = "00:10:00";
-        using (var seed = db.Open().Open())
-            seed.Execute("INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (@at, 'brong', 'brong', 'take')", new { at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+        db.SeedDuty("brong");
         await using var bot = await RunningBot.StartAsync(settings);
         await bot.WaitHealthyAsync();
         await using var watcher = await RawIrcClient.ConnectAsync(irc.Port, "robn");

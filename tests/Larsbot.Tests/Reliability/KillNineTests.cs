@@ -108,12 +108,8 @@ public sealed class KillNineTests(ITestOutputHelper output)
         settings["Paging:RetryMinDelay"] = "00:00:00.200";
         settings["Paging:IrcDownGrace"] = "00:01:00";
         settings.Remove("Intake:HttpUrl");
-        if (onDuty)
-        {
-            // Duty is a row like any other: write it before the first start, as `lars duty take` would have.
-            using var seed = db.Open().Open();
-            seed.Execute("INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (@at, 'brong', 'brong', 'take')", new { at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
-        }
+        // Duty is a row like any other: write it before the first start, as `lars duty take` would have.
+        if (onDuty) db.SeedDuty("brong");
         return new Run { Db = db, Providers = providers, Settings = settings, Channel = channel, Irc = irc };
     }
 

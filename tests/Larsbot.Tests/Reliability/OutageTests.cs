@@ -143,8 +143,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         settings["Paging:PageFailingUnhealthyAfter"] = "00:00:01";
         providers.ScriptTwilio(Enumerable.Repeat(FakeAnswer.WithStatus(503), 12).ToArray());
         providers.ScriptPushover(Enumerable.Repeat(FakeAnswer.WithStatus(500), 12).ToArray());
-        using (var seed = db.Open().Open())
-            seed.Execute("INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (@at, 'brong', 'brong', 'take')", new { at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+        db.SeedDuty("brong");
         await using var bot = await RunningBot.StartAsync(settings);
         await bot.WaitHealthyAsync();
         await PostAsync(bot.Http, "db1", "disk full");
@@ -169,8 +168,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         settings["Paging:Countdown"] = "00:00:00.200";
         settings["Paging:EscalateAfter"] = "00:10:00";
         providers.ScriptTwilio(FakeAnswer.TwilioError(400, 21211, "The 'To' number is not a valid phone number."));
-        using (var seed = db.Open().Open())
-            seed.Execute("INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (@at, 'brong', 'brong', 'take')", new { at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+        db.SeedDuty("brong");
         await using var bot = await RunningBot.StartAsync(settings);
         await bot.WaitHealthyAsync();
         await using var robn = await RawIrcClient.ConnectAsync(irc.Port, "robn");

@@ -41,6 +41,15 @@ public sealed class TempDatabase : IDisposable
         return db;
     }
 
+    /// <summary>Puts a roster person on duty from now, as `lars duty take` would, before the bot starts.</summary>
+    public void SeedDuty(string personId)
+    {
+        using var db = Open();
+        using var c = db.Open();
+        Dapper.SqlMapper.Execute(c, "INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (@at, @personId, @personId, 'take')",
+            new { at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), personId });
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
