@@ -16,7 +16,7 @@ namespace Larsbot.Paging;
 /// resumes where it was, a page that was due is in the outbox, and nothing is decided twice.
 /// All entry points take one gate, so an ack and a page can never interleave.
 /// </summary>
-public sealed class PagingEngine
+public sealed partial class PagingEngine
 {
     private readonly Database _db;
     private readonly TeamRoster _roster;
@@ -73,7 +73,9 @@ public sealed class PagingEngine
             var (pagesWritten, topicChanged, next) = await _db.WriteAsync(async (c, tx) =>
             {
                 var topic = await ExpireAckModeAsync(c, tx, now, said);
+                await HandleRepeatsAsync(c, tx, now);
                 await HandleNewAlertsAsync(c, tx, now, said, ircDown);
+                await HandleAlertEventsAsync(c, tx, now, said);
                 var pages = await AdvanceCountdownsAsync(c, tx, now, said, ircDown);
                 var nextWake = await NextWakeAsync(c, tx, now);
                 return (pages, topic, nextWake);
@@ -249,7 +251,8 @@ public sealed class PagingEngine
         var expired = await c.ExecuteAsync(
             "UPDATE ack_modes SET ended_at = ends_at WHERE ended_at IS NULL AND ends_at <= @now", new { now = UnixMs.From(now) }, tx);
         if (expired == 0) return false;
-        said.Add("ack mode over: back to normal mode, urgent alerts page again");
+        if (!await ReopenStaleAsync(c, tx, now, said))
+            said.Add("ack mode over: back to normal mode, urgent alerts page again");
         return true;
     }
 
@@ -457,6 +460,8 @@ public sealed class PagingEngine
         if (ackEnd is { } ae) candidates.Add(ae);
         var unhandled = await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alerts WHERE handled_at IS NULL", transaction: tx);
         if (unhandled is not null) candidates.Add(UnixMs.From(now));
+        if (await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alert_events WHERE handled_at IS NULL", transaction: tx) is not null)
+            candidates.Add(UnixMs.From(now));
         return candidates.Count == 0 ? null : UnixMs.To(candidates.Min());
     }
 
@@ -467,7 +472,9 @@ public sealed class PagingEngine
         await CurrentDutyAsync(c, tx) is { } duty ? [duty] : _roster.People;
 
     private static async Task<List<AlertRow>> AlertsOfAsync(IDbConnection c, IDbTransaction? tx, long countdownId) =>
-        (await c.QueryAsync<AlertRow>("SELECT * FROM alerts WHERE countdown_id = @countdownId ORDER BY id", new { countdownId }, tx)).ToList();
+        (await c.QueryAsync<AlertRow>(
+            "SELECT * FROM alerts WHERE countdown_id = @countdownId OR id IN (SELECT alert_id FROM countdown_reopens WHERE countdown_id = @countdownId) ORDER BY id",
+            new { countdownId }, tx)).ToList();
 
     /// <summary>"gateway2: rblcheck: listed (+2 more)": the first alert names the page, the rest are counted.</summary>
     public static string Summary(IReadOnlyList<AlertRow> alerts) =>

@@ -19,6 +19,11 @@ public sealed class PagingOptions
     public TimeSpan IrcDownGrace { get; set; } = TimeSpan.FromSeconds(15);
     /// <summary>A page still failing after this long turns /health red (a single provider blip does not).</summary>
     public TimeSpan PageFailingUnhealthyAfter { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// An alert without a key repeats an open one when host and text are the same and the last one came at most this
+    /// long ago (sliding: a check that fires every 5 minutes stays one alert). Keyed alerts repeat until resolved.
+    /// </summary>
+    public TimeSpan DedupWindow { get; set; } = TimeSpan.FromMinutes(10);
 
     public IEnumerable<string> Validate()
     {
@@ -26,6 +31,7 @@ public sealed class PagingOptions
         if (TickEvery <= TimeSpan.Zero) yield return "Paging:TickEvery must be more than zero";
         if (EscalateAfter <= TimeSpan.Zero) yield return "Paging:EscalateAfter must be more than zero";
         if (AckModeFor <= TimeSpan.Zero) yield return "Paging:AckModeFor must be more than zero";
+        if (DedupWindow < TimeSpan.Zero) yield return "Paging:DedupWindow must not be negative";
         if (IrcDownGrace < TimeSpan.Zero) yield return "Paging:IrcDownGrace must not be negative";
         if (RetryMinDelay <= TimeSpan.Zero || RetryMaxDelay < RetryMinDelay)
             yield return "Paging:RetryMinDelay must be more than zero and at most Paging:RetryMaxDelay";
