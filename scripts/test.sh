@@ -3,6 +3,7 @@
 #   ngircd (Debian)          - the real IRC server the IRC and end-to-end tests talk to
 #   inspircd, atheme-services (Debian) - a real server with accounts and SASL for the authorisation tests
 #   Prism 5.14.2 (npm)       - checks our Twilio requests against Twilio's own OpenAPI description
+#   prometheus-alertmanager, prometheus, python3-aiosmtpd (Debian) - the real programs the integration tests talk to
 # Prints the test runner's summary and a closing "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,17 @@ if ! command -v inspircd >/dev/null 2>&1 || ! command -v atheme-services >/dev/n
   apt-get install -y -qq --no-install-recommends inspircd atheme-services openssl >/dev/null
   # Packaged daemons are not wanted: tests start their own on free ports (scripts/irc/irc-up.sh).
   for svc in inspircd atheme-services; do (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true; done
+fi
+
+if [ ! -x /usr/bin/prometheus-alertmanager ] || [ ! -x /usr/bin/prometheus ] || ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  echo "== installing prometheus-alertmanager, prometheus and python3-aiosmtpd (Debian)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends prometheus-alertmanager prometheus python3-aiosmtpd >/dev/null
+  # The packaged daemons (and the node exporter prometheus pulls in) are not wanted: tests start their own on free ports.
+  for svc in prometheus-alertmanager prometheus prometheus-node-exporter; do
+    (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true
+  done
 fi
 
 if [ ! -x .tools/prism/node_modules/.bin/prism ]; then

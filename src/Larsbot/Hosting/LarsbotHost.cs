@@ -59,6 +59,8 @@ public static class LarsbotHost
         var app = builder.Build();
         app.UseRouting();
         app.MapIntake();
+        app.MapAlertmanager();
+        app.MapPagerDuty();
         app.MapHealth();
         // Resolve now so a bad roster or unwritable database stops the start with a clear message, not at first use.
         app.Services.GetRequiredService<Database>();
@@ -153,6 +155,8 @@ public static class LarsbotHost
     public static IServiceCollection AddIntake(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<IntakeOptions>(config.GetSection("Intake"));
+        services.Configure<AlertmanagerOptions>(config.GetSection("Alertmanager"));
+        services.Configure<PagerDutyOptions>(config.GetSection("PagerDuty"));
         services.AddSingleton<IntakeGate>();
         services.AddSingleton<HostRateLimiter>();
         services.AddSingleton<AlertIntake>();
