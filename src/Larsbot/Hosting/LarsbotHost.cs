@@ -3,6 +3,7 @@ using Larsbot.Commands;
 using Larsbot.Intake;
 using Larsbot.Irc;
 using Larsbot.Ledger;
+using Larsbot.Metrics;
 using Larsbot.Notify;
 using Larsbot.Paging;
 using Larsbot.Roster;
@@ -48,7 +49,7 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands();
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands().AddMetricsEndpoint();
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
@@ -61,6 +62,7 @@ public static class LarsbotHost
         app.MapIntake();
         app.MapAlertmanager();
         app.MapPagerDuty();
+        app.MapMetricsEndpoint();
         app.MapHealth();
         // Resolve now so a bad roster or unwritable database stops the start with a clear message, not at first use.
         app.Services.GetRequiredService<Database>();
