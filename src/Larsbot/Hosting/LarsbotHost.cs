@@ -1,4 +1,5 @@
 using Dapper;
+using Larsbot.Acks;
 using Larsbot.Commands;
 using Larsbot.Intake;
 using Larsbot.Irc;
@@ -49,7 +50,7 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands().AddMetricsEndpoint();
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands().AddMetricsEndpoint().AddPhoneAcks(config);
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
@@ -63,6 +64,7 @@ public static class LarsbotHost
         app.MapAlertmanager();
         app.MapPagerDuty();
         app.MapMetricsEndpoint();
+        app.MapPhoneAcks();
         app.MapHealth();
         // Resolve now so a bad roster or unwritable database stops the start with a clear message, not at first use.
         app.Services.GetRequiredService<Database>();
