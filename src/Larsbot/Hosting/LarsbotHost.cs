@@ -50,7 +50,7 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands().AddMetricsEndpoint().AddPhoneAcks(config);
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands().AddMetricsEndpoint().AddPhoneAcks(config).AddPushoverAcks();
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
@@ -65,6 +65,7 @@ public static class LarsbotHost
         app.MapPagerDuty();
         app.MapMetricsEndpoint();
         app.MapPhoneAcks();
+        app.MapPushoverAcks();
         app.MapHealth();
         // Resolve now so a bad roster or unwritable database stops the start with a clear message, not at first use.
         app.Services.GetRequiredService<Database>();
