@@ -75,6 +75,32 @@ public sealed class EcosystemEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lars_notify_script_sends_with_the_token_from_the_environment_and_resolves_by_key()
+    {
+        async Task<(int Code, string Err)> Run(params string[] args)
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardError = true, RedirectStandardOutput = true };
+            psi.ArgumentList.Add(Path.Combine(RepoPaths.Root, "scripts", "lars-notify"));
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            psi.Environment["LARSBOT_URL"] = _bot.HttpBase;
+            psi.Environment["LARSBOT_TOKEN"] = Token;
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            var err = await p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            return (p.ExitCode, err);
+        }
+        var sent = await Run("-H", "mx1", "-k", "queue", "irc", "mail queue at 5000");
+        Assert.True(sent.Code == 0, sent.Err);
+        await SaysAsync("irc mx1 - mail queue at 5000");
+        var resolved = await Run("-H", "mx1", "-k", "queue", "resolve");
+        Assert.True(resolved.Code == 0, resolved.Err);
+        await SaysAsync("RESOLVED mx1 - mail queue at 5000");
+        var bad = await Run("loud", "x");
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("unknown level 'loud'", bad.Err);
+    }
+
+    [Fact]
     public async Task The_real_Alertmanager_delivers_firing_and_resolved_alerts_to_the_channel()
     {
         var amPort = Daemon.FreePort();
