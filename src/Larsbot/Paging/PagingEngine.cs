@@ -438,6 +438,9 @@ public sealed partial class PagingEngine
                 await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "sms", destination = p.Phone, title, body = summary, now = nowMs }, tx);
             if (p.Pushover is not null)
                 await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "push", destination = p.Pushover, title, body = summary, now = nowMs }, tx);
+            // The last resort rings too: a call wakes people a silenced phone's SMS would not.
+            if (stage == "everyone" && p.Call && p.Phone is not null)
+                await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "call", destination = p.Phone, title, body = summary, now = nowMs }, tx);
         }
     }
 

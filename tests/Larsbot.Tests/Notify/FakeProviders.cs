@@ -174,6 +174,10 @@ public sealed partial class FakeProviders : IAsyncDisposable
         {
             await HandleTwilioAsync(context, match.Groups["sid"].Value);
         }
+        else if (TwilioCallsPath().Match(path) is { Success: true } call)
+        {
+            await HandleTwilioCallAsync(context, call.Groups["sid"].Value);
+        }
         else
         {
             Reject(context, $"{context.Request.Method} {path}: no such resource");
@@ -283,6 +287,47 @@ public sealed partial class FakeProviders : IAsyncDisposable
     }
 
     private readonly Dictionary<string, string?> _receipts = [];
+    private readonly List<RecordedRequest> _calls = [];
+
+    /// <summary>Calls API requests accepted so far (To, From, Twiml).</summary>
+    public IReadOnlyList<RecordedRequest> CallRequests { get { lock (_gate) return [.. _calls]; } }
+
+    /// <summary>POST /2010-04-01/Accounts/{sid}/Calls.json: Basic auth, form body, To and From, one of Url/Twiml/ApplicationSid.</summary>
+    private async Task HandleTwilioCallAsync(HttpContext context, string pathSid)
+    {
+        var (user, password) = BasicCredentials(context.Request);
+        if (!HttpMethods.IsPost(context.Request.Method) || user != AccountSid || password != AuthToken || pathSid != AccountSid)
+        {
+            Reject(context, "Twilio Calls: method or authentication");
+            await Json(context, 401, TwilioErrorBody(20003, "Authenticate", 401));
+            return;
+        }
+        if (!IsForm(context.Request))
+        {
+            Reject(context, $"Twilio Calls: content type {context.Request.ContentType}");
+            await Json(context, 415, TwilioErrorBody(20415, "Unsupported Media Type", 415));
+            return;
+        }
+        var form = await ReadFormAsync(context);
+        string? problem =
+            !form.TryGetValue("To", out var to) || !E164().IsMatch(to) ? "To must be an E.164 number"
+            : !form.TryGetValue("From", out var from) || !E164().IsMatch(from) ? "From must be an E.164 number"
+            : new[] { "Url", "Twiml", "ApplicationSid" }.Count(form.ContainsKey) != 1 ? "exactly one of Url, Twiml, ApplicationSid is required"
+            : form.TryGetValue("Twiml", out var twiml) && (twiml.Length > 4000 || !twiml.StartsWith("<Response>", StringComparison.Ordinal)) ? "Twiml must be a <Response> under 4000 characters"
+            : null;
+        if (problem is not null)
+        {
+            Reject(context, "Twilio Calls: " + problem);
+            await Json(context, 400, TwilioErrorBody(21205, problem, 400));
+            return;
+        }
+        lock (_gate) _calls.Add(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.ContentType, user, form));
+        var sid = "CA" + Guid.NewGuid().ToString("N");
+        await Json(context, 201, new { sid, account_sid = AccountSid, to, from = form["From"], status = "queued", api_version = "2010-04-01" });
+    }
+
+    [GeneratedRegex(@"^/2010-04-01/Accounts/(?<sid>[^/]+)/Calls\.json$")]
+    private static partial Regex TwilioCallsPath();
 
     /// <summary>Receipts handed out for emergency-priority messages so far.</summary>
     public IReadOnlyList<string> PushoverReceipts { get { lock (_gate) return [.. _receipts.Keys]; } }
