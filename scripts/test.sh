@@ -27,7 +27,7 @@ if ! command -v inspircd >/dev/null 2>&1 || ! command -v atheme-services >/dev/n
   for svc in inspircd atheme-services; do (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true; done
 fi
 
-if [ ! -x /usr/bin/prometheus-alertmanager ] || [ ! -x /usr/bin/prometheus ] || ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+if [ ! -x /usr/bin/prometheus-alertmanager ] || [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/aiosmtpd ]; then
   echo "== installing prometheus-alertmanager, prometheus and python3-aiosmtpd (Debian)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

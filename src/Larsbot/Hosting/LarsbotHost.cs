@@ -1,6 +1,7 @@
 using Dapper;
 using Larsbot.Acks;
 using Larsbot.Commands;
+using Larsbot.Email;
 using Larsbot.Intake;
 using Larsbot.Irc;
 using Larsbot.Ledger;
@@ -50,7 +51,7 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands().AddMetricsEndpoint().AddPhoneAcks(config).AddPushoverAcks();
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands().AddMetricsEndpoint().AddPhoneAcks(config).AddPushoverAcks().AddEmailDigest(config);
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
