@@ -144,6 +144,7 @@ public static class LarsbotHost
     public static IServiceCollection AddCommands(this IServiceCollection services)
     {
         services.AddSingleton<ChatCommands>();
+        services.AddSingleton<IChatCommandHandler, SilenceCommands>();
         return services;
     }
 

@@ -74,6 +74,7 @@ public sealed partial class PagingEngine
             {
                 var topic = await ExpireAckModeAsync(c, tx, now, said);
                 await HandleRepeatsAsync(c, tx, now);
+                await HandleSilencedAsync(c, tx, now, said);
                 await HandleNewAlertsAsync(c, tx, now, said, ircDown);
                 await HandleAlertEventsAsync(c, tx, now, said);
                 var pages = await AdvanceCountdownsAsync(c, tx, now, said, ircDown);
@@ -242,6 +243,7 @@ public sealed partial class PagingEngine
             var retrying = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state = 'due' AND attempts > 0");
             if (retrying > 0) lines.Add($"status: {retrying} page(s) waiting to be retried after a provider failure");
             if (open.Count == 0) lines.Add("status: no open alerts");
+            await AddSilenceStatusAsync(c, now, lines);
             return lines;
         });
     }
