@@ -1,7 +1,7 @@
 namespace Larsbot.Acks;
 
 /// <summary>Bound from "Acks": the ways to ack from outside IRC.</summary>
-public sealed class AckOptions
+internal sealed class AckOptions
 {
     /// <summary>Personal tokens for POST /ack. Each belongs to one roster person, who is the one credited in the ledger.</summary>
     public List<AckToken> Tokens { get; set; } = [];
@@ -13,7 +13,7 @@ public sealed class AckOptions
     public string TwilioSmsUrl { get; set; } = "";
 }
 
-public sealed class AckToken
+internal sealed class AckToken
 {
     public string Token { get; set; } = "";
     /// <summary>Roster id of the person this token acks as.</summary>

@@ -1,7 +1,7 @@
 namespace Larsbot.Email;
 
 /// <summary>Bound from "Email": where the info-level digest goes. Off until SmtpHost is set.</summary>
-public sealed class EmailOptions
+internal sealed class EmailOptions
 {
     public string SmtpHost { get; set; } = "";
     public int SmtpPort { get; set; } = 25;

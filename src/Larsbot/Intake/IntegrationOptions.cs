@@ -1,7 +1,7 @@
 namespace Larsbot.Intake;
 
 /// <summary>Bound from "Alertmanager": how the webhook's labels become a Larsbot alert.</summary>
-public sealed class AlertmanagerOptions
+internal sealed class AlertmanagerOptions
 {
     /// <summary>The `severity` label to a Larsbot level. Configuration adds to or overrides these keys.</summary>
     public Dictionary<string, string> SeverityLevels { get; set; } = new(StringComparer.OrdinalIgnoreCase)
@@ -21,7 +21,7 @@ public sealed class AlertmanagerOptions
 }
 
 /// <summary>Bound from "PagerDuty": the Events API v2 stand-in.</summary>
-public sealed class PagerDutyOptions
+internal sealed class PagerDutyOptions
 {
     /// <summary>payload.severity to a Larsbot level.</summary>
     public Dictionary<string, string> SeverityLevels { get; set; } = new(StringComparer.OrdinalIgnoreCase)
