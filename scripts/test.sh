@@ -4,6 +4,7 @@
 #   inspircd, atheme-services (Debian) - a real server with accounts and SASL for the authorisation tests
 #   chromium (Debian)       - the headless browser the status page test drives over DevTools (nothing downloaded)
 #   Prism 5.14.2 (npm)       - checks our Twilio requests against Twilio's own OpenAPI description
+#   prometheus-alertmanager, prometheus, python3-aiosmtpd (Debian) - the real programs the integration tests talk to
 # Prints the test runner's summary and a closing "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,17 @@ if [ ! -x /usr/bin/chromium ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+
+if [ ! -x /usr/bin/prometheus-alertmanager ] || [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/aiosmtpd ]; then
+  echo "== installing prometheus-alertmanager, prometheus and python3-aiosmtpd (Debian)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends prometheus-alertmanager prometheus python3-aiosmtpd >/dev/null
+  # The packaged daemons (and the node exporter prometheus pulls in) are not wanted: tests start their own on free ports.
+  for svc in prometheus-alertmanager prometheus prometheus-node-exporter; do
+    (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true
+  done
 fi
 
 if [ ! -x .tools/prism/node_modules/.bin/prism ]; then

@@ -21,7 +21,8 @@ public sealed class ChatCommands
     public const string Help =
         "commands: 'lars ack' (stop the page; ack mode for a while) | 'lars status' (mode, duty, open alerts) | " +
         "'lars duty' (who is on duty) | 'lars duty take' (you take duty now) | 'lars duty give <nick>' / 'accept' / 'decline' | " +
-        "'lars duty history' | 'lars report <alert-id> <text or URL>' (releases your page bonus) | 'lars payout' (this month so far) | 'lars help'";
+        "'lars duty history' | 'lars report <alert-id> <text or URL>' (releases your page bonus) | 'lars payout' (this month so far) | " +
+        "'lars shush <host or glob> <30m|2h|1d> [why]' (shown, never paged) / 'lars unshush <id>' | 'lars help'";
 
     public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log,
         IEnumerable<IChatCommandHandler>? handlers = null, TimeProvider? time = null)

@@ -1,8 +1,11 @@
 using Dapper;
+using Larsbot.Acks;
 using Larsbot.Commands;
+using Larsbot.Email;
 using Larsbot.Intake;
 using Larsbot.Irc;
 using Larsbot.Ledger;
+using Larsbot.Metrics;
 using Larsbot.Notify;
 using Larsbot.Paging;
 using Larsbot.Roster;
@@ -49,7 +52,8 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config).AddLedger(config).AddCommands().AddStatusPage();
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config)
+            .AddLedger(config).AddCommands().AddStatusPage().AddMetricsEndpoint().AddPhoneAcks(config).AddPushoverAcks().AddEmailDigest(config);
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
@@ -60,6 +64,11 @@ public static class LarsbotHost
         var app = builder.Build();
         app.UseRouting();
         app.MapIntake();
+        app.MapAlertmanager();
+        app.MapPagerDuty();
+        app.MapMetricsEndpoint();
+        app.MapPhoneAcks();
+        app.MapPushoverAcks();
         app.MapHealth();
         app.MapStatusPage();
         // Resolve now so a bad roster or unwritable database stops the start with a clear message, not at first use.
@@ -146,6 +155,7 @@ public static class LarsbotHost
     public static IServiceCollection AddCommands(this IServiceCollection services)
     {
         services.AddSingleton<ChatCommands>();
+        services.AddSingleton<IChatCommandHandler, SilenceCommands>();
         return services;
     }
 
@@ -163,6 +173,8 @@ public static class LarsbotHost
     public static IServiceCollection AddIntake(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<IntakeOptions>(config.GetSection("Intake"));
+        services.Configure<AlertmanagerOptions>(config.GetSection("Alertmanager"));
+        services.Configure<PagerDutyOptions>(config.GetSection("PagerDuty"));
         services.AddSingleton<IntakeGate>();
         services.AddSingleton<HostRateLimiter>();
         services.AddSingleton<AlertBatcher>();

@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace Larsbot.Intake;
 
 /// <summary>A validated alert waiting to be committed.</summary>
-public sealed record NewAlert(long ReceivedAt, string Source, string Host, string Level, string Message);
+public sealed record NewAlert(long ReceivedAt, string Source, string Host, string Level, string Message, string? Key = null);
 
 /// <summary>
 /// Group commit: alerts arriving together share one transaction (up to <see cref="MaxBatch"/>), and each caller is
@@ -16,7 +16,7 @@ public sealed class AlertBatcher : IAsyncDisposable
 {
     public const int MaxBatch = 256;
     private const string Insert =
-        "INSERT INTO alerts(received_at, source, host, level, message, message_raw) VALUES ($at, $source, $host, $level, $text, $raw) RETURNING id";
+        "INSERT INTO alerts(received_at, source, host, level, message, message_raw, dedup_key) VALUES ($at, $source, $host, $level, $text, $raw, $key) RETURNING id";
 
     private readonly Database _db;
     private readonly Channel<(NewAlert Alert, TaskCompletionSource<long> Done)> _queue =
@@ -51,7 +51,7 @@ public sealed class AlertBatcher : IAsyncDisposable
                     using var cmd = ((SqliteConnection)c).CreateCommand();
                     cmd.Transaction = (SqliteTransaction)tx;
                     cmd.CommandText = Insert;
-                    var p = new[] { "$at", "$source", "$host", "$level", "$text", "$raw" }.Select(n => cmd.Parameters.Add(new SqliteParameter(n, null))).ToArray();
+                    var p = new[] { "$at", "$source", "$host", "$level", "$text", "$raw", "$key" }.Select(n => cmd.Parameters.Add(new SqliteParameter(n, null))).ToArray();
                     cmd.Prepare();
                     var result = new long[batch.Count];
                     for (var i = 0; i < batch.Count; i++)
@@ -64,6 +64,7 @@ public sealed class AlertBatcher : IAsyncDisposable
                         // Microsoft.Data.Sqlite cuts longer strings at an embedded NUL: keep the exact bytes beside them.
                         p[4].Value = a.Message.Replace("\0", "\\0");
                         p[5].Value = a.Message.Contains('\0') ? System.Text.Encoding.UTF8.GetBytes(a.Message) : DBNull.Value;
+                        p[6].Value = (object?)a.Key ?? DBNull.Value;
                         result[i] = (long)cmd.ExecuteScalar()!;
                     }
                     return Task.FromResult(result);

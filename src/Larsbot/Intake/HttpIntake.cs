@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace Larsbot.Intake;
 
-/// <summary>POST /alerts: form fields (plain curl) or a JSON object, {host, level, message}.</summary>
+/// <summary>POST /alerts: form fields (plain curl) or a JSON object, {host, level, message, key?, action?}.</summary>
 public static class HttpIntake
 {
     public static IEndpointRouteBuilder MapIntake(this IEndpointRouteBuilder app)
@@ -53,7 +53,21 @@ public static class HttpIntake
         if (problem is not null) return Error(status, problem);
         if (IntakeGate.CheckHost(auth.Caller!, input!.Host) is { } notYours) return Error(403, notYours);
 
-        var result = await intake.AcceptAsync(input, "http", http.RequestAborted);
+        IntakeResult result;
+        switch (input.Action?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "trigger":
+                result = await intake.AcceptAsync(input, "http", http.RequestAborted);
+                break;
+            case "resolve":
+                // A token limited to some hosts must say which host it resolves (checked above), so it cannot end others' alerts.
+                if (auth.Caller!.Hosts is not null && string.IsNullOrWhiteSpace(input.Host))
+                    return Error(403, "this token may resolve only with a host");
+                result = await intake.RecordEventAsync("resolve", input.Key, input.Host, input.Message, "http", http.RequestAborted);
+                break;
+            default:
+                return Error(400, $"unknown action '{Shorten(input.Action!)}' (use trigger or resolve)");
+        }
         if (result.Ok) return Results.Json(new { id = result.Id }, statusCode: 202);
         if (result.RateLimited)
         {
@@ -75,7 +89,8 @@ public static class HttpIntake
             return (null, null, "body is not valid UTF-8");
         }
         var form = QueryHelpers.ParseQuery(text);
-        return (new AlertInput(First(form, "host"), First(form, "level"), First(form, "message")), First(form, "token"), null);
+        return (new AlertInput(First(form, "host"), First(form, "level"), First(form, "message")) { Key = First(form, "key"), Action = First(form, "action") },
+            First(form, "token"), null);
     }
 
     private static (AlertInput? Input, string? Token, string? Error) ParseJson(byte[] body)
@@ -91,7 +106,7 @@ public static class HttpIntake
                     JsonValueKind.Null => null,
                     _ => throw new FormatException($"'{name}' must be a string"),
                 } : null;
-            return (new AlertInput(Str("host"), Str("level"), Str("message")), Str("token"), null);
+            return (new AlertInput(Str("host"), Str("level"), Str("message")) { Key = Str("key"), Action = Str("action") }, Str("token"), null);
         }
         catch (JsonException e)
         {

@@ -10,7 +10,7 @@ internal static class NotifyServiceCollectionExtensions
     public const string PushoverHttpClient = "larsbot.notify.pushover";
 
     /// <summary>
-    /// Binds "Twilio" and "Pushover" options and registers one <see cref="INotifier"/> per channel ("sms", "push"):
+    /// Binds "Twilio" and "Pushover" options and registers one <see cref="INotifier"/> per channel ("sms", "call", "push"):
     /// the real provider when its credentials are configured, otherwise a <see cref="ConsoleNotifier"/>.
     /// </summary>
     public static IServiceCollection AddNotifiers(this IServiceCollection services, IConfiguration configuration)
@@ -38,6 +38,13 @@ internal static class NotifyServiceCollectionExtensions
             return options.IsConfigured
                 ? new TwilioSmsNotifier(Client(sp, TwilioHttpClient), options, sp.GetService<TimeProvider>())
                 : new ConsoleNotifier("sms");
+        });
+        services.AddSingleton<INotifier>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TwilioOptions>>().Value;
+            return options.IsConfigured
+                ? new TwilioCallNotifier(Client(sp, TwilioHttpClient), options, sp.GetService<TimeProvider>())
+                : new ConsoleNotifier("call");
         });
         services.AddSingleton<INotifier>(sp =>
         {

@@ -21,6 +21,8 @@ internal sealed class PushoverNotifier : INotifier
     private readonly TimeSpan _emergencyExpire;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
+    private readonly string? _callbackUrl;
+    private readonly string _callbackSecret;
 
     public PushoverNotifier(HttpClient http, PushoverOptions options, TimeProvider? timeProvider = null)
     {
@@ -39,6 +41,8 @@ internal sealed class PushoverNotifier : INotifier
         _emergencyRetry = options.EmergencyRetry;
         _emergencyExpire = options.EmergencyExpire;
         _timeout = options.Timeout;
+        _callbackUrl = options.CallbackUrl;
+        _callbackSecret = options.CallbackSecret;
     }
 
     public string Channel => "push";
@@ -50,7 +54,9 @@ internal sealed class PushoverNotifier : INotifier
 
         var attempt = await ProviderHttp.SendAsync(_http, request, _timeout, _time, cancellationToken);
         var result = Classify(attempt);
-        return result with { Detail = SecretRedactor.Redact(result.Detail, _appToken, message.Destination) };
+        return result with { Detail = _callbackSecret.Length > 0
+            ? SecretRedactor.Redact(result.Detail, _appToken, message.Destination, _callbackSecret)
+            : SecretRedactor.Redact(result.Detail, _appToken, message.Destination) };
     }
 
     private List<KeyValuePair<string, string>> Fields(PageMessage message)
@@ -68,9 +74,10 @@ internal sealed class PushoverNotifier : INotifier
         }
         if (_priority == 2)
         {
-            // Emergency priority is refused without them.
-            fields.Add(new("retry", ((int)_emergencyRetry.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
-            fields.Add(new("expire", ((int)_emergencyExpire.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+            // Emergency priority is refused without them, or with retry under 30 s or expire over 3 hours.
+            fields.Add(new("retry", Math.Max(30, (int)_emergencyRetry.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+            fields.Add(new("expire", Math.Min(10800, (int)_emergencyExpire.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+            if (_callbackUrl is not null) fields.Add(new("callback", _callbackUrl));
         }
         return fields;
     }
@@ -103,7 +110,8 @@ internal sealed class PushoverNotifier : INotifier
     {
         var request = Text(json, "request") ?? "unknown";
         var receipt = Text(json, "receipt");
-        return SendResult.Sent(request, ProviderHttp.Describe(status, $"request {request}" + (receipt is null ? "" : $", receipt {receipt}")));
+        // An emergency page's receipt is its id: the callback and the receipt poll name it.
+        return SendResult.Sent(receipt ?? request, ProviderHttp.Describe(status, $"request {request}" + (receipt is null ? "" : $", receipt {receipt}")));
     }
 
     /// <summary>Pushover's error body is {"user":"invalid","errors":["..."],"status":0,"request":"..."}.</summary>

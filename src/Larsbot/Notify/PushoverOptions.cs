@@ -18,5 +18,20 @@ internal sealed class PushoverOptions
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Only at priority 2: the bot's public base URL (https://larsbot.example.com). With <see cref="CallbackSecret"/>
+    /// each emergency page carries callback=&lt;base&gt;/pushover/callback/&lt;secret&gt;, so acknowledging on the phone acks
+    /// in Larsbot. Pushover does not sign callbacks: the secret in the URL is what proves the caller.
+    /// </summary>
+    public string CallbackBaseUrl { get; set; } = "";
+    public string CallbackSecret { get; set; } = "";
+
+    /// <summary>Only at priority 2: how often open emergency pages' receipts are polled (works without a public URL).</summary>
+    public TimeSpan ReceiptPollEvery { get; set; } = TimeSpan.FromSeconds(30);
+
+    public string? CallbackUrl => Priority == 2 && CallbackBaseUrl.Length > 0 && CallbackSecret.Length > 0
+        ? $"{CallbackBaseUrl.TrimEnd('/')}/pushover/callback/{Uri.EscapeDataString(CallbackSecret)}"
+        : null;
+
     public bool IsConfigured => !string.IsNullOrWhiteSpace(AppToken);
 }

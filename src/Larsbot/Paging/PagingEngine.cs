@@ -16,7 +16,7 @@ namespace Larsbot.Paging;
 /// resumes where it was, a page that was due is in the outbox, and nothing is decided twice.
 /// All entry points take one gate, so an ack and a page can never interleave.
 /// </summary>
-public sealed class PagingEngine
+public sealed partial class PagingEngine
 {
     private readonly Database _db;
     private readonly TeamRoster _roster;
@@ -78,7 +78,10 @@ public sealed class PagingEngine
             var (pagesWritten, topicChanged, next) = await _db.WriteAsync(async (c, tx) =>
             {
                 var topic = await ExpireAckModeAsync(c, tx, now, said);
+                await HandleRepeatsAsync(c, tx, now);
+                await HandleSilencedAsync(c, tx, now, said);
                 await HandleNewAlertsAsync(c, tx, now, said, ircDown);
+                await HandleAlertEventsAsync(c, tx, now, said);
                 FlushStorm(now, said, force: false);
                 var pages = await AdvanceCountdownsAsync(c, tx, now, said, ircDown);
                 var nextWake = await NextWakeAsync(c, tx, now);
@@ -245,6 +248,7 @@ public sealed class PagingEngine
             var retrying = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state = 'due' AND attempts > 0");
             if (retrying > 0) lines.Add($"status: {retrying} page(s) waiting to be retried after a provider failure");
             if (open.Count == 0) lines.Add("status: no open alerts");
+            await AddSilenceStatusAsync(c, now, lines);
             return lines;
         });
     }
@@ -254,7 +258,8 @@ public sealed class PagingEngine
         var expired = await c.ExecuteAsync(
             "UPDATE ack_modes SET ended_at = ends_at WHERE ended_at IS NULL AND ends_at <= @now", new { now = UnixMs.From(now) }, tx);
         if (expired == 0) return false;
-        said.Add("ack mode over: back to normal mode, urgent alerts page again");
+        if (!await ReopenStaleAsync(c, tx, now, said))
+            said.Add("ack mode over: back to normal mode, urgent alerts page again");
         return true;
     }
 
@@ -517,6 +522,9 @@ public sealed class PagingEngine
                 await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "sms", destination = p.Phone, title, body = summary, now = nowMs }, tx);
             if (p.Pushover is not null)
                 await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "push", destination = p.Pushover, title, body = summary, now = nowMs }, tx);
+            // The last resort rings too: a call wakes people a silenced phone's SMS would not.
+            if (stage == "everyone" && p.Call && p.Phone is not null)
+                await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "call", destination = p.Phone, title, body = summary, now = nowMs }, tx);
         }
     }
 
@@ -540,6 +548,8 @@ public sealed class PagingEngine
         if (ackEnd is { } ae) candidates.Add(ae);
         var unhandled = await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alerts WHERE handled_at IS NULL", transaction: tx);
         if (unhandled is not null) candidates.Add(UnixMs.From(now));
+        if (await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alert_events WHERE handled_at IS NULL", transaction: tx) is not null)
+            candidates.Add(UnixMs.From(now));
         return candidates.Count == 0 ? null : UnixMs.To(candidates.Min());
     }
 
@@ -563,11 +573,14 @@ public sealed class PagingEngine
     /// </summary>
     private static async Task<(int Count, string Summary)> SummaryOfAsync(IDbConnection c, IDbTransaction? tx, long countdownId)
     {
+        // The same alerts as AlertsOfAsync: its own, plus those a stale ack reopened into it.
+        const string members =
+            "(countdown_id = @countdownId OR id IN (SELECT alert_id FROM countdown_reopens WHERE countdown_id = @countdownId))";
         const string sql =
             "SELECT COUNT(*) AS alerts, COUNT(DISTINCT host) AS hosts, " +
-            "(SELECT host FROM alerts WHERE countdown_id = @countdownId ORDER BY id LIMIT 1) AS first_host, " +
-            "(SELECT message FROM alerts WHERE countdown_id = @countdownId ORDER BY id LIMIT 1) AS first_message " +
-            "FROM alerts WHERE countdown_id = @countdownId";
+            "(SELECT host FROM alerts WHERE " + members + " ORDER BY id LIMIT 1) AS first_host, " +
+            "(SELECT message FROM alerts WHERE " + members + " ORDER BY id LIMIT 1) AS first_message " +
+            "FROM alerts WHERE " + members;
         var s = await c.QuerySingleAsync<CountdownSummary>(sql, new { countdownId }, tx);
         return ((int)s.Alerts, SummaryText(s.Alerts, s.Hosts, s.FirstHost, s.FirstMessage));
     }
@@ -580,6 +593,11 @@ public sealed class PagingEngine
         if (alerts == 1) return text;
         return text + (hosts > 1 ? $" (+{alerts - 1} more from {hosts} hosts)" : $" (+{alerts - 1} more)");
     }
+
+    private static async Task<List<AlertRow>> AlertsOfAsync(IDbConnection c, IDbTransaction? tx, long countdownId) =>
+        (await c.QueryAsync<AlertRow>(
+            "SELECT * FROM alerts WHERE countdown_id = @countdownId OR id IN (SELECT alert_id FROM countdown_reopens WHERE countdown_id = @countdownId) ORDER BY id",
+            new { countdownId }, tx)).ToList();
 
     /// <summary>"gateway2: rblcheck: listed (+2 more)": the first alert names the page, the rest are counted.</summary>
     public static string Summary(IReadOnlyList<AlertRow> alerts) =>

@@ -25,6 +25,11 @@ public sealed class PagingOptions
     public TimeSpan StormFlushEvery { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>A storm is over (lines per alert again) after this long without new alerts.</summary>
     public TimeSpan StormQuietAfter { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// An alert without a key repeats an open one when host and text are the same and the last one came at most this
+    /// long ago (sliding: a check that fires every 5 minutes stays one alert). Keyed alerts repeat until resolved.
+    /// </summary>
+    public TimeSpan DedupWindow { get; set; } = TimeSpan.FromMinutes(10);
 
     public IEnumerable<string> Validate()
     {
@@ -32,6 +37,7 @@ public sealed class PagingOptions
         if (TickEvery <= TimeSpan.Zero) yield return "Paging:TickEvery must be more than zero";
         if (EscalateAfter <= TimeSpan.Zero) yield return "Paging:EscalateAfter must be more than zero";
         if (AckModeFor <= TimeSpan.Zero) yield return "Paging:AckModeFor must be more than zero";
+        if (DedupWindow < TimeSpan.Zero) yield return "Paging:DedupWindow must not be negative";
         if (IrcDownGrace < TimeSpan.Zero) yield return "Paging:IrcDownGrace must not be negative";
         if (RetryMinDelay <= TimeSpan.Zero || RetryMaxDelay < RetryMinDelay)
             yield return "Paging:RetryMinDelay must be more than zero and at most Paging:RetryMaxDelay";

@@ -13,6 +13,10 @@ public sealed class AlertRow
     public long? HandledAt { get; set; }
     public string? Disposition { get; set; }
     public long? CountdownId { get; set; }
+    public string? DedupKey { get; set; }
+    public long? DuplicateOf { get; set; }
+    public long Repeats { get; set; }
+    public long? ResolvedAt { get; set; }
 }
 
 public sealed class CountdownRow
@@ -54,4 +58,15 @@ public sealed class AckModeRow
     public long EndsAt { get; set; }
     public long AckId { get; set; }
     public long? EndedAt { get; set; }
+}
+
+public sealed class AlertEventRow
+{
+    public long Id { get; set; }
+    public long ReceivedAt { get; set; }
+    public string Source { get; set; } = "";
+    public string Kind { get; set; } = "";
+    public string? DedupKey { get; set; }
+    public string? Host { get; set; }
+    public string? Message { get; set; }
 }

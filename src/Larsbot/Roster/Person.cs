@@ -22,6 +22,9 @@ public sealed record Person(
 
     public bool HasPushover => !string.IsNullOrEmpty(Pushover);
 
+    /// <summary>Roster <c>"call": true</c>: the everyone-page also rings <see cref="Phone"/> (Twilio voice).</summary>
+    public bool Call { get; init; }
+
     /// <summary>The phone as the channel may show it: "+614…001" when contacts are masked.</summary>
     public string? ShownPhone => Phone is null || !MaskContacts ? Phone : Phone.Length <= 7 ? "+…" : $"{Phone[..4]}…{Phone[^3..]}";
 

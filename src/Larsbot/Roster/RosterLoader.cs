@@ -166,6 +166,13 @@ public static partial class RosterLoader
                 errors.Add($"{at}.pushover: not a Pushover user key (30 letters and digits)");
             if (phone is null && pushover is null)
                 errors.Add($"{at}: has neither phone nor pushover, so could never be paged");
+            var call = false;
+            if (p.TryGetProperty("call", out var callValue))
+            {
+                if (callValue.ValueKind is JsonValueKind.True or JsonValueKind.False) call = callValue.GetBoolean();
+                else errors.Add($"{at}.call: must be true or false");
+                if (call && phone is null) errors.Add($"{at}.call: true needs a phone number to call");
+            }
 
             var personAccounts = Strings(p, $"{at}.accounts", "accounts", errors, (a, path) =>
             {
@@ -191,6 +198,7 @@ public static partial class RosterLoader
                     Accounts = personAccounts,
                     Hostmasks = personMasks,
                     MaskContacts = !showContacts,
+                    Call = call,
                 });
         }
         return people;

@@ -15,7 +15,7 @@ public sealed class NotifyServiceCollectionExtensionsTests
         var notifiers = provider.GetServices<INotifier>().ToList();
 
         Assert.All(notifiers, n => Assert.IsType<ConsoleNotifier>(n));
-        Assert.Equal(["push", "sms"], notifiers.Select(n => n.Channel).Order());
+        Assert.Equal(["call", "push", "sms"], notifiers.Select(n => n.Channel).Order());
     }
 
     [Fact]

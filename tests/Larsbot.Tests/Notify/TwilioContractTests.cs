@@ -33,6 +33,20 @@ public sealed class TwilioContractTests(PrismFixture prism) : IClassFixture<Pris
         Assert.StartsWith("HTTP 422", result.Detail);
     }
 
+    [Fact]
+    public async Task A_voice_call_conforms_to_Twilios_published_Calls_API()
+    {
+        var calls = new TwilioCallNotifier(prism.Http, new TwilioOptions
+        {
+            AccountSid = ValidSid, AuthToken = "0123456789abcdef0123456789abcdef", From = "+15005550006",
+            BaseUrl = prism.RequireBaseUrl(), Timeout = TimeSpan.FromSeconds(10),
+        });
+        var result = await calls.SendAsync(new("lars", "+61400000001", "Larsbot: URGENT", "db1: down & out <now>"), CancellationToken.None);
+
+        Assert.True(result.Outcome == SendOutcome.Sent, $"Prism rejected the request: {result.Detail}{prism.Output()}");
+        Assert.StartsWith("CA", result.ProviderId);
+    }
+
     private TwilioSmsNotifier Notifier(string accountSid) =>
         new(prism.Http, new TwilioOptions
         {

@@ -14,7 +14,7 @@ public sealed class EngineHarness : IDisposable
 {
     public static readonly DateTimeOffset T0 = new(2026, 11, 23, 3, 0, 0, TimeSpan.Zero);
 
-    public EngineHarness(TempDatabase? sharedDb = null, FakeTimeProvider? clock = null, PagingOptions? options = null)
+    public EngineHarness(TempDatabase? sharedDb = null, FakeTimeProvider? clock = null, PagingOptions? options = null, TeamRoster? roster = null)
     {
         OwnsDb = sharedDb is null;
         TempDb = sharedDb ?? new TempDatabase();
@@ -22,9 +22,9 @@ public sealed class EngineHarness : IDisposable
         Clock = clock ?? new FakeTimeProvider(T0);
         Options = options ?? new PagingOptions();
         Channel = new RecordingChannel();
-        Roster = TestRoster.Sample();
+        Roster = roster ?? TestRoster.Sample();
         Engine = new PagingEngine(Db, Roster, Channel, Clock, Microsoft.Extensions.Options.Options.Create(Options), NullLogger<PagingEngine>.Instance);
-        Intake = new AlertIntake(new AlertBatcher(Db), Engine, Clock, NullLogger<AlertIntake>.Instance);
+        Intake = new AlertIntake(Db, new AlertBatcher(Db), Engine, Clock, NullLogger<AlertIntake>.Instance);
     }
 
     private bool OwnsDb { get; }

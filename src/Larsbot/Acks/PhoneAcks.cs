@@ -1,0 +1,111 @@
+using System.Security.Cryptography;
+using System.Security;
+using System.Text;
+using Larsbot.Intake;
+using Larsbot.Notify;
+using Larsbot.Paging;
+using Larsbot.Roster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Larsbot.Acks;
+
+/// <summary>
+/// Acks from wherever people are: a reply to the page SMS (Twilio's incoming-message webhook, signature checked) and
+/// POST /ack with a personal token. Both go through <see cref="PagingEngine.AckAsync"/>, so they are announced in the
+/// channel and counted in the ledger exactly like `lars ack`, with their source recorded.
+/// </summary>
+internal static class PhoneAcks
+{
+    public static IServiceCollection AddPhoneAcks(this IServiceCollection services, Microsoft.Extensions.Configuration.IConfiguration config)
+    {
+        services.Configure<AckOptions>(config.GetSection("Acks"));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapPhoneAcks(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/twilio/sms", TwilioSmsAsync);
+        app.MapPost("/ack", HttpAckAsync);
+        return app;
+    }
+
+    /// <summary>X-Twilio-Signature: base64(HMAC-SHA1(auth token, URL + each POST key and value, keys sorted ordinally)).</summary>
+    public static string TwilioSignature(string authToken, string url, IEnumerable<KeyValuePair<string, string>> form)
+    {
+        var sb = new StringBuilder(url);
+        foreach (var kv in form.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.Append(kv.Key).Append(kv.Value);
+        return Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+
+    private static async Task<IResult> TwilioSmsAsync(HttpContext http, IntakeGate gate, PagingEngine engine, TeamRoster roster,
+        IOptions<TwilioOptions> twilio, IOptions<AckOptions> options, IOptions<IntakeOptions> intake, ILoggerFactory logs)
+    {
+        var log = logs.CreateLogger("Larsbot.Acks.TwilioSms");
+        if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Text(denied, statusCode: 403);
+        if (!twilio.Value.IsConfigured) return Results.Text("Twilio is not configured", statusCode: 404);
+        var raw = await HttpAuth.ReadCappedAsync(http.Request.Body, intake.Value.MaxBodyBytes, http.RequestAborted);
+        if (raw is null) return Results.Text("too large", statusCode: 413);
+        var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(raw)).Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value.ToString())).ToList();
+
+        var url = options.Value.TwilioSmsUrl is { Length: > 0 } configured ? configured
+            : $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}{http.Request.QueryString}";
+        var expected = Encoding.ASCII.GetBytes(TwilioSignature(twilio.Value.AuthToken, url, form));
+        var given = Encoding.ASCII.GetBytes(http.Request.Headers["X-Twilio-Signature"].ToString());
+        if (!CryptographicOperations.FixedTimeEquals(expected, given))
+        {
+            log.LogWarning("Incoming SMS with a bad X-Twilio-Signature refused (check Acks:TwilioSmsUrl matches the URL set in Twilio)");
+            return Results.Text("bad signature", statusCode: 403);
+        }
+
+        var from = form.FirstOrDefault(kv => kv.Key == "From").Value ?? "";
+        var body = (form.FirstOrDefault(kv => kv.Key == "Body").Value ?? "").Trim().TrimEnd('!', '.').ToLowerInvariant();
+        var person = roster.People.FirstOrDefault(p => p.Phone is not null && p.Phone == from);
+        if (person is null)
+        {
+            // A stranger learns nothing; the operator sees it in the log.
+            log.LogWarning("Incoming SMS from a number not in the roster ignored");
+            return Reply(null);
+        }
+        if (body is not ("ack" or "a" or "ok"))
+            return Reply("Larsbot: reply 'ack' to ack all open pages.");
+        await engine.AckAsync($"{person.Id} (sms)", person, "sms", http.RequestAborted);
+        return Reply("Larsbot: acked. Ack mode is on.");
+    }
+
+    /// <summary>TwiML: Twilio sends the message back to the phone; an empty Response sends nothing.</summary>
+    private static IResult Reply(string? text) => Results.Text(
+        text is null ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"
+            : $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{SecurityElement.Escape(text)}</Message></Response>",
+        "text/xml");
+
+    private static async Task<IResult> HttpAckAsync(HttpContext http, IntakeGate gate, PagingEngine engine, TeamRoster roster,
+        IOptions<AckOptions> options, IOptions<IntakeOptions> intake)
+    {
+        if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Json(new { error = denied }, statusCode: 403);
+        var (token, malformed) = HttpAuth.Bearer(http.Request);
+        if (malformed) return Results.Json(new { error = "Authorization must be 'Bearer <token>'" }, statusCode: 401);
+        if (token is null && http.Request.HasFormContentType)
+        {
+            var form = await http.Request.ReadFormAsync(http.RequestAborted);
+            token = form["token"].FirstOrDefault();
+        }
+        if (string.IsNullOrEmpty(token)) return Results.Json(new { error = "missing token: send 'Authorization: Bearer <token>' or a 'token' field" }, statusCode: 401);
+
+        // Every configured token is compared (fixed time, as digests), so timing tells a guesser nothing.
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        AckToken? found = null;
+        foreach (var t in options.Value.Tokens.Where(t => t.Token.Length > 0))
+            if (CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(t.Token)), digest)) found = t;
+        if (found is null) return Results.Json(new { error = "bad token" }, statusCode: 401);
+        var person = roster.FindById(found.Person);
+        if (person is null) return Results.Json(new { error = $"token's person '{found.Person}' is not in the roster" }, statusCode: 403);
+        await engine.AckAsync($"{person.Id} (http)", person, "http", http.RequestAborted);
+        return Results.Json(new { acked = true, person = person.Id });
+    }
+}

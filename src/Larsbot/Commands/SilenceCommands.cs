@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Larsbot.Irc;
+using Larsbot.Paging;
+using Larsbot.Roster;
+
+namespace Larsbot.Commands;
+
+/// <summary>`lars shush &lt;host or glob&gt; &lt;duration&gt; [reason]` and `lars unshush &lt;id&gt;`.</summary>
+internal sealed partial class SilenceCommands(PagingEngine engine, IChannel channel) : IChatCommandHandler
+{
+    // Pattern and reason keep their case, so they are taken from the line as typed.
+    [GeneratedRegex(@"\bshush\s+(\S+)\s+(\S+)(?:\s+(.+?))?\s*$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
+    private static partial Regex ShushLine();
+
+    [GeneratedRegex(@"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")]
+    private static partial Regex DurationText();
+
+    private const string Usage = "say 'lars shush <host or glob> <duration like 30m, 2h, 1d> [reason]' or 'lars unshush <id>'";
+
+    public async Task<bool> TryRunAsync(string nick, Person person, string command, string original)
+    {
+        var words = command.Split(' ');
+        switch (words)
+        {
+            case ["shush", ..]:
+                var m = ShushLine().Match(original);
+                if (!m.Success || ParseDuration(m.Groups[2].Value) is not { } duration)
+                {
+                    channel.Say($"{nick}: {Usage}.");
+                    return true;
+                }
+                if (duration > PagingEngine.MaxSilence)
+                {
+                    channel.Say($"{nick}: a shush lasts at most {PagingEngine.MaxSilence.TotalDays:0} days.");
+                    return true;
+                }
+                var pattern = m.Groups[1].Value;
+                if (pattern.Trim('*', '?', '.').Length == 0)
+                {
+                    channel.Say($"{nick}: '{pattern}' would silence every host; name a host or a pattern like db*.");
+                    return true;
+                }
+                channel.Say(await engine.ShushAsync(nick, person, pattern, duration, m.Groups[3].Success ? m.Groups[3].Value : null));
+                return true;
+            case ["unshush", var idText] when long.TryParse(idText.TrimStart('#'), NumberStyles.None, CultureInfo.InvariantCulture, out var id):
+                channel.Say(await engine.UnshushAsync(nick, id));
+                return true;
+            case ["unshush", ..]:
+                channel.Say($"{nick}: {Usage}.");
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>"90s", "30m", "2h", "1d", "1h30m"; null when not a positive duration.</summary>
+    public static TimeSpan? ParseDuration(string text)
+    {
+        var m = DurationText().Match(text.ToLowerInvariant());
+        if (!m.Success || text.Length == 0) return null;
+        long Part(int i) => m.Groups[i].Success ? long.Parse(m.Groups[i].Value, CultureInfo.InvariantCulture) : 0;
+        if (Part(1) > 3650 || Part(2) > 100000 || Part(3) > 10000000 || Part(4) > 100000000) return null;
+        var t = TimeSpan.FromDays(Part(1)) + TimeSpan.FromHours(Part(2)) + TimeSpan.FromMinutes(Part(3)) + TimeSpan.FromSeconds(Part(4));
+        return t > TimeSpan.Zero ? t : null;
+    }
+}

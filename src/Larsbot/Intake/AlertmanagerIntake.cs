@@ -1,0 +1,139 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Larsbot.Intake;
+
+/// <summary>
+/// POST /api/alertmanager: Alertmanager's webhook_config payload (version 4; Grafana's webhook contact point sends
+/// the same shape as version 1). Firing alerts become Larsbot alerts keyed by fingerprint; resolved ones resolve.
+/// Alertmanager retries 5xx and never a 4xx, so 5xx means only "could not store, send it again"; a payload that can
+/// never work is a 4xx. Parsed tolerantly: unknown fields are ignored.
+/// </summary>
+internal static class AlertmanagerIntake
+{
+    public static IEndpointRouteBuilder MapAlertmanager(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/alertmanager", HandleAsync);
+        return app;
+    }
+
+    private sealed record Parsed(string Status, string Host, string Level, string Message, string Key);
+
+    private static async Task<IResult> HandleAsync(HttpContext http, AlertIntake intake, IntakeGate gate,
+        IOptions<IntakeOptions> intakeOptions, IOptions<AlertmanagerOptions> options)
+    {
+        var remote = http.Connection.RemoteIpAddress;
+        if (gate.CheckNetwork(remote) is { } denied) return Error(403, denied);
+        var (token, malformed) = HttpAuth.Bearer(http.Request);
+        if (malformed) return Error(401, "Authorization must be 'Bearer <token>'");
+        var max = intakeOptions.Value.MaxBodyBytes * 16; // a group of alerts, not one
+        var body = await HttpAuth.ReadCappedAsync(http.Request.Body, max, http.RequestAborted);
+
+        IntakeCaller? caller = null;
+        var secret = options.Value.GrafanaSecret;
+        if (secret.Length > 0 && http.Request.Headers.TryGetValue("X-Grafana-Alerting-Signature", out var sig) && body is not null)
+        {
+            var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body);
+            var given = TryHex(sig.ToString());
+            if (given is null || !CryptographicOperations.FixedTimeEquals(expected, given)) return Error(401, "bad X-Grafana-Alerting-Signature");
+            caller = new IntakeCaller("grafana signature", null);
+        }
+        if (caller is null)
+        {
+            var auth = gate.Authenticate(remote, token ?? http.Request.Query["token"].FirstOrDefault());
+            if (!auth.Ok) return Error(auth.Status, auth.Reason!);
+            caller = auth.Caller!;
+        }
+        if (body is null) return Error(413, $"body over {max} bytes");
+
+        List<Parsed> alerts;
+        try
+        {
+            alerts = Parse(body, options.Value);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            return Error(400, $"not an Alertmanager webhook payload: {e.Message.Split('\n')[0]}");
+        }
+        foreach (var a in alerts)
+        {
+            if (IntakeGate.CheckHost(caller, a.Host) is { } notYours) return Error(403, notYours);
+            // A level map naming no Larsbot level would fail at the database, look transient, and be retried forever.
+            if (AlertIntake.Validate(new AlertInput(a.Host, a.Level, a.Message) { Key = a.Key }, out _, out _, out _) is { } bad)
+                return Error(400, bad);
+        }
+
+        int stored = 0, resolved = 0;
+        foreach (var a in alerts)
+        {
+            // Past the per-host rate limit on purpose: Alertmanager already groups and throttles, and drops a 4xx for
+            // good, so refusing here would lose alerts. Repeats are folded by fingerprint in the engine instead.
+            var result = a.Status == "resolved"
+                ? await intake.RecordEventAsync("resolve", a.Key, a.Host, null, "alertmanager", http.RequestAborted)
+                : await intake.StoreAsync(a.Host, a.Level, a.Message, "alertmanager", http.RequestAborted, a.Key);
+            // A retry of the whole group is safe: what was stored already comes back as a repeat or a no-op resolve.
+            if (!result.Ok) return Error(result.Transient ? 503 : 400, result.Error!);
+            if (a.Status == "resolved") resolved++; else stored++;
+        }
+        return Results.Json(new { status = "success", firing = stored, resolved });
+    }
+
+    private static List<Parsed> Parse(byte[] body, AlertmanagerOptions options)
+    {
+        using var doc = JsonDocument.Parse(body);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new FormatException("body must be a JSON object");
+        if (!root.TryGetProperty("alerts", out var list) || list.ValueKind != JsonValueKind.Array) throw new FormatException("'alerts' must be an array");
+        var groupLabels = Labels(root, "commonLabels");
+        var result = new List<Parsed>();
+        foreach (var a in list.EnumerateArray())
+        {
+            if (a.ValueKind != JsonValueKind.Object) throw new FormatException("each alert must be an object");
+            var labels = Labels(a, "labels");
+            var annotations = Labels(a, "annotations");
+            string? L(string name) => labels.GetValueOrDefault(name) ?? groupLabels.GetValueOrDefault(name);
+            var status = Str(a, "status")?.ToLowerInvariant() ?? Str(root, "status")?.ToLowerInvariant() ?? "firing";
+            var host = HttpAuth.CleanHost(L("host")) ?? HttpAuth.CleanHost(L("instance")) ?? HttpAuth.CleanHost(L("job")) ?? "alertmanager";
+            var level = L("severity") is { } sev && options.SeverityLevels.TryGetValue(sev, out var mapped) ? mapped : options.DefaultLevel;
+            var alertname = L("alertname");
+            var text = annotations.GetValueOrDefault("summary") ?? annotations.GetValueOrDefault("description") ?? alertname ?? "alert";
+            if (alertname is not null && !text.Contains(alertname, StringComparison.Ordinal)) text = $"{alertname}: {text}";
+            // Grafana and old senders may leave the fingerprint out: the sorted label set is what Alertmanager hashes.
+            var fingerprint = Str(a, "fingerprint") is { Length: > 0 } fp ? fp
+                : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)))))[..16];
+            result.Add(new Parsed(status, host, level, text, "am:" + fingerprint));
+        }
+        return result;
+    }
+
+    private static Dictionary<string, string> Labels(JsonElement e, string name)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (e.TryGetProperty(name, out var o) && o.ValueKind == JsonValueKind.Object)
+            foreach (var p in o.EnumerateObject())
+                if (p.Value.ValueKind == JsonValueKind.String && p.Value.GetString() is { Length: > 0 } v) d[p.Name] = v;
+        return d;
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static byte[]? TryHex(string s)
+    {
+        try
+        {
+            return Convert.FromHexString(s.Trim());
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static IResult Error(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);
+}

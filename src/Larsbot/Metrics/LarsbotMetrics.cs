@@ -1,0 +1,122 @@
+using Dapper;
+using Larsbot.Intake;
+using Larsbot.Irc;
+using Larsbot.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
+
+namespace Larsbot.Metrics;
+
+/// <summary>
+/// GET /metrics in the Prometheus text format. Every value is read from the database at scrape time (the database
+/// is the source of truth), so counters survive a restart and no hot path carries metric code. The registry is this
+/// host's own, not prometheus-net's global one, so two bots in one process (tests) never share numbers.
+/// </summary>
+internal sealed class LarsbotMetrics
+{
+    private static readonly double[] AckBuckets = [10, 30, 60, 120, 300, 600, 1800, 3600];
+    private readonly Database _db;
+    private readonly IChannel _irc;
+    private readonly TimeProvider _time;
+    private readonly Counter _alerts;
+    private readonly Counter _pages;
+    private readonly Histogram _ackLatency;
+    private readonly Gauge _countdowns;
+    private readonly Gauge _ackMode;
+    private readonly Gauge _ircConnected;
+    private readonly Gauge _openAlerts;
+    private readonly SemaphoreSlim _collect = new(1, 1);
+    // Acks are observed into the histogram once each, in id order; at start every ack on file is observed once.
+    private long _lastAckId;
+
+    public LarsbotMetrics(Database db, IChannel irc, TimeProvider time)
+    {
+        _db = db;
+        _irc = irc;
+        _time = time;
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        var f = Prometheus.Metrics.WithCustomRegistry(Registry);
+        _alerts = f.CreateCounter("larsbot_alerts_total", "Alerts accepted, by level and intake (repeats included).", "level", "source");
+        _pages = f.CreateCounter("larsbot_page_attempts_total", "Tries at sending a page, by provider channel and outcome.", "channel", "result");
+        _ackLatency = f.CreateHistogram("larsbot_ack_latency_seconds", "From the start of a countdown to the ack that stopped it.",
+            new HistogramConfiguration { Buckets = AckBuckets });
+        _countdowns = f.CreateGauge("larsbot_countdowns", "Open escalations by state (counting, paged, escalated).", "state");
+        _ackMode = f.CreateGauge("larsbot_ack_mode", "1 while ack mode is on.");
+        _ircConnected = f.CreateGauge("larsbot_irc_connected", "1 while the bot is joined to its IRC channel.");
+        _openAlerts = f.CreateGauge("larsbot_alerts_open", "Keyed alerts not yet resolved.");
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public async Task WriteAsync(Stream output, CancellationToken ct)
+    {
+        await _collect.WaitAsync(ct);
+        try
+        {
+            await RefreshAsync();
+            await Registry.CollectAndExportAsTextAsync(output, ct);
+        }
+        finally
+        {
+            _collect.Release();
+        }
+    }
+
+    private async Task RefreshAsync()
+    {
+        var now = UnixMs.From(_time.GetUtcNow());
+        await _db.ReadAsync(async c =>
+        {
+            foreach (var r in await c.QueryAsync<(string Level, string Source, long N)>("SELECT level, source, COUNT(*) FROM alerts GROUP BY level, source"))
+                _alerts.WithLabels(r.Level, r.Source).IncTo(r.N);
+            foreach (var r in await c.QueryAsync<(string Channel, string Outcome, long N)>(
+                         "SELECT p.channel, COALESCE(a.outcome, 'in_flight'), COUNT(*) FROM page_attempts a JOIN pages p ON p.id = a.page_id GROUP BY 1, 2"))
+                _pages.WithLabels(r.Channel, r.Outcome).IncTo(r.N);
+            foreach (var state in new[] { "counting", "paged", "escalated" }) _countdowns.WithLabels(state).Set(0);
+            foreach (var r in await c.QueryAsync<(string State, long N)>(
+                         "SELECT state, COUNT(*) FROM countdowns WHERE state IN ('counting','paged','escalated') GROUP BY state"))
+                _countdowns.WithLabels(r.State).Set(r.N);
+            _ackMode.Set(await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL AND ends_at > @now", new { now }) > 0 ? 1 : 0);
+            _openAlerts.Set(await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts WHERE dedup_key IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL"));
+            foreach (var r in await c.QueryAsync<(long Id, long At, long? Started)>(
+                         "SELECT a.id, a.at, (SELECT MIN(started_at) FROM countdowns WHERE ack_id = a.id) FROM acks a WHERE a.id > @last ORDER BY a.id",
+                         new { last = _lastAckId }))
+            {
+                if (r.Started is { } s) _ackLatency.Observe(Math.Max(0, (r.At - s) / 1000.0));
+                _lastAckId = r.Id;
+            }
+            return 0;
+        });
+        _ircConnected.Set(_irc.IsConnected ? 1 : 0);
+    }
+}
+
+internal static class MetricsEndpoint
+{
+    public static IServiceCollection AddMetricsEndpoint(this IServiceCollection services)
+    {
+        services.AddSingleton<LarsbotMetrics>();
+        return services;
+    }
+
+    /// <summary>Behind the intake gate like everything else: loopback or an allowed network, or a Bearer token.</summary>
+    public static IEndpointRouteBuilder MapMetricsEndpoint(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/metrics", async (HttpContext http, LarsbotMetrics metrics, IntakeGate gate) =>
+        {
+            var remote = http.Connection.RemoteIpAddress;
+            if (gate.CheckNetwork(remote) is { } denied) return Results.Json(new { error = denied }, statusCode: 403);
+            var (token, malformed) = HttpAuth.Bearer(http.Request);
+            if (malformed) return Results.Json(new { error = "Authorization must be 'Bearer <token>'" }, statusCode: 401);
+            var auth = gate.Authenticate(remote, token);
+            if (!auth.Ok) return Results.Json(new { error = auth.Reason }, statusCode: auth.Status);
+            using var buffer = new MemoryStream();
+            await metrics.WriteAsync(buffer, http.RequestAborted);
+            return Results.Bytes(buffer.ToArray(), "text/plain; version=0.0.4; charset=utf-8");
+        });
+        return app;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Data;
+using Dapper;
+using Larsbot.Storage;
+
+namespace Larsbot.Paging;
+
+/// <summary>
+/// Dedup, resolve and stale acks. Kept beside the engine's announcement path rather than inside it: repeats are
+/// taken out of the fresh alerts before they are announced, and resolves are applied after, so the path that decides
+/// what a new alert means is unchanged.
+/// </summary>
+public sealed partial class PagingEngine
+{
+    private const string OpenOriginal = "resolved_at IS NULL AND duplicate_of IS NULL";
+
+    /// <summary>A repeat of an open alert is handled as 'repeat': the original counts up, nothing is said or paged.</summary>
+    private async Task HandleRepeatsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now)
+    {
+        var fresh = (await c.QueryAsync<AlertRow>(
+            "SELECT * FROM alerts WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx)).ToList();
+        if (fresh.Count == 0) return;
+        var nowMs = UnixMs.From(now);
+        foreach (var a in fresh)
+        {
+            // Earlier unhandled rows count as originals too: two copies in one batch are announced once.
+            var original = a.DedupKey is not null
+                ? await c.ExecuteScalarAsync<long?>(
+                    $"SELECT id FROM alerts WHERE dedup_key = @key AND {OpenOriginal} AND id < @id ORDER BY id DESC LIMIT 1",
+                    new { key = a.DedupKey, id = a.Id }, tx)
+                : await c.ExecuteScalarAsync<long?>(
+                    $"""
+                    SELECT id FROM alerts WHERE dedup_key IS NULL AND host = @host AND message = @message AND {OpenOriginal} AND id < @id
+                      AND COALESCE(last_seen_at, received_at) >= @since ORDER BY id DESC LIMIT 1
+                    """,
+                    new { host = a.Host, message = a.Message, id = a.Id, since = a.ReceivedAt - (long)_options.DedupWindow.TotalMilliseconds }, tx);
+            if (original is null) continue;
+            await c.ExecuteAsync("UPDATE alerts SET handled_at = @now, disposition = 'repeat', duplicate_of = @original WHERE id = @id",
+                new { now = nowMs, original, id = a.Id }, tx);
+            await c.ExecuteAsync("UPDATE alerts SET repeats = repeats + 1, last_seen_at = MAX(COALESCE(last_seen_at, 0), @at) WHERE id = @original",
+                new { at = a.ReceivedAt, original }, tx);
+        }
+    }
+
+    /// <summary>Resolves and tool acks: applied to the open alerts they name (by key, or by host and text).</summary>
+    private async Task HandleAlertEventsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
+    {
+        var events = (await c.QueryAsync<AlertEventRow>(
+            "SELECT * FROM alert_events WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx)).ToList();
+        var nowMs = UnixMs.From(now);
+        foreach (var e in events)
+        {
+            var targets = (await c.QueryAsync<AlertRow>(
+                $"""
+                SELECT * FROM alerts WHERE {OpenOriginal}
+                  AND ((@key IS NOT NULL AND dedup_key = @key AND (@host IS NULL OR host = @host))
+                    OR (@key IS NULL AND dedup_key IS NULL AND host = @host AND message = @message))
+                ORDER BY id
+                """, new { key = e.DedupKey, host = e.Host, message = e.Message }, tx)).ToList();
+            if (e.Kind == "resolve")
+            {
+                var countdowns = new SortedSet<long>();
+                foreach (var a in targets)
+                {
+                    await c.ExecuteAsync("UPDATE alerts SET resolved_at = @now WHERE id = @id", new { now = nowMs, id = a.Id }, tx);
+                    if (a.CountdownId is { } cd) countdowns.Add(cd);
+                    foreach (var r in await c.QueryAsync<long>("SELECT countdown_id FROM countdown_reopens WHERE alert_id = @id", new { id = a.Id }, tx))
+                        countdowns.Add(r);
+                    said.Add($"RESOLVED {a.Host} - {a.Message}" + (a.Repeats > 0 ? $" (seen {a.Repeats + 1} times)" : ""));
+                }
+                foreach (var cdId in countdowns)
+                    await CloseIfAllResolvedAsync(c, tx, cdId, nowMs, said);
+            }
+            else
+            {
+                // A tool's acknowledge names no person, so it cannot stand in for `lars ack` (which the ledger counts):
+                // it is recorded and shown, and the page goes on until a person acks.
+                foreach (var a in targets)
+                    said.Add($"acknowledged by {e.Source}: {a.Host} - {a.Message} (pages continue until someone says 'lars ack')");
+            }
+            await c.ExecuteAsync("UPDATE alert_events SET handled_at = @now, matched = @n WHERE id = @id",
+                new { now = nowMs, n = targets.Count, id = e.Id }, tx);
+        }
+    }
+
+    /// <summary>A countdown whose every alert is resolved stops: nothing is paged for it any more.</summary>
+    private async Task CloseIfAllResolvedAsync(IDbConnection c, IDbTransaction tx, long countdownId, long nowMs, List<string> said)
+    {
+        var cd = await c.QuerySingleOrDefaultAsync<CountdownRow>(
+            "SELECT * FROM countdowns WHERE id = @countdownId AND state IN ('counting','paged','escalated')", new { countdownId }, tx);
+        if (cd is null) return;
+        var alerts = await AlertsOfAsync(c, tx, countdownId);
+        if (alerts.Any(a => a.ResolvedAt is null)) return;
+        await c.ExecuteAsync("UPDATE countdowns SET state = 'acked', resolved_at = @now WHERE id = @id", new { now = nowMs, id = countdownId }, tx);
+        var purged = await c.ExecuteAsync("UPDATE pages SET state = 'purged' WHERE countdown_id = @id AND state = 'due'", new { id = countdownId }, tx);
+        said.Add($"resolved: page #{countdownId} stopped, everything in it is resolved" + (purged > 0 ? $" ({purged} unsent page(s) purged)" : ""));
+    }
+
+    /// <summary>
+    /// Ack mode just ended. Keyed urgent alerts that are still open and not in an open countdown get a fresh one, so a
+    /// fix that did not hold still reaches a human. Unkeyed alerts cannot be resolved, so for them the ack stands.
+    /// Returns false when nothing was still open.
+    /// </summary>
+    private async Task<bool> ReopenStaleAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
+    {
+        var stale = (await c.QueryAsync<AlertRow>(
+            $"""
+            SELECT * FROM alerts a WHERE a.level = 'urgent' AND a.dedup_key IS NOT NULL AND a.handled_at IS NOT NULL AND {OpenOriginal}
+              AND NOT EXISTS (SELECT 1 FROM countdowns c WHERE c.state IN ('counting','paged','escalated')
+                              AND (c.id = a.countdown_id OR c.id IN (SELECT countdown_id FROM countdown_reopens r WHERE r.alert_id = a.id)))
+            ORDER BY a.id
+            """, transaction: tx)).ToList();
+        if (stale.Count == 0) return false;
+        var nowMs = UnixMs.From(now);
+        var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(
+            "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id DESC LIMIT 1", transaction: tx);
+        var countdownId = open?.Id ?? await c.ExecuteScalarAsync<long>(
+            "INSERT INTO countdowns(started_at, page_at, state, duty_person) VALUES (@s, @p, 'counting', @d) RETURNING id",
+            new { s = nowMs, p = UnixMs.From(now + _options.Countdown), d = (await CurrentDutyAsync(c, tx))?.Id }, tx);
+        foreach (var a in stale)
+            await c.ExecuteAsync("INSERT OR IGNORE INTO countdown_reopens(countdown_id, alert_id) VALUES (@countdownId, @id)", new { countdownId, id = a.Id }, tx);
+        said.Add($"ack mode over: {stale.Count} alert{(stale.Count == 1 ? "" : "s")} still open: {stale[0].Host}" +
+                 (stale.Count > 1 ? $" (+{stale.Count - 1} more)" : "") +
+                 (open is null ? $"; paging again in {Secs(_options.Countdown)} secs unless someone says 'lars ack'" : $"; joined open page #{countdownId}"));
+        return true;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Data;
+using System.Globalization;
+using Dapper;
+using Larsbot.Roster;
+using Larsbot.Storage;
+
+namespace Larsbot.Paging;
+
+/// <summary>Silences: alerts for a silenced host are recorded and shown, never paged. Applied before announcement.</summary>
+public sealed partial class PagingEngine
+{
+    /// <summary>Longest a silence may run: a forgotten shush must not hide a host for good.</summary>
+    public static readonly TimeSpan MaxSilence = TimeSpan.FromDays(7);
+
+    private sealed class SilenceRow
+    {
+        public long Id { get; set; }
+        public long EndsAt { get; set; }
+        public string Pattern { get; set; } = "";
+        public string? Reason { get; set; }
+        public string Nick { get; set; } = "";
+    }
+
+    private static Task<IEnumerable<SilenceRow>> ActiveSilencesAsync(IDbConnection c, IDbTransaction? tx, long nowMs) =>
+        c.QueryAsync<SilenceRow>("SELECT * FROM silences WHERE ended_at IS NULL AND ends_at > @now ORDER BY id", new { now = nowMs }, tx);
+
+    private async Task HandleSilencedAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
+    {
+        var nowMs = UnixMs.From(now);
+        var silences = (await ActiveSilencesAsync(c, tx, nowMs)).ToList();
+        if (silences.Count == 0) return;
+        var fresh = await c.QueryAsync<AlertRow>("SELECT * FROM alerts WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx);
+        foreach (var a in fresh)
+        {
+            var s = silences.FirstOrDefault(s => Wildcard.IsMatch(s.Pattern, a.Host));
+            if (s is null) continue;
+            if (a.Level != "info")
+                said.Add($"silenced {a.Level} {a.Host} - {a.Message} (shush #{s.Id} by {s.Nick}, {Duration(UnixMs.To(s.EndsAt) - now)} left)");
+            await c.ExecuteAsync("UPDATE alerts SET handled_at = @now, disposition = 'silenced' WHERE id = @id", new { now = nowMs, id = a.Id }, tx);
+        }
+    }
+
+    /// <summary>`lars shush db* 2h maintenance`: returns the line to say.</summary>
+    public async Task<string> ShushAsync(string nick, Person person, string pattern, TimeSpan duration, string? reason, CancellationToken ct = default)
+    {
+        var now = _time.GetUtcNow();
+        var id = await _db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
+            "INSERT INTO silences(created_at, ends_at, pattern, reason, person_id, nick) VALUES (@at, @ends, @pattern, @reason, @pid, @nick) RETURNING id",
+            new { at = UnixMs.From(now), ends = UnixMs.From(now + duration), pattern, reason, pid = person.Id, nick }, tx), ct);
+        var ends = now + duration;
+        return $"shush #{id}: alerts for '{pattern}' are shown but never page until {ends.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({Duration(duration)})" +
+               (reason is null ? "" : $": {reason}") + $". 'lars unshush {id}' ends it.";
+    }
+
+    /// <summary>`lars unshush 3`.</summary>
+    public async Task<string> UnshushAsync(string nick, long id, CancellationToken ct = default)
+    {
+        var nowMs = UnixMs.From(_time.GetUtcNow());
+        var row = await _db.WriteAsync(async (c, tx) =>
+        {
+            var s = await c.QuerySingleOrDefaultAsync<SilenceRow>("SELECT * FROM silences WHERE id = @id AND ended_at IS NULL AND ends_at > @now", new { id, now = nowMs }, tx);
+            if (s is not null) await c.ExecuteAsync("UPDATE silences SET ended_at = @now, ended_by = @nick WHERE id = @id", new { now = nowMs, nick, id }, tx);
+            return s;
+        }, ct);
+        return row is null ? $"{nick}: there is no active shush #{id}" : $"unshush: #{id} ('{row.Pattern}') ended by {nick}; its alerts page again";
+    }
+
+    private static async Task AddSilenceStatusAsync(IDbConnection c, DateTimeOffset now, List<string> lines)
+    {
+        foreach (var s in await ActiveSilencesAsync(c, null, UnixMs.From(now)))
+            lines.Add($"status: shush #{s.Id} '{s.Pattern}' by {s.Nick}, {Duration(UnixMs.To(s.EndsAt) - now)} left" + (s.Reason is null ? "" : $": {s.Reason}"));
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using Dapper;
+using Larsbot.Acks;
+using Larsbot.Tests.EndToEnd;
+using Larsbot.Tests.Irc;
+using Larsbot.Tests.Notify;
+using Larsbot.Tests.Support;
+
+namespace Larsbot.Tests.Acks;
+
+public class TwilioSignatureTests
+{
+    [Fact]
+    public void Matches_Twilios_worked_example()
+    {
+        var sig = PhoneAcks.TwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2",
+        [
+            new("CallSid", "CA1234567890ABCDE"), new("Caller", "+14158675309"), new("Digits", "1234"),
+            new("From", "+14158675309"), new("To", "+18005551212"),
+        ]);
+        Assert.Equal("RSOYDt4T1cUTdK1PDd93/VVr8B8=", sig);
+    }
+}
+
+/// <summary>Acks from the phone: an SMS reply through Twilio's webhook, and POST /ack with a personal token.</summary>
+public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+    private const string RobnToken = "robn-ack-token-0123456789";
+    private NgircdServer _irc = null!;
+    private FakeProviders _providers = null!;
+    private TempDatabase _db = null!;
+    private RunningBot _bot = null!;
+    private RawIrcClient _watcher = null!;
+
+    public async Task InitializeAsync()
+    {
+        _irc = await NgircdServer.StartAsync();
+        _providers = await FakeProviders.StartAsync();
+        _db = new TempDatabase();
+        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        settings["Acks:Tokens:0:Token"] = RobnToken;
+        settings["Acks:Tokens:0:Person"] = "robn";
+        settings["Paging:Countdown"] = "00:00:30";
+        _bot = await RunningBot.StartAsync(settings);
+        await _bot.WaitHealthyAsync();
+        _watcher = await RawIrcClient.ConnectAsync(_irc.Port, "watcher");
+        await _watcher.JoinAsync(RunningBot.Channel);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _watcher.DisposeAsync();
+        await _bot.DisposeAsync();
+        await _providers.DisposeAsync();
+        await _irc.DisposeAsync();
+        _db.Dispose();
+    }
+
+    private Task<string> SaysAsync(string text) =>
+        _watcher.WaitForLineAsync(l => l.Contains($"PRIVMSG {RunningBot.Channel} :{text}", StringComparison.Ordinal), Wait);
+
+    private async Task<List<(string Nick, string PersonId, string Source)>> AcksAsync()
+    {
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path}");
+        await c.OpenAsync();
+        return (await c.QueryAsync<(string, string, string)>("SELECT nick, person_id, source FROM acks ORDER BY id")).ToList();
+    }
+
+    private Task<HttpResponseMessage> SmsAsync(Dictionary<string, string> form, string? signature = null)
+    {
+        var url = _bot.HttpBase + "/twilio/sms";
+        var req = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
+        req.Headers.Add("X-Twilio-Signature", signature ?? PhoneAcks.TwilioSignature(FakeProviders.DefaultAuthToken, url, form));
+        return _bot.Http.SendAsync(req);
+    }
+
+    [Fact]
+    public async Task Replying_ack_to_the_page_sms_acks_and_is_announced_and_recorded()
+    {
+        await _bot.PostAlertAsync("db1", "urgent", "down");
+        await SaysAsync("URGENT db1 - down");
+        var form = new Dictionary<string, string>
+        {
+            ["MessageSid"] = "SM0123", ["AccountSid"] = FakeProviders.DefaultAccountSid, ["From"] = "+61400000001",
+            ["To"] = FakeProviders.DefaultTwilioFrom, ["Body"] = " Ack ",
+        };
+        Assert.Equal(HttpStatusCode.Forbidden, (await SmsAsync(form, "bm90IGl0")).StatusCode);
+        Assert.Empty(await AcksAsync());
+
+        var r = await SmsAsync(form);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Contains("<Message>Larsbot: acked. Ack mode is on.</Message>", await r.Content.ReadAsStringAsync());
+        await SaysAsync("ack: OK brong (sms) acked 1 issues");
+        Assert.Equal([("brong (sms)", "brong", "sms")], await AcksAsync());
+
+        // A number not in the roster gets an empty answer and acks nothing.
+        form["From"] = "+15550000000";
+        r = await SmsAsync(form);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.DoesNotContain("<Message>", await r.Content.ReadAsStringAsync());
+        Assert.Single(await AcksAsync());
+    }
+
+    [Fact]
+    public async Task Post_ack_with_a_personal_token_acks_as_that_person()
+    {
+        await _bot.PostAlertAsync("db2", "urgent", "down");
+        await SaysAsync("URGENT db2 - down");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _bot.Http.PostAsync("/ack", null)).StatusCode);
+        var bad = new HttpRequestMessage(HttpMethod.Post, "/ack");
+        bad.Headers.Authorization = new("Bearer", "wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _bot.Http.SendAsync(bad)).StatusCode);
+
+        var r = await _bot.Http.PostAsync("/ack", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = RobnToken }));
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        await SaysAsync("ack: OK robn (http) acked 1 issues");
+        Assert.Equal([("robn (http)", "robn", "http")], await AcksAsync());
+    }
+}

@@ -1,0 +1,86 @@
+using System.Net.Sockets;
+using Dapper;
+using Larsbot.Email;
+using Larsbot.Tests.Paging;
+using Larsbot.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Larsbot.Tests.Email;
+
+/// <summary>The info digest delivered over SMTP to a real server on loopback (Debian's aiosmtpd, into a Maildir).</summary>
+public sealed class EmailDigestTests : IAsyncLifetime
+{
+    private Daemon _smtp = null!;
+    private int _port;
+
+    public async Task InitializeAsync()
+    {
+        _port = Daemon.FreePort();
+        _smtp = Daemon.Start("/usr/bin/aiosmtpd", "larsbot-smtp-", dir =>
+            ["-n", "-l", $"127.0.0.1:{_port}", "-c", "aiosmtpd.handlers.Mailbox", Path.Combine(dir, "Maildir")]);
+        await _smtp.WaitUntilAsync(async () =>
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync("127.0.0.1", _port);
+            return true;
+        }, TimeSpan.FromSeconds(15), "aiosmtpd listening");
+    }
+
+    public async Task DisposeAsync() => await _smtp.DisposeAsync();
+
+    private string[] Delivered()
+    {
+        var dir = Path.Combine(_smtp.Dir, "Maildir", "new");
+        return Directory.Exists(dir) ? Directory.GetFiles(dir).Order().Select(File.ReadAllText).ToArray() : [];
+    }
+
+    private EmailDigest Digest(EngineHarness h, Action<EmailOptions>? tweak = null)
+    {
+        var o = new EmailOptions { SmtpHost = "127.0.0.1", SmtpPort = _port, Security = "None", From = "larsbot@example.com" };
+        tweak?.Invoke(o);
+        return new EmailDigest(h.Db, h.Roster, Options.Create(o), h.Clock, NullLogger<EmailDigest>.Instance);
+    }
+
+    [Fact]
+    public async Task Info_alerts_go_out_as_one_digest_to_the_roster_and_only_once()
+    {
+        using var h = new EngineHarness();
+        await h.AlertAsync("backup1", "nightly backup done", "info");
+        await h.AlertAsync("backup1", "nightly backup done", "info"); // a repeat: counted, not listed twice
+        await h.AlertAsync("mx1", "queue at 300", "info");
+        await h.AlertAsync("db1", "lag", "irc");
+        await h.Engine.RunDueAsync();
+        var digest = Digest(h);
+
+        Assert.Equal(2, await digest.SendDueAsync(CancellationToken.None));
+        var mail = Assert.Single(Delivered());
+        Assert.Contains("Subject: Larsbot info digest: 2 alerts (backup1, mx1)", mail);
+        Assert.Contains("To: brong@example.com, robn@example.com, neilj@example.com", mail);
+        Assert.Contains("backup1 - nightly backup done (seen 2 times)", mail);
+        Assert.Contains("mx1 - queue at 300", mail);
+        Assert.DoesNotContain("db1", mail);
+
+        // Nothing new: nothing sent. A new info alert: the next digest lists only it.
+        Assert.Equal(0, await digest.SendDueAsync(CancellationToken.None));
+        await h.AlertAsync("web1", "cert renews in 20 days", "info");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(1, await digest.SendDueAsync(CancellationToken.None));
+        Assert.Equal(2, Delivered().Length);
+        Assert.DoesNotContain("mx1", Delivered()[1].Split("\n\n", 2)[1]);
+    }
+
+    [Fact]
+    public async Task A_failed_send_leaves_the_alerts_for_the_next_digest()
+    {
+        using var h = new EngineHarness();
+        await h.AlertAsync("backup1", "done", "info");
+        await h.Engine.RunDueAsync();
+        var down = Digest(h, o => o.SmtpPort = Daemon.FreePort());
+        await Assert.ThrowsAnyAsync<Exception>(() => down.SendDueAsync(CancellationToken.None));
+        Assert.Equal(0, await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM email_digests")));
+
+        Assert.Equal(1, await Digest(h, o => o.To = ["ops@example.com"]).SendDueAsync(CancellationToken.None));
+        Assert.Contains("To: ops@example.com", Assert.Single(Delivered()));
+    }
+}

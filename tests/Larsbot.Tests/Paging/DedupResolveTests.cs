@@ -1,0 +1,200 @@
+using Dapper;
+using Larsbot.Intake;
+using Larsbot.Paging;
+using Larsbot.Tests.Support;
+
+namespace Larsbot.Tests.Paging;
+
+/// <summary>Repeats count up instead of announcing again; a resolve says RESOLVED and stops a countdown only it was in.</summary>
+public class DedupResolveTests
+{
+    private static async Task<EngineHarness> WithBrongOnDutyAsync()
+    {
+        var h = new EngineHarness();
+        await h.TakeDutyAsync("brong", "brong");
+        h.Channel.Take();
+        return h;
+    }
+
+    private static async Task<long> KeyedAsync(EngineHarness h, string host, string message, string key, string level = "urgent")
+    {
+        var r = await h.Intake.AcceptAsync(new AlertInput(host, level, message) { Key = key }, "test");
+        Assert.True(r.Ok, r.Error);
+        return r.Id!.Value;
+    }
+
+    private static async Task ResolveAsync(EngineHarness h, string? key, string? host = null, string? message = null)
+    {
+        var r = await h.Intake.RecordEventAsync("resolve", key, host, message, "test");
+        Assert.True(r.Ok, r.Error);
+    }
+
+    private static Task<List<AlertRow>> AlertsAsync(EngineHarness h) =>
+        h.Db.ReadAsync(async c => (await c.QueryAsync<AlertRow>("SELECT * FROM alerts ORDER BY id")).ToList());
+
+    [Fact]
+    public async Task A_repeat_with_the_same_key_counts_up_on_the_original_and_says_nothing()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        var first = await KeyedAsync(h, "db1", "disk full", "k1");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["URGENT db1 - disk full"], h.Channel.Take());
+
+        await KeyedAsync(h, "db1", "disk full (97%)", "k1");
+        await KeyedAsync(h, "db1", "disk full (98%)", "k1");
+        await h.Engine.RunDueAsync();
+        Assert.Empty(h.Channel.Take());
+
+        var rows = await AlertsAsync(h);
+        Assert.Equal(3, rows.Count); // stored, not dropped
+        Assert.Equal(2, rows[0].Repeats);
+        Assert.All(rows.Skip(1), r => { Assert.Equal("repeat", r.Disposition); Assert.Equal(first, r.DuplicateOf); });
+        Assert.Single(await h.CountdownsAsync());
+    }
+
+    [Fact]
+    public async Task Unkeyed_repeats_count_up_within_the_window_and_announce_again_after_it()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        await h.AdvanceAsync(TimeSpan.FromMinutes(9));
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.AlertAsync("web2", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["irc web1 - load high", "irc web2 - load high"], h.Channel.Take());
+
+        // The window slides from the last repeat: 9 + 9 minutes is still one alert; 11 minutes of quiet is a new one.
+        await h.AdvanceAsync(TimeSpan.FromMinutes(9));
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Empty(h.Channel.Take());
+        await h.AdvanceAsync(TimeSpan.FromMinutes(11));
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["irc web1 - load high"], h.Channel.Take());
+    }
+
+    [Fact]
+    public async Task Resolve_during_the_countdown_stops_it_and_nobody_is_paged()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        await KeyedAsync(h, "db1", "disk full", "k1");
+        await h.AdvanceAsync(TimeSpan.FromSeconds(10));
+        h.Channel.Take();
+
+        await ResolveAsync(h, "k1");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["RESOLVED db1 - disk full", "resolved: page #1 stopped, everything in it is resolved"], h.Channel.Take());
+
+        await h.AdvanceAsync(TimeSpan.FromMinutes(10));
+        Assert.Empty(h.Channel.Take());
+        Assert.Empty(await h.PagesAsync());
+        var cd = Assert.Single(await h.CountdownsAsync());
+        Assert.Equal("acked", cd.State);
+        Assert.Null(cd.AckId);
+    }
+
+    [Fact]
+    public async Task Resolving_one_of_two_alerts_keeps_the_countdown_going()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        await KeyedAsync(h, "db1", "disk full", "k1");
+        await KeyedAsync(h, "db2", "disk full", "k2");
+        await h.Engine.RunDueAsync();
+        h.Channel.Take();
+        await ResolveAsync(h, "k1");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["RESOLVED db1 - disk full"], h.Channel.Take());
+
+        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains(h.Channel.Take(), l => l.StartsWith("LarsSMS: paging brong", StringComparison.Ordinal));
+        Assert.Equal(2, (await h.PagesAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Resolve_after_the_page_purges_a_retry_and_stops_the_escalation()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        await KeyedAsync(h, "db1", "disk full", "k1");
+        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
+        h.Channel.Take();
+        Assert.Equal(2, (await h.PagesAsync()).Count);
+
+        await ResolveAsync(h, "k1");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["RESOLVED db1 - disk full", "resolved: page #1 stopped, everything in it is resolved (2 unsent page(s) purged)"], h.Channel.Take());
+        await h.AdvanceAsync(TimeSpan.FromMinutes(6));
+        Assert.Empty(h.Channel.Take());
+        Assert.All(await h.PagesAsync(), p => Assert.Equal("purged", p.State));
+    }
+
+    [Fact]
+    public async Task Unkeyed_resolve_matches_host_and_text_and_an_unknown_resolve_is_recorded_silently()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        h.Channel.Take();
+        await ResolveAsync(h, null, "web1", "load high");
+        await ResolveAsync(h, "never-seen");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["RESOLVED web1 - load high"], h.Channel.Take());
+        var matched = await h.Db.ReadAsync(c => c.QueryAsync<long>("SELECT matched FROM alert_events ORDER BY id"));
+        Assert.Equal([1L, 0L], matched);
+
+        // Resolved: the same text later is a new alert again.
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["irc web1 - load high"], h.Channel.Take());
+    }
+
+    [Fact]
+    public async Task Resolve_needs_a_key_or_host_and_message()
+    {
+        using var h = new EngineHarness();
+        var r = await h.Intake.RecordEventAsync("resolve", null, "web1", null, "test");
+        Assert.False(r.Ok);
+        Assert.Equal("resolve needs a key, or host and message", r.Error);
+    }
+
+    [Fact]
+    public async Task Stale_ack_ack_mode_ends_with_keyed_alerts_still_open_so_they_count_down_again()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        await KeyedAsync(h, "db1", "disk full", "k1");
+        await KeyedAsync(h, "db2", "disk full", "k2");
+        await h.AlertAsync("web1", "unkeyed, cannot be resolved");
+        await h.Engine.RunDueAsync();
+        await h.AckAsync("brong");
+        h.Channel.Take();
+
+        await h.AdvanceAsync(h.Options.AckModeFor);
+        Assert.Equal("ack mode over: 2 alerts still open: db1 (+1 more); paging again in 30 secs unless someone says 'lars ack'", h.Channel.Take()[0]);
+        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
+        var paging = Assert.Single(h.Channel.Take(), l => l.StartsWith("LarsSMS: paging", StringComparison.Ordinal));
+        Assert.Contains("'db1: disk full (+1 more)'", paging);
+
+        // `lars ack` covers them again; resolving both afterwards leaves nothing for the next ack mode to reopen.
+        await h.AckAsync("brong");
+        Assert.Contains(h.Channel.Take(), l => l.StartsWith("ack: OK brong acked 2 issues", StringComparison.Ordinal));
+        await ResolveAsync(h, "k1");
+        await ResolveAsync(h, "k2");
+        await h.AdvanceAsync(h.Options.AckModeFor);
+        Assert.Equal(["RESOLVED db1 - disk full", "RESOLVED db2 - disk full", "ack mode over: back to normal mode, urgent alerts page again"], h.Channel.Take());
+    }
+
+    [Fact]
+    public async Task Ack_mode_ending_with_nothing_open_says_what_it_always_said()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        await KeyedAsync(h, "db1", "disk full", "k1");
+        await h.Engine.RunDueAsync();
+        await h.AckAsync("brong");
+        await ResolveAsync(h, "k1");
+        await h.Engine.RunDueAsync();
+        h.Channel.Take();
+        await h.AdvanceAsync(h.Options.AckModeFor);
+        Assert.Equal(["ack mode over: back to normal mode, urgent alerts page again"], h.Channel.Take());
+    }
+}

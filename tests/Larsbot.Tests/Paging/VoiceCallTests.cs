@@ -1,0 +1,111 @@
+using System.Reflection;
+using Dapper;
+using Larsbot.Roster;
+using Larsbot.Storage;
+using Larsbot.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Larsbot.Tests.Paging;
+
+/// <summary>The everyone-page rings people with "call": true, through the same outbox as SMS and push.</summary>
+public class VoiceCallTests
+{
+    private static TeamRoster RosterWithCalls()
+    {
+        var dir = Directory.CreateTempSubdirectory("larsbot-roster-").FullName;
+        var path = Path.Combine(dir, "roster.json");
+        File.WriteAllText(path, File.ReadAllText(Path.Combine(RepoPaths.Root, "roster.sample.json"))
+            .Replace("\"phone\": \"+4790000003\"", "\"phone\": \"+4790000003\", \"call\": true"));
+        try
+        {
+            return RosterLoader.LoadFile(path);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task Only_the_everyone_page_calls_and_only_people_with_call_true()
+    {
+        var roster = RosterWithCalls();
+        Assert.True(roster.FindById("neilj")!.Call);
+        using var h = new EngineHarness(roster: roster);
+        await h.TakeDutyAsync("neilj", "neilj");
+        await h.AlertAsync("db1", "down");
+        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(await h.PagesAsync(), p => p.Channel == "call");
+
+        await h.AdvanceAsync(TimeSpan.FromMinutes(5));
+        var call = Assert.Single(await h.PagesAsync(), p => p.Channel == "call");
+        Assert.Equal(("everyone", "neilj", "+4790000003"), (call.Stage, call.PersonId, call.Destination));
+    }
+
+    [Fact]
+    public void Call_true_without_a_phone_is_a_roster_error()
+    {
+        var json = """
+            {"ledger":{"currency":"AUD","stipendPerDay":1,"pageBonus":1,"timeZone":"UTC"},
+             "people":[{"id":"a","name":"A","nicks":["a"],"timeZone":"UTC","pushover":"uQiRzpo4DXghDmr9QzzfQu27cmVRsG","call":true}]}
+            """;
+        var e = Assert.Throws<RosterException>(() => RosterLoader.Parse(json));
+        Assert.Contains("people[0].call: true needs a phone number to call", e.Message);
+    }
+
+    [Fact]
+    public async Task Migration_004_keeps_existing_pages_and_their_attempts()
+    {
+        using var tmp = new TempDatabase();
+        var asm = typeof(Database).Assembly;
+        await using (var c = new SqliteConnection($"Data Source={tmp.Path};Pooling=False"))
+        {
+            await c.OpenAsync();
+            await c.ExecuteAsync("PRAGMA foreign_keys=ON; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
+            foreach (var res in asm.GetManifestResourceNames().Where(n => n.Contains(".Migrations.0") && string.CompareOrdinal(n[(n.IndexOf(".Migrations.", StringComparison.Ordinal) + 12)..], "004") < 0).Order())
+            {
+                using var reader = new StreamReader(asm.GetManifestResourceStream(res)!);
+                await c.ExecuteAsync(await reader.ReadToEndAsync());
+                var file = res[(res.IndexOf(".Migrations.", StringComparison.Ordinal) + 12)..];
+                await c.ExecuteAsync("INSERT INTO schema_migrations(version, name) VALUES (@v, @file)", new { v = long.Parse(file[..3]), file });
+            }
+            await c.ExecuteAsync("""
+                INSERT INTO countdowns(id, started_at, page_at, state) VALUES (1, 0, 0, 'paged');
+                INSERT INTO pages(id, countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at, provider_id)
+                VALUES (7, 1, 'first', 'brong', 'sms', '+61400000001', 't', 'b', 0, 'sent', 0, 'SM1');
+                INSERT INTO page_attempts(page_id, started_at, outcome) VALUES (7, 0, 'sent');
+                """);
+        }
+        var db = new Database(tmp.Path);
+        db.Migrate();
+        await db.WriteAsync(async (c, tx) =>
+        {
+            Assert.Equal("SM1", await c.ExecuteScalarAsync<string>("SELECT provider_id FROM pages WHERE id = 7", transaction: tx));
+            Assert.Equal(7, await c.ExecuteScalarAsync<long>("SELECT page_id FROM page_attempts", transaction: tx));
+            await c.ExecuteAsync("INSERT INTO pages(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at) VALUES (1, 'everyone', 'neilj', 'call', '+4790000003', 't', 'b', 0, 'due', 0)", transaction: tx);
+            Assert.Empty(await c.QueryAsync("PRAGMA foreign_key_check", transaction: tx));
+        });
+    }
+}
+
+public class TwilioCallNotifierTests
+{
+    [Fact]
+    public async Task Places_a_call_whose_TwiML_reads_the_page_escaped()
+    {
+        await using var fake = await Larsbot.Tests.Notify.FakeProviders.StartAsync();
+        using var http = new HttpClient();
+        var notifier = new Larsbot.Notify.TwilioCallNotifier(http, new Larsbot.Notify.TwilioOptions
+        {
+            AccountSid = fake.AccountSid, AuthToken = fake.AuthToken, From = Larsbot.Tests.Notify.FakeProviders.DefaultTwilioFrom, BaseUrl = fake.BaseUrl,
+        });
+        var result = await notifier.SendAsync(new("neilj", "+4790000003", "Larsbot: URGENT, nobody acked", "db1: <disk> & more"), CancellationToken.None);
+
+        Assert.Equal(Larsbot.Notify.SendOutcome.Sent, result.Outcome);
+        Assert.StartsWith("CA", result.ProviderId);
+        var call = Assert.Single(fake.CallRequests);
+        Assert.Equal("+4790000003", call["To"]);
+        Assert.Contains("<Say>Larsbot: URGENT, nobody acked. db1: &lt;disk&gt; &amp; more</Say>", call["Twiml"]);
+        Assert.Empty(fake.Rejections);
+    }
+}
