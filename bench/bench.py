@@ -324,6 +324,21 @@ Non-2xx answers: Larsbot {sum(r[f'lars{c}']['non2xx'] for c in (1, 16, 64))}, Al
 - Pages against their due times ({len(r['page_err'])} pages, first and everyone, arrival at the provider stand-in):
   p50 {pct(r['page_err'], .5):.1f} ms, p99 {pct(r['page_err'], .99):.1f} ms, max {max(r['page_err']):.1f} ms.
 """
+def verdict(ok): return "met" if ok else "**not met**"
+growth = r['after2']['lars'] / r['after']['lars'] - 1
+md += f"""
+## Against the targets (issue 7)
+
+| target | this run | |
+|---|---|---|
+| durable intake at least as fast as Alertmanager at c=1/16/64 | {', '.join(f"{r[f'lars{c}']['rps'] / r[f'am{c}']['rps']:.2f}×" for c in (1, 16, 64))} | {verdict(all(r[f'lars{c}']['rps'] >= r[f'am{c}']['rps'] for c in (1, 16, 64)))} |
+| p99 no worse than Alertmanager's at c=1/16/64 | {', '.join(f"{r[f'lars{c}']['p99'] / r[f'am{c}']['p99']:.2f}×" for c in (1, 16, 64))} | {verdict(all(r[f'lars{c}']['p99'] <= r[f'am{c}']['p99'] for c in (1, 16, 64)))} |
+| alert to IRC p50 ≤ 20 ms | {pct(r['irc_latency'], .5):.1f} ms | {verdict(pct(r['irc_latency'], .5) <= 20)} |
+| countdown lines within 100 ms of due | max {max(r['line_err']):.0f} ms | {verdict(max(r['line_err']) <= 100)} |
+| pages within 100 ms of due | max {max(r['page_err']):.0f} ms | {verdict(max(r['page_err']) <= 100)} |
+| memory under load ≤ ⅓ of Alertmanager's | {r['lars64']['peak'] / r['am64']['peak']:.2f}× | {verdict(r['lars64']['peak'] <= r['am64']['peak'] / 3)} |
+| memory not growing with stored alerts | {growth * 100:+.1f}% from {r['after']['stored']:,} to {r['after2']['stored']:,} alerts | {verdict(growth < 0.10)} |
+"""
 with open(args.out, "w") as f: f.write(md)
 print(md)
 shutil.rmtree(work, ignore_errors=True)
