@@ -173,7 +173,7 @@ public class DedupResolveTests
         Assert.Equal("ack mode over: 2 alerts still open: db1 (+1 more); paging again in 30 secs unless someone says 'lars ack'", h.Channel.Take()[0]);
         await h.AdvanceAsync(TimeSpan.FromSeconds(30));
         var paging = Assert.Single(h.Channel.Take(), l => l.StartsWith("LarsSMS: paging", StringComparison.Ordinal));
-        Assert.Contains("'db1: disk full (+1 more)'", paging);
+        Assert.Contains("'db1: disk full (+1 more from 2 hosts)'", paging);
 
         // `lars ack` covers them again; resolving both afterwards leaves nothing for the next ack mode to reopen.
         await h.AckAsync("brong");
