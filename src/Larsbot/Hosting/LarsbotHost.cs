@@ -50,6 +50,8 @@ public static class LarsbotHost
         });
         // Per-request framework logs cost throughput and say nothing an operator needs.
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // Quartz announces its own start-up in a dozen lines; an operator only needs to hear from it when it fails.
+        builder.Logging.AddFilter("Quartz", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config)
