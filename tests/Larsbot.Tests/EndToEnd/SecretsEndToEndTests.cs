@@ -22,10 +22,8 @@ public sealed class SecretsEndToEndTests
     [Fact]
     public async Task Secrets_never_reach_logs_health_or_the_channel_and_a_world_readable_config_is_warned_about()
     {
-        await using var irc = await NgircdServer.StartAsync();
-        await using var providers = await FakeProviders.StartAsync();
-        using var db = new TempDatabase();
-        var settings = RunningBot.Settings(irc.Port, providers, db.Path);
+        await using var rig = await BotRig.StartAsync();
+        var (irc, providers, db, settings) = rig;
         var config = Path.Combine(db.Dir, "larsbot.json");
         await File.WriteAllTextAsync(config, $$$"""
             {"Twilio": {"AuthToken": "{{{FakeProviders.DefaultAuthToken}}}"}, "Pushover": {"AppToken": "{{{FakeProviders.DefaultPushoverAppToken}}}"},

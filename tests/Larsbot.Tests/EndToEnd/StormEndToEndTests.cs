@@ -16,10 +16,8 @@ public sealed class StormEndToEndTests(ITestOutputHelper output)
     [Fact]
     public async Task Ten_thousand_alerts_from_500_hosts_in_10_seconds_are_stored_grouped_and_paged_once()
     {
-        await using var irc = await NgircdServer.StartAsync();
-        await using var providers = await FakeProviders.StartAsync();
-        using var db = new TempDatabase();
-        var settings = RunningBot.Settings(irc.Port, providers, db.Path);
+        await using var rig = await BotRig.StartAsync();
+        var (irc, providers, db, settings) = rig;
         // The production flood throttle (burst 4, then 1 line/s), the production countdown.
         settings.Remove("Irc:FloodBurst");
         settings.Remove("Irc:FloodInterval");

@@ -39,10 +39,8 @@ public sealed class OutageTests(ITestOutputHelper output)
     [Fact]
     public async Task IRC_down_for_60_seconds_pages_at_once_then_the_bot_is_back_within_30_seconds_and_reports()
     {
-        await using var irc = await NgircdServer.StartAsync();
-        await using var providers = await FakeProviders.StartAsync();
-        using var db = new TempDatabase();
-        var settings = RunningBot.Settings(irc.Port, providers, db.Path);
+        await using var rig = await BotRig.StartAsync();
+        var (irc, providers, db, settings) = rig;
         // The production reconnect policy (1 s doubling to 20 s, with jitter), not the tests' fast one.
         settings.Remove("Irc:ReconnectMinDelay");
         settings.Remove("Irc:ReconnectMaxDelay");
@@ -89,10 +87,8 @@ public sealed class OutageTests(ITestOutputHelper output)
     [Fact]
     public async Task Twilio_500_429_and_timeouts_are_retried_while_Pushover_delivers_and_4xx_is_never_retried()
     {
-        await using var irc = await NgircdServer.StartAsync();
-        await using var providers = await FakeProviders.StartAsync();
-        using var db = new TempDatabase();
-        var settings = RunningBot.Settings(irc.Port, providers, db.Path);
+        await using var rig = await BotRig.StartAsync();
+        var (irc, providers, db, settings) = rig;
         settings["Paging:Countdown"] = "00:00:00.500";
         settings["Paging:TickEvery"] = "00:00:00.500";
         settings["Paging:EscalateAfter"] = "00:10:00";
@@ -132,10 +128,8 @@ public sealed class OutageTests(ITestOutputHelper output)
     [Fact]
     public async Task Both_providers_down_turns_health_red_and_retries_continue_until_they_recover()
     {
-        await using var irc = await NgircdServer.StartAsync();
-        await using var providers = await FakeProviders.StartAsync();
-        using var db = new TempDatabase();
-        var settings = RunningBot.Settings(irc.Port, providers, db.Path);
+        await using var rig = await BotRig.StartAsync();
+        var (irc, providers, db, settings) = rig;
         settings["Paging:Countdown"] = "00:00:00.200";
         settings["Paging:EscalateAfter"] = "00:10:00";
         settings["Paging:RetryMinDelay"] = "00:00:00.100";
@@ -161,10 +155,8 @@ public sealed class OutageTests(ITestOutputHelper output)
     [Fact]
     public async Task A_permanent_4xx_is_never_retried_and_is_said_in_the_channel()
     {
-        await using var irc = await NgircdServer.StartAsync();
-        await using var providers = await FakeProviders.StartAsync();
-        using var db = new TempDatabase();
-        var settings = RunningBot.Settings(irc.Port, providers, db.Path);
+        await using var rig = await BotRig.StartAsync();
+        var (irc, providers, db, settings) = rig;
         settings["Paging:Countdown"] = "00:00:00.200";
         settings["Paging:EscalateAfter"] = "00:10:00";
         providers.ScriptTwilio(FakeAnswer.TwilioError(400, 21211, "The 'To' number is not a valid phone number."));
