@@ -27,6 +27,7 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private const string RobnToken = "robn-ack-token-0123456789";
+    private BotRig _rig = null!;
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
     private TempDatabase _db = null!;
@@ -35,9 +36,8 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _irc = await NgircdServer.StartAsync();
-        _providers = await FakeProviders.StartAsync();
-        _db = new TempDatabase();
+        _rig = await BotRig.StartAsync();
+        (_irc, _providers, _db, _) = _rig;
         var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
         settings["Acks:Tokens:0:Token"] = RobnToken;
         settings["Acks:Tokens:0:Person"] = "robn";
@@ -52,9 +52,7 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
     {
         await _watcher.DisposeAsync();
         await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await _rig.DisposeAsync();
     }
 
     private Task<string> SaysAsync(string text) =>

@@ -17,6 +17,7 @@ public sealed class EcosystemEndToEndTests : IAsyncLifetime
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private const string Token = "am-token-0123456789";
     private const string GrafanaSecret = "grafana-secret";
+    private BotRig _rig = null!;
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
     private TempDatabase _db = null!;
@@ -25,9 +26,8 @@ public sealed class EcosystemEndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _irc = await NgircdServer.StartAsync();
-        _providers = await FakeProviders.StartAsync();
-        _db = new TempDatabase();
+        _rig = await BotRig.StartAsync();
+        (_irc, _providers, _db, _) = _rig;
         var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
         settings["Intake:Tokens:0:Token"] = Token;
         settings["Intake:Tokens:0:Name"] = "alertmanager";
@@ -42,9 +42,7 @@ public sealed class EcosystemEndToEndTests : IAsyncLifetime
     {
         await _brong.DisposeAsync();
         await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await _rig.DisposeAsync();
     }
 
     private Task<string> SaysAsync(string text) =>

@@ -10,6 +10,7 @@ namespace Larsbot.Tests.EndToEnd;
 public sealed class MetricsEndToEndTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private BotRig _rig = null!;
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
     private TempDatabase _db = null!;
@@ -17,9 +18,8 @@ public sealed class MetricsEndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _irc = await NgircdServer.StartAsync();
-        _providers = await FakeProviders.StartAsync();
-        _db = new TempDatabase();
+        _rig = await BotRig.StartAsync();
+        (_irc, _providers, _db, _) = _rig;
         _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path));
         await _bot.WaitHealthyAsync();
     }
@@ -27,9 +27,7 @@ public sealed class MetricsEndToEndTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await _rig.DisposeAsync();
     }
 
     [Fact]

@@ -15,6 +15,7 @@ namespace Larsbot.Tests.EndToEnd;
 public sealed class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+    private BotRig _rig = null!;
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
     private TempDatabase _db = null!;
@@ -23,9 +24,8 @@ public sealed class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLife
 
     public async Task InitializeAsync()
     {
-        _irc = await NgircdServer.StartAsync();
-        _providers = await FakeProviders.StartAsync();
-        _db = new TempDatabase();
+        _rig = await BotRig.StartAsync();
+        (_irc, _providers, _db, _) = _rig;
         _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path));
         await _bot.WaitHealthyAsync();
         _brong = await RawIrcClient.ConnectAsync(_irc.Port, "brong_");
@@ -36,9 +36,7 @@ public sealed class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLife
     {
         await _brong.DisposeAsync();
         await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await _rig.DisposeAsync();
     }
 
     private Task<string> SaysAsync(string text) =>

@@ -13,6 +13,7 @@ namespace Larsbot.Tests.EndToEnd;
 public sealed class SecurityEndToEndTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+    private BotRig _rig = null!;
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
     private TempDatabase _db = null!;
@@ -21,9 +22,8 @@ public sealed class SecurityEndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _irc = await NgircdServer.StartAsync();
-        _providers = await FakeProviders.StartAsync();
-        _db = new TempDatabase();
+        _rig = await BotRig.StartAsync();
+        (_irc, _providers, _db, _) = _rig;
         var roster = Path.Combine(_db.Dir, "roster.json");
         await File.WriteAllTextAsync(roster, """{"ledger": {"currency": "AUD", "stipendPerDay": 40, "pageBonus": 20, "timeZone": "UTC"}, "people": [""" +
                                              RosterIdentityTests.People + "]}");
@@ -39,9 +39,7 @@ public sealed class SecurityEndToEndTests : IAsyncLifetime
     {
         await _watcher.DisposeAsync();
         await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await _rig.DisposeAsync();
     }
 
     private Task<string> SaysAsync(string text) =>

@@ -19,6 +19,7 @@ namespace Larsbot.Tests.Fuzz;
 public sealed class IntakeFuzzTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Inputs = 10_000;
+    private BotRig _rig = null!;
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
     private TempDatabase _db = null!;
@@ -26,9 +27,8 @@ public sealed class IntakeFuzzTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _irc = await NgircdServer.StartAsync();
-        _providers = await FakeProviders.StartAsync();
-        _db = new TempDatabase();
+        _rig = await BotRig.StartAsync();
+        (_irc, _providers, _db, _) = _rig;
         var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
         settings["Intake:PerHostBurst"] = "1000000"; // robustness, not the limit, is under test here
         settings["Intake:PerHostPerMinute"] = "1000000";
@@ -38,9 +38,7 @@ public sealed class IntakeFuzzTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await _rig.DisposeAsync();
     }
 
     private async Task<HashSet<long>> StoredIdsAsync()

@@ -13,6 +13,7 @@ namespace Larsbot.Tests.Intake;
 /// <summary>HTTP and TCP intake through real sockets: what curl and netcat users get back, and what is stored.</summary>
 public sealed class IntakeOverTheWireTests : IAsyncLifetime
 {
+    private BotRig _rig = null!;
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
     private TempDatabase _db = null!;
@@ -20,18 +21,15 @@ public sealed class IntakeOverTheWireTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _irc = await NgircdServer.StartAsync();
-        _providers = await FakeProviders.StartAsync();
-        _db = new TempDatabase();
+        _rig = await BotRig.StartAsync();
+        (_irc, _providers, _db, _) = _rig;
         _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path));
     }
 
     public async Task DisposeAsync()
     {
         await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await _rig.DisposeAsync();
     }
 
     private async Task<long> StoredCountAsync()
