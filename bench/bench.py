@@ -22,6 +22,8 @@ ap.add_argument("--latency-samples", type=int, default=1000)
 ap.add_argument("--latency-spacing", type=float, default=0.34, help="seconds between IRC latency samples")
 ap.add_argument("--countdowns", type=int, default=8)
 ap.add_argument("--out", default=os.path.join(ROOT, "docs/benchmarks.md"))
+ap.add_argument("--intake-only", action="store_true", help="only the c=1/16/64 intake runs, printed, docs untouched")
+ap.add_argument("--level", default="info", help="level of the intake alerts (info: recorded only, as Alertmanager's)")
 args = ap.parse_args()
 work = tempfile.mkdtemp(prefix="larsbot-bench-")
 procs = []
@@ -144,7 +146,7 @@ counter = 0
 request = function()
   counter = counter + 1
   return wrk.format("POST", "/alerts", {["Content-Type"] = "application/x-www-form-urlencoded"},
-    "host=host" .. (counter % 500) .. "&level=info&message=link+down+" .. counter)
+    "host=host" .. (counter % 500) .. "&level=LEVEL&message=link+down+" .. counter)
 end
 """
 LUA_AM = """
@@ -155,6 +157,7 @@ request = function()
     '[{"labels":{"alertname":"LinkDown","instance":"host' .. (counter % 500) .. '","n":"' .. counter .. '"},"annotations":{"summary":"link down ' .. counter .. '"}}]')
 end
 """
+LUA_LARS = LUA_LARS.replace("LEVEL", args.level)
 for name, lua in (("lars.lua", LUA_LARS), ("am.lua", LUA_AM)):
     with open(os.path.join(work, name), "w") as f: f.write(lua)
 
@@ -165,12 +168,12 @@ def ms(v):
     n = float(m.group(1)); return n / 1000 if m.group(2) == "us" else n * 1000 if m.group(2) == "s" else n
 
 
-def wrk(base, lua, c, pid):
+def wrk(base, lua, c, pid, seconds=None):
     peak = [rss_mib(pid)]; done = threading.Event()
     def sample():
         while not done.is_set(): peak.append(rss_mib(pid)); time.sleep(0.2)
     threading.Thread(target=sample, daemon=True).start()
-    out = subprocess.run(["wrk", f"-t{min(c, 2)}", f"-c{c}", f"-d{args.duration}s", "--latency", "-s", os.path.join(work, lua), base],
+    out = subprocess.run(["wrk", f"-t{min(c, 2)}", f"-c{c}", f"-d{seconds or args.duration}s", "--latency", "-s", os.path.join(work, lua), base],
                          capture_output=True, text=True).stdout
     done.set()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -190,10 +193,16 @@ try:
     results["boot"] = statistics.median(boots)
     time.sleep(1)
     results["idle"] = {"lars": rss_mib(bot.pid), "am": rss_mib(am.pid)}
+    # Warm both up first (untimed): .NET compiles its hot paths in tiers during the first seconds; Go does not need to.
+    wrk(am_base, "am.lua", 16, am.pid, seconds=3); wrk(bot_base, "lars.lua", 16, bot.pid, seconds=3)
     for c in (1, 16, 64):
         results[f"am{c}"] = wrk(am_base, "am.lua", c, am.pid)
         results[f"lars{c}"] = wrk(bot_base, "lars.lua", c, bot.pid)
         print(f"c={c}: larsbot {results[f'lars{c}']}  alertmanager {results[f'am{c}']}", flush=True)
+    if args.intake_only:
+        for c in (1, 16, 64):
+            print(f"c={c}: ratio {results[f'lars{c}']['rps'] / results[f'am{c}']['rps']:.2f}x  p99 ratio {results[f'lars{c}']['p99'] / results[f'am{c}']['p99']:.2f}x")
+        raise SystemExit(0)
     with urllib.request.urlopen(bot_base + "/health") as r: pass
     import sqlite3
     stored = sqlite3.connect(os.path.join(work, "lars.db")).execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
@@ -271,6 +280,7 @@ try:
 finally:
     for p in procs: stop(p)
     stub.shutdown()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def pct(v, q): v = sorted(v); return v[min(len(v) - 1, int(q * len(v)))]
@@ -341,4 +351,3 @@ md += f"""
 """
 with open(args.out, "w") as f: f.write(md)
 print(md)
-shutil.rmtree(work, ignore_errors=True)

@@ -116,7 +116,10 @@ public static class LarsbotHost
             Database db;
             try
             {
-                db = new Database(o.Path, o.Synchronous);
+                db = new Database(o.Path, o.Synchronous)
+                {
+                    WriterCheckpointPages = o.CheckpointEvery > TimeSpan.Zero ? Math.Max(1000, o.WriterCheckpointPages) : 1000,
+                };
             }
             catch (ArgumentException e)
             {
@@ -132,6 +135,7 @@ public static class LarsbotHost
             }
             return db;
         });
+        services.AddHostedService<WalCheckpointer>();
         return services;
     }
 

@@ -1,6 +1,7 @@
 using System.Data;
 using Dapper;
 using Larsbot.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace Larsbot.Paging;
 
@@ -13,6 +14,23 @@ public sealed partial class PagingEngine
 {
     private const string OpenOriginal = "resolved_at IS NULL AND duplicate_of IS NULL";
 
+    // The dedup indexes hold handled alerts only (migration 007), so every lookup names handled_at IS NOT NULL.
+    private const string HandledOpenOriginal = "handled_at IS NOT NULL AND " + OpenOriginal;
+
+    // The lookups that run once per new alert or resolve, named so a test can check SQLite answers them from an index.
+    internal const string RepeatByKeySql =
+        $"SELECT id FROM alerts WHERE dedup_key = $key AND {HandledOpenOriginal} AND id < $id ORDER BY id DESC LIMIT 1";
+    internal const string RepeatByTextSql =
+        $"""
+        SELECT id FROM alerts WHERE dedup_key IS NULL AND host = $host AND message = $message AND {HandledOpenOriginal} AND id < $id
+          AND COALESCE(last_seen_at, received_at) >= $since ORDER BY id DESC LIMIT 1
+        """;
+    // Two queries, not one with OR: SQLite uses a partial index only when the query itself implies its WHERE.
+    internal const string ResolveByKeySql =
+        $"SELECT * FROM alerts WHERE dedup_key = @key AND {HandledOpenOriginal} AND (@host IS NULL OR host = @host) ORDER BY id";
+    internal const string ResolveByTextSql =
+        $"SELECT * FROM alerts WHERE dedup_key IS NULL AND host = @host AND message = @message AND {HandledOpenOriginal} ORDER BY id";
+
     /// <summary>A repeat of an open alert is handled as 'repeat': the original counts up, nothing is said or paged.</summary>
     private async Task HandleRepeatsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now)
     {
@@ -20,42 +38,83 @@ public sealed partial class PagingEngine
             "SELECT * FROM alerts WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx)).ToList();
         if (fresh.Count == 0) return;
         var nowMs = UnixMs.From(now);
+        var windowMs = (long)_options.DedupWindow.TotalMilliseconds;
+        // Prepared once per pass, not per alert: in a storm a pass looks up hundreds of alerts while intake waits
+        // for the writer, and parsing the SQL cost more than running it.
+        var sc = (SqliteConnection)c;
+        var stx = (SqliteTransaction)tx;
+        using var byKeyCmd = Prepare(sc, stx, RepeatByKeySql, "$key", "$id");
+        using var byTextCmd = Prepare(sc, stx, RepeatByTextSql, "$host", "$message", "$id", "$since");
+        using var markRepeat = Prepare(sc, stx, "UPDATE alerts SET handled_at = $now, disposition = 'repeat', duplicate_of = $original WHERE id = $id", "$now", "$original", "$id");
+        using var countUp = Prepare(sc, stx, "UPDATE alerts SET repeats = repeats + 1, last_seen_at = MAX(COALESCE(last_seen_at, 0), $at) WHERE id = $original", "$at", "$original");
+        // Originals earlier in this same batch are not handled (so not indexed) yet: two copies in one batch are
+        // announced once all the same. They are newer than any handled original, so they are looked at first.
+        var byKey = new Dictionary<string, long>(StringComparer.Ordinal);
+        var byText = new Dictionary<(string Host, string Message), (long Id, long LastSeen)>();
         foreach (var a in fresh)
         {
-            // Earlier unhandled rows count as originals too: two copies in one batch are announced once.
-            var original = a.DedupKey is not null
-                ? await c.ExecuteScalarAsync<long?>(
-                    $"SELECT id FROM alerts WHERE dedup_key = @key AND {OpenOriginal} AND id < @id ORDER BY id DESC LIMIT 1",
-                    new { key = a.DedupKey, id = a.Id }, tx)
-                : await c.ExecuteScalarAsync<long?>(
-                    $"""
-                    SELECT id FROM alerts WHERE dedup_key IS NULL AND host = @host AND message = @message AND {OpenOriginal} AND id < @id
-                      AND COALESCE(last_seen_at, received_at) >= @since ORDER BY id DESC LIMIT 1
-                    """,
-                    new { host = a.Host, message = a.Message, id = a.Id, since = a.ReceivedAt - (long)_options.DedupWindow.TotalMilliseconds }, tx);
+            long? original;
+            if (a.DedupKey is not null)
+            {
+                original = byKey.TryGetValue(a.DedupKey, out var k) ? k : Scalar(byKeyCmd, a.DedupKey, a.Id);
+                if (original is null) byKey[a.DedupKey] = a.Id;
+            }
+            else
+            {
+                var since = a.ReceivedAt - windowMs;
+                original = byText.TryGetValue((a.Host, a.Message), out var t)
+                    ? (t.LastSeen >= since ? t.Id : null)
+                    : Scalar(byTextCmd, a.Host, a.Message, a.Id, since);
+                if (original is null) byText[(a.Host, a.Message)] = (a.Id, a.ReceivedAt);
+                else if (t.Id == original) byText[(a.Host, a.Message)] = (t.Id, Math.Max(t.LastSeen, a.ReceivedAt));
+            }
             if (original is null) continue;
-            await c.ExecuteAsync("UPDATE alerts SET handled_at = @now, disposition = 'repeat', duplicate_of = @original WHERE id = @id",
-                new { now = nowMs, original, id = a.Id }, tx);
-            await c.ExecuteAsync("UPDATE alerts SET repeats = repeats + 1, last_seen_at = MAX(COALESCE(last_seen_at, 0), @at) WHERE id = @original",
-                new { at = a.ReceivedAt, original }, tx);
+            Run(markRepeat, nowMs, original.Value, a.Id);
+            Run(countUp, a.ReceivedAt, original.Value);
         }
+    }
+
+    private static SqliteCommand Prepare(SqliteConnection c, SqliteTransaction tx, string sql, params string[] names)
+    {
+        var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var n in names) cmd.Parameters.Add(new SqliteParameter(n, null));
+        cmd.Prepare();
+        return cmd;
+    }
+
+    private static void Bind(SqliteCommand cmd, object[] values)
+    {
+        for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i];
+    }
+
+    private static long? Scalar(SqliteCommand cmd, params object[] values)
+    {
+        Bind(cmd, values);
+        return cmd.ExecuteScalar() is long id ? id : null;
+    }
+
+    private static int Run(SqliteCommand cmd, params object[] values)
+    {
+        Bind(cmd, values);
+        return cmd.ExecuteNonQuery();
     }
 
     /// <summary>Resolves and tool acks: applied to the open alerts they name (by key, or by host and text).</summary>
     private async Task HandleAlertEventsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
     {
+        // A resolve names alerts that came before it: wait until they are handled (and so indexed), which in a storm
+        // of more than a pass can take is the next pass, a few milliseconds later.
+        if (await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alerts WHERE handled_at IS NULL", transaction: tx) is not null) return;
         var events = (await c.QueryAsync<AlertEventRow>(
             "SELECT * FROM alert_events WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx)).ToList();
         var nowMs = UnixMs.From(now);
         foreach (var e in events)
         {
             var targets = (await c.QueryAsync<AlertRow>(
-                $"""
-                SELECT * FROM alerts WHERE {OpenOriginal}
-                  AND ((@key IS NOT NULL AND dedup_key = @key AND (@host IS NULL OR host = @host))
-                    OR (@key IS NULL AND dedup_key IS NULL AND host = @host AND message = @message))
-                ORDER BY id
-                """, new { key = e.DedupKey, host = e.Host, message = e.Message }, tx)).ToList();
+                e.DedupKey is not null ? ResolveByKeySql : ResolveByTextSql,
+                new { key = e.DedupKey, host = e.Host, message = e.Message }, tx)).ToList();
             if (e.Kind == "resolve")
             {
                 var countdowns = new SortedSet<long>();

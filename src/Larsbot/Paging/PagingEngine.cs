@@ -26,6 +26,7 @@ public sealed partial class PagingEngine
     private readonly ILogger<PagingEngine> _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private long _lastLoopAtMs;
+    private long _passes;
     // When IRC was last seen unreachable (Unix ms; 0 = connected). Starts "down" because the bot has not joined yet:
     // the IrcDownGrace covers the first connect.
     private long _ircDownSinceMs;
@@ -62,6 +63,9 @@ public sealed partial class PagingEngine
     public Signal Wake { get; } = new();
 
     /// <summary>When the engine last finished a pass (for /health: a stuck engine is an outage).</summary>
+    /// <summary>Passes finished since start: with <see cref="PagingOptions.MinPassGap"/>, far fewer than alerts in a burst.</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
     public DateTimeOffset? LastLoopAt => Interlocked.Read(ref _lastLoopAtMs) is var ms and > 0 ? UnixMs.To(ms) : null;
 
     public PagingOptions Options => _options;
@@ -92,6 +96,7 @@ public sealed partial class PagingEngine
             if (topicChanged) await PublishTopicAsync();
             if (pagesWritten) OutboxWake.Set();
             Interlocked.Exchange(ref _lastLoopAtMs, UnixMs.From(now));
+            Interlocked.Increment(ref _passes);
             return next;
         }
         finally

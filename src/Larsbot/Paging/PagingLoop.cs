@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,9 +10,18 @@ public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<P
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await engine.PublishTopicAsync();
+        var lastPass = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
             DateTimeOffset? next;
+            var sinceLast = Stopwatch.GetElapsedTime(lastPass);
+            if (lastPass != 0 && sinceLast < engine.Options.MinPassGap)
+            {
+                // Let arrivals gather: one pass handles them all (see PagingOptions.MinPassGap).
+                try { await Task.Delay(engine.Options.MinPassGap - sinceLast, stoppingToken); }
+                catch (OperationCanceledException) { break; }
+            }
+            lastPass = Stopwatch.GetTimestamp();
             var passAt = time.GetUtcNow();
             try
             {

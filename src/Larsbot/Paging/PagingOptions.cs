@@ -30,6 +30,13 @@ public sealed class PagingOptions
     /// long ago (sliding: a check that fires every 5 minutes stays one alert). Keyed alerts repeat until resolved.
     /// </summary>
     public TimeSpan DedupWindow { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// At most one engine pass this often (wall-clock time, not the TimeProvider: it is about CPU, not about when
+    /// things are due). A pass has a fixed cost (a transaction and a dozen queries) whatever it finds; without this,
+    /// alerts arriving one at a time each paid for a pass of their own, which halved intake. At most this much is
+    /// added to an alert's way to the channel, and nothing while alerts arrive further apart.
+    /// </summary>
+    public TimeSpan MinPassGap { get; set; } = TimeSpan.FromMilliseconds(5);
 
     public IEnumerable<string> Validate()
     {
@@ -38,6 +45,7 @@ public sealed class PagingOptions
         if (EscalateAfter <= TimeSpan.Zero) yield return "Paging:EscalateAfter must be more than zero";
         if (AckModeFor <= TimeSpan.Zero) yield return "Paging:AckModeFor must be more than zero";
         if (DedupWindow < TimeSpan.Zero) yield return "Paging:DedupWindow must not be negative";
+        if (MinPassGap < TimeSpan.Zero || MinPassGap > TimeSpan.FromSeconds(1)) yield return "Paging:MinPassGap must be between 0 and 1 s";
         if (IrcDownGrace < TimeSpan.Zero) yield return "Paging:IrcDownGrace must not be negative";
         if (RetryMinDelay <= TimeSpan.Zero || RetryMaxDelay < RetryMinDelay)
             yield return "Paging:RetryMinDelay must be more than zero and at most Paging:RetryMaxDelay";

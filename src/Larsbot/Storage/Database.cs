@@ -42,12 +42,25 @@ public sealed class Database : IDisposable
 
     public string Path { get; }
 
+    /// <summary>
+    /// The writer connection checkpoints by itself once the WAL holds this many pages (SQLite's default is 1,000).
+    /// Raised when <see cref="WalCheckpointer"/> does the work off the commit path.
+    /// </summary>
+    public int WriterCheckpointPages { get; init; } = 1000;
+
     public SqliteConnection Open()
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
         // synchronous=NORMAL in WAL survives a process crash (kill -9); only power loss can cost the last commits.
         c.Execute($"PRAGMA journal_mode=WAL; PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+        return c;
+    }
+
+    private SqliteConnection OpenWriter()
+    {
+        var c = Open();
+        c.Execute($"PRAGMA wal_autocheckpoint={WriterCheckpointPages}");
         return c;
     }
 
@@ -63,7 +76,7 @@ public sealed class Database : IDisposable
         await _writeGate.WaitAsync(ct);
         try
         {
-            _writer ??= Open();
+            _writer ??= OpenWriter();
             try
             {
                 await using var tx = (SqliteTransaction)await _writer.BeginTransactionAsync(IsolationLevel.Serializable, ct);
@@ -74,6 +87,41 @@ public sealed class Database : IDisposable
             catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
             {
                 // A disk fault can leave the connection unusable: start the next write on a fresh one.
+                _writer.Dispose();
+                _writer = null;
+                throw;
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one IMMEDIATE transaction on the calling thread, but only if no other write is
+    /// running or waiting; false (nothing done) otherwise. Lets a lone intake commit without a hop between threads.
+    /// </summary>
+    public bool TryWriteNow<T>(Func<SqliteConnection, SqliteTransaction, T> work, out T result)
+    {
+        // Wait(0) never overtakes a queued WriteAsync: SemaphoreSlim hands a release to waiting callers first.
+        if (!_writeGate.Wait(0))
+        {
+            result = default!;
+            return false;
+        }
+        try
+        {
+            _writer ??= OpenWriter();
+            try
+            {
+                using var tx = _writer.BeginTransaction(IsolationLevel.Serializable);
+                result = work(_writer, tx);
+                tx.Commit();
+                return true;
+            }
+            catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
+            {
                 _writer.Dispose();
                 _writer = null;
                 throw;

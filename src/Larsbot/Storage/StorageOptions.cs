@@ -8,4 +8,10 @@ public sealed class StorageOptions
 
     /// <summary>NORMAL (crash-safe, the default) or FULL (power-safe: fsync before every 202).</summary>
     public string Synchronous { get; set; } = "NORMAL";
+
+    /// <summary>How often the WAL is copied back into the database file, off the commit path (0: SQLite's own way).</summary>
+    public TimeSpan CheckpointEvery { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The writer checkpoints by itself past this many WAL pages (4 KiB each): only if the checkpointer stalls.</summary>
+    public int WriterCheckpointPages { get; set; } = 10_000;
 }

@@ -29,6 +29,8 @@ public sealed class SecurityEndToEndTests : IAsyncLifetime
                                              RosterIdentityTests.People + "]}");
         var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
         settings["Roster:Path"] = roster;
+        // These tests read each alert's own line: alerts posted back to back must not be grouped as a storm.
+        settings["Paging:StormThreshold"] = "1000";
         _bot = await RunningBot.StartAsync(settings);
         await _bot.WaitHealthyAsync();
         _watcher = await RawIrcClient.ConnectAsync(_irc.Port, "watcher");

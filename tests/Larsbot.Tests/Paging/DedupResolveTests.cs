@@ -76,6 +76,37 @@ public class DedupResolveTests
     }
 
     [Fact]
+    public async Task Copies_that_arrive_together_are_announced_once_even_before_the_original_is_handled()
+    {
+        // One pass takes them all (a burst, or a restart after a crash): the originals are not handled yet then.
+        using var h = await WithBrongOnDutyAsync();
+        await h.AlertAsync("web1", "load high", "irc");
+        await KeyedAsync(h, "db1", "disk full", "k1", "irc");
+        await h.AlertAsync("web1", "load high", "irc");
+        await KeyedAsync(h, "db1", "disk full (98%)", "k1", "irc");
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.AlertAsync("web2", "load high", "irc");
+        // The window still counts inside a batch: a copy 11 minutes after the last one is news again.
+        h.Clock.Advance(TimeSpan.FromMinutes(11));
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+
+        Assert.Equal(["irc web1 - load high", "irc db1 - disk full", "irc web2 - load high", "irc web1 - load high"], h.Channel.Take());
+        var rows = await AlertsAsync(h);
+        Assert.Equal(new long[] { 2, 1, 0, 0, 0, 0, 0 }, rows.Select(r => r.Repeats));
+        Assert.Equal(new long?[] { null, null, rows[0].Id, rows[1].Id, rows[0].Id, null, null }, rows.Select(r => r.DuplicateOf));
+
+        // Once handled, they are found through the index: the next copies of both count up on the newest original.
+        await h.AlertAsync("web1", "load high", "irc");
+        await KeyedAsync(h, "db1", "disk full", "k1", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Empty(h.Channel.Take());
+        rows = await AlertsAsync(h);
+        Assert.Equal(rows[6].Id, rows[7].DuplicateOf);
+        Assert.Equal(rows[1].Id, rows[8].DuplicateOf);
+    }
+
+    [Fact]
     public async Task Resolve_during_the_countdown_stops_it_and_nobody_is_paged()
     {
         using var h = await WithBrongOnDutyAsync();

@@ -295,6 +295,29 @@ public class PagingEngineTests
     }
 
     [Fact]
+    public async Task A_burst_of_alerts_is_handled_in_one_pass_not_one_pass_each()
+    {
+        // Every pass costs a transaction and a dozen queries whatever it finds; alerts arriving within MinPassGap of
+        // the last pass wait for the next one together (wall-clock time: this is about CPU, not about when things are due).
+        var h = new EngineHarness(options: new PagingOptions { MinPassGap = TimeSpan.FromSeconds(1) });
+        using var _ = h;
+        using var cts = new CancellationTokenSource();
+        var loop = new PagingLoop(h.Engine, h.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<PagingLoop>.Instance);
+        await loop.StartAsync(cts.Token);
+        await WaitForAsync(() => h.Engine.Passes == 1);
+        // Spaced in wall-clock time on purpose: without the gap, each of these would get a pass of its own.
+        for (var i = 0; i < 10; i++)
+        {
+            await h.AlertAsync($"web{i}", "link down", "irc");
+            await Task.Delay(20);
+        }
+        await WaitForAsync(() => h.Db.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM alerts WHERE handled_at IS NULL")).Result == 0);
+        // 10 wakes over 200 ms, and one pass took them all (two, if the burst straddled the end of the gap).
+        Assert.InRange(h.Engine.Passes, 2, 3);
+        await loop.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task The_loop_wakes_itself_on_the_fake_clock_through_a_whole_escalation()
     {
         using var h = await WithBrongOnDutyAsync();

@@ -1,0 +1,217 @@
+using Dapper;
+using Larsbot.Intake;
+using Larsbot.Paging;
+using Larsbot.Storage;
+using Larsbot.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Larsbot.Tests.Storage;
+
+/// <summary>
+/// The intake's write path on a real SQLite file: an id is returned only for a committed row, alerts that queue behind
+/// a busy writer share one commit, a failed commit fails every caller in it, and the WAL is checkpointed off the
+/// commit path. Also that the per-alert lookups are answered from an index (a scan there halves intake).
+/// </summary>
+public sealed class GroupCommitTests : IDisposable
+{
+    private readonly TempDatabase _temp = new();
+    private readonly Database _db;
+
+    public GroupCommitTests() => _db = _temp.Open();
+
+    public void Dispose()
+    {
+        _db.Dispose();
+        _temp.Dispose();
+    }
+
+    private static NewAlert Alert(int i, string host = "web1") => new(1_000 + i, "test", host, "info", $"check {i}");
+
+    private List<(long Id, string Host, string Message)> StoredRows()
+    {
+        // A fresh connection: only what was committed is visible.
+        using var c = _db.Open();
+        return c.Query<(long, string, string)>("SELECT id, host, message FROM alerts ORDER BY id").ToList();
+    }
+
+    [Fact]
+    public async Task Alerts_queued_behind_a_busy_writer_wait_and_then_share_one_commit()
+    {
+        await using var batcher = new AlertBatcher(_db);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = _db.WriteAsync(async (_, _) => await release.Task);
+
+        var inserts = Enumerable.Range(0, 50).Select(i => batcher.InsertAsync(Alert(i))).ToList();
+        // The writer is held, so no insert can have been committed, and none may claim it was.
+        Assert.All(inserts, t => Assert.False(t.IsCompleted));
+        Assert.Empty(StoredRows());
+
+        release.SetResult();
+        await holding;
+        var ids = await Task.WhenAll(inserts);
+
+        var rows = StoredRows();
+        Assert.Equal(50, rows.Count);
+        Assert.Equal(ids.Order(), rows.Select(r => r.Id));
+        for (var i = 0; i < 50; i++) Assert.Equal($"check {i}", rows.Single(r => r.Id == ids[i]).Message);
+        var (commits, stored) = batcher.Stats;
+        Assert.Equal(50, stored);
+        Assert.True(commits <= 2, $"50 queued alerts took {commits} commits");
+    }
+
+    [Fact]
+    public async Task An_alert_that_finds_the_writer_idle_is_committed_before_the_call_returns()
+    {
+        await using var batcher = new AlertBatcher(_db);
+        var insert = batcher.InsertAsync(Alert(1));
+        Assert.True(insert.IsCompletedSuccessfully);
+        Assert.Equal([(await insert, "web1", "check 1")], StoredRows());
+        Assert.Equal((1, 1), batcher.Stats);
+    }
+
+    [Fact]
+    public async Task Many_concurrent_callers_each_get_the_id_of_their_own_committed_row()
+    {
+        await using var batcher = new AlertBatcher(_db);
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(worker => Task.Run(async () =>
+        {
+            var mine = new List<(long Id, int N)>();
+            for (var i = 0; i < 200; i++)
+            {
+                var n = worker * 1000 + i;
+                mine.Add((await batcher.InsertAsync(Alert(n, $"host{worker}")), n));
+            }
+            return mine;
+        })));
+
+        var rows = StoredRows().ToDictionary(r => r.Id);
+        var all = results.SelectMany(r => r).ToList();
+        Assert.Equal(3_200, rows.Count);
+        Assert.Equal(3_200, all.Select(a => a.Id).Distinct().Count());
+        foreach (var (id, n) in all)
+        {
+            Assert.Equal($"host{n / 1000}", rows[id].Host);
+            Assert.Equal($"check {n}", rows[id].Message);
+        }
+        Assert.Equal(3_200, batcher.Stats.Rows);
+    }
+
+    [Fact]
+    public async Task A_failed_commit_fails_every_caller_in_it_and_stores_none_of_them()
+    {
+        // A row the database refuses, inside a batch of good ones: the whole transaction is rolled back.
+        using (var c = _db.Open())
+            c.Execute("CREATE TRIGGER poison BEFORE INSERT ON alerts WHEN NEW.host = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+        await using var batcher = new AlertBatcher(_db);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = _db.WriteAsync(async (_, _) => await release.Task);
+        var batch = new[] { batcher.InsertAsync(Alert(1)), batcher.InsertAsync(Alert(2, "poison")), batcher.InsertAsync(Alert(3)) };
+        release.SetResult();
+        await holding;
+
+        foreach (var t in batch) await Assert.ThrowsAsync<SqliteException>(() => t);
+        Assert.Empty(StoredRows());
+        // Alone, on the inline path: the same.
+        await Assert.ThrowsAsync<SqliteException>(() => batcher.InsertAsync(Alert(4, "poison")));
+        // And the writer is usable afterwards.
+        var id = await batcher.InsertAsync(Alert(5));
+        Assert.Equal([(id, "web1", "check 5")], StoredRows());
+    }
+
+    [Fact]
+    public async Task After_dispose_an_insert_is_refused_not_lost_silently()
+    {
+        var batcher = new AlertBatcher(_db);
+        await batcher.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => batcher.InsertAsync(Alert(1)));
+        Assert.Empty(StoredRows());
+    }
+
+    [Theory]
+    [InlineData(PagingEngine.RepeatByKeySql, "alerts_open_by_key")]
+    [InlineData(PagingEngine.RepeatByTextSql, "alerts_open_by_text")]
+    [InlineData(PagingEngine.ResolveByKeySql, "alerts_open_by_key")]
+    [InlineData(PagingEngine.ResolveByTextSql, "alerts_open_by_text")]
+    public void The_per_alert_lookups_use_their_index(string sql, string index)
+    {
+        using var c = _db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var (name, value) in new (string, object)[] { ("key", "k"), ("host", "h"), ("message", "m"), ("id", 1L), ("since", 0L) })
+            if (sql.Contains("@" + name) || sql.Contains("$" + name)) cmd.Parameters.AddWithValue(name, value);
+        var details = new List<string>();
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) details.Add(r.GetString(3));
+        var plan = string.Join("\n", details);
+        Assert.Contains($"USING INDEX {index}", plan);
+        Assert.DoesNotContain("SCAN alerts", plan);
+    }
+
+    [Fact]
+    public void An_insert_touches_only_the_table_and_the_unhandled_index()
+    {
+        // Every index an INSERT must update costs about as much as the row itself at one request at a time.
+        using var c = _db.Open();
+        var indexes = c.Query<(string Name, string Sql)>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' AND sql IS NOT NULL").ToList();
+        c.Execute("INSERT INTO alerts(received_at, source, host, level, message) VALUES (1, 'test', 'h', 'info', 'm')");
+        foreach (var (name, _) in indexes)
+        {
+            var entries = c.ExecuteScalar<long>($"SELECT COUNT(*) FROM alerts INDEXED BY {name} WHERE " +
+                                                c.ExecuteScalar<string>("SELECT substr(sql, instr(sql, 'WHERE') + 6) FROM sqlite_master WHERE name = @name", new { name }));
+            Assert.True(name == "alerts_unhandled" ? entries == 1 : entries == 0, $"{name} holds {entries} entries for a new alert");
+        }
+        Assert.Contains(indexes, i => i.Name == "alerts_unhandled");
+        Assert.Equal(4, indexes.Count);
+    }
+
+    [Fact]
+    public async Task The_checkpointer_copies_committed_rows_into_the_database_file()
+    {
+        // Start from a database file that holds everything so far (the schema), then leave new rows in the WAL.
+        using (var c = _db.Open()) c.Execute("PRAGMA wal_checkpoint(TRUNCATE)");
+        using var db = new Database(_temp.Path) { WriterCheckpointPages = 100_000 };
+        await using var batcher = new AlertBatcher(db);
+        for (var i = 0; i < 100; i++) await batcher.InsertAsync(Alert(i));
+        Assert.Equal(0, RowsInMainFileAlone());
+
+        var clock = new FakeTimeProvider();
+        var checkpointer = new WalCheckpointer(db, Options.Create(new StorageOptions { CheckpointEvery = TimeSpan.FromMilliseconds(200) }),
+            clock, NullLogger<WalCheckpointer>.Instance);
+        await checkpointer.StartAsync(CancellationToken.None);
+        try
+        {
+            // Each step of the clock lets one checkpoint run; wait for its effect, not for time.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (RowsInMainFileAlone() != 100)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no checkpoint within 10 s");
+                clock.Advance(TimeSpan.FromMilliseconds(200));
+                await Task.Delay(10);
+            }
+        }
+        finally
+        {
+            await checkpointer.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Rows in a copy of the database file without its WAL: what a checkpoint has written back.</summary>
+    private long RowsInMainFileAlone()
+    {
+        var copy = Path.Combine(_temp.Dir, $"alone-{Guid.NewGuid():N}.db");
+        File.Copy(_temp.Path, copy);
+        try
+        {
+            using var c = new SqliteConnection($"Data Source={copy};Pooling=False");
+            c.Open();
+            return c.ExecuteScalar<long>("SELECT COUNT(*) FROM alerts");
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
+    }
+}
