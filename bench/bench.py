@@ -17,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DLL = os.path.join(ROOT, "src/Larsbot/bin/Release/net10.0/larsbot.dll")
 ap = argparse.ArgumentParser()
-ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+ap.add_argument("--rounds", type=int, default=3, help="alternating runs per concurrency (the median is reported)")
 ap.add_argument("--latency-samples", type=int, default=1000)
 ap.add_argument("--latency-spacing", type=float, default=0.34, help="seconds between IRC latency samples")
 ap.add_argument("--countdowns", type=int, default=8)
@@ -194,10 +195,18 @@ try:
     time.sleep(1)
     results["idle"] = {"lars": rss_mib(bot.pid), "am": rss_mib(am.pid)}
     # Warm both up first (untimed): .NET compiles its hot paths in tiers during the first seconds; Go does not need to.
-    wrk(am_base, "am.lua", 16, am.pid, seconds=3); wrk(bot_base, "lars.lua", 16, bot.pid, seconds=3)
+    wrk(am_base, "am.lua", 16, am.pid, seconds=10); wrk(bot_base, "lars.lua", 16, bot.pid, seconds=10)
     for c in (1, 16, 64):
-        results[f"am{c}"] = wrk(am_base, "am.lua", c, am.pid)
-        results[f"lars{c}"] = wrk(bot_base, "lars.lua", c, bot.pid)
+        # Alternating rounds, median of each: the two cores are shared (with wrk, and with whatever else the host
+        # runs), and a single run of either side can land on a noisy second.
+        runs = {"am": [], "lars": []}
+        for _ in range(args.rounds):
+            runs["am"].append(wrk(am_base, "am.lua", c, am.pid))
+            runs["lars"].append(wrk(bot_base, "lars.lua", c, bot.pid))
+        for side, rs in runs.items():
+            results[f"{side}{c}"] = {k: statistics.median(r[k] for r in rs) if k != "non2xx" else sum(r[k] for r in rs) for k in rs[0]}
+            results[f"{side}{c}"]["peak"] = max(r["peak"] for r in rs)
+            results[f"{side}{c}"]["all"] = [round(r["rps"]) for r in rs]
         print(f"c={c}: larsbot {results[f'lars{c}']}  alertmanager {results[f'am{c}']}", flush=True)
     if args.intake_only:
         for c in (1, 16, 64):

@@ -49,7 +49,7 @@ internal static class PhoneAcks
         var log = logs.CreateLogger("Larsbot.Acks.TwilioSms");
         if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Text(denied, statusCode: 403);
         if (!twilio.Value.IsConfigured) return Results.Text("Twilio is not configured", statusCode: 404);
-        var raw = await HttpAuth.ReadCappedAsync(http.Request.Body, intake.Value.MaxBodyBytes, http.RequestAborted);
+        var raw = await HttpAuth.ReadCappedAsync(http.Request, intake.Value.MaxBodyBytes, http.RequestAborted);
         if (raw is null) return Results.Text("too large", statusCode: 413);
         var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(raw)).Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value.ToString())).ToList();
 

@@ -25,9 +25,6 @@ public sealed class AlertBatcher : IAsyncDisposable
     private readonly Task _loop;
     private volatile bool _disposed;
 
-    // Prepared once per writer connection: parsing the INSERT cost as much as running it.
-    private SqliteCommand? _insert;
-    private SqliteParameter[] _p = [];
     private long _commits, _rows;
 
     /// <summary>Transactions committed so far, and the alerts in them: their ratio is the group-commit batch size.</summary>
@@ -73,16 +70,8 @@ public sealed class AlertBatcher : IAsyncDisposable
 
     private long[] InsertAll<TDone>(SqliteConnection c, SqliteTransaction tx, List<(NewAlert Alert, TDone Done)> batch)
     {
-        if (_insert is null || !ReferenceEquals(_insert.Connection, c) || c.State != System.Data.ConnectionState.Open)
-        {
-            _insert?.Dispose();
-            _insert = c.CreateCommand();
-            _insert.CommandText = Insert;
-            _p = new[] { "$at", "$source", "$host", "$level", "$text", "$raw", "$key" }.Select(n => _insert.Parameters.Add(new SqliteParameter(n, null))).ToArray();
-            _insert.Prepare();
-        }
-        _insert.Transaction = tx;
-        var p = _p;
+        var insert = _db.Statement(tx, Insert, "$at", "$source", "$host", "$level", "$text", "$raw", "$key");
+        var p = insert.Parameters;
         var result = new long[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
@@ -95,7 +84,7 @@ public sealed class AlertBatcher : IAsyncDisposable
             p[4].Value = a.Message.Replace("\0", "\\0");
             p[5].Value = a.Message.Contains('\0') ? System.Text.Encoding.UTF8.GetBytes(a.Message) : DBNull.Value;
             p[6].Value = (object?)a.Key ?? DBNull.Value;
-            result[i] = (long)_insert.ExecuteScalar()!;
+            result[i] = (long)insert.ExecuteScalar()!;
         }
         return result;
     }
@@ -138,6 +127,5 @@ public sealed class AlertBatcher : IAsyncDisposable
         _disposed = true;
         _queue.Writer.TryComplete();
         await _loop;
-        _insert?.Dispose();
     }
 }

@@ -32,7 +32,7 @@ internal static class AlertmanagerIntake
         var (token, malformed) = HttpAuth.Bearer(http.Request);
         if (malformed) return Error(401, "Authorization must be 'Bearer <token>'");
         var max = intakeOptions.Value.MaxBodyBytes * 16; // a group of alerts, not one
-        var body = await HttpAuth.ReadCappedAsync(http.Request.Body, max, http.RequestAborted);
+        var body = await HttpAuth.ReadCappedAsync(http.Request, max, http.RequestAborted);
 
         IntakeCaller? caller = null;
         var secret = options.Value.GrafanaSecret;

@@ -13,18 +13,33 @@ internal static class HttpAuth
         return value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? (value["Bearer ".Length..].Trim(), false) : (null, true);
     }
 
-    /// <summary>Reads at most <paramref name="max"/> bytes; null when the body is longer.</summary>
-    public static async Task<byte[]?> ReadCappedAsync(Stream body, int max, CancellationToken ct)
+    /// <summary>
+    /// Reads at most <paramref name="max"/> bytes; null when the body is longer (never buffers much more than max).
+    /// Straight from Kestrel's pipe: no 16 KiB buffer and stream copy per request, which at 20,000 alerts a second
+    /// was most of what the garbage collector had to do.
+    /// </summary>
+    public static async Task<byte[]?> ReadCappedAsync(HttpRequest request, int max, CancellationToken ct)
     {
-        var buffer = new byte[Math.Min(max + 1, 16 * 1024)];
-        using var ms = new MemoryStream();
-        int n;
-        while ((n = await body.ReadAsync(buffer, ct)) > 0)
+        if (request.ContentLength > max) return null;
+        var reader = request.BodyReader;
+        while (true)
         {
-            ms.Write(buffer, 0, n);
-            if (ms.Length > max) return null;
+            var result = await reader.ReadAsync(ct);
+            var buffer = result.Buffer;
+            if (buffer.Length > max)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                return null;
+            }
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                var bytes = System.Buffers.BuffersExtensions.ToArray(buffer);
+                reader.AdvanceTo(buffer.End);
+                return bytes;
+            }
+            // Nothing consumed yet: ask for more until the body is complete.
+            reader.AdvanceTo(buffer.Start, buffer.End);
         }
-        return ms.ToArray();
     }
 
     /// <summary>Alert hosts may not hold spaces or control characters; labels from other tools sometimes do.</summary>

@@ -12,6 +12,8 @@ namespace Larsbot.Intake;
 /// <summary>POST /alerts: form fields (plain curl) or a JSON object, {host, level, message, key?, action?}.</summary>
 public static class HttpIntake
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
     public static IEndpointRouteBuilder MapIntake(this IEndpointRouteBuilder app)
     {
         app.MapPost("/alerts", HandleAsync);
@@ -32,7 +34,7 @@ public static class HttpIntake
         }
 
         var max = options.Value.MaxBodyBytes;
-        var body = await ReadCappedAsync(http.Request.Body, max, http.RequestAborted);
+        var body = await HttpAuth.ReadCappedAsync(http.Request, max, http.RequestAborted);
 
         AlertInput? input = null;
         string? fieldToken = null, problem = null;
@@ -82,7 +84,7 @@ public static class HttpIntake
         string text;
         try
         {
-            text = new UTF8Encoding(false, true).GetString(body);
+            text = StrictUtf8.GetString(body);
         }
         catch (DecoderFallbackException)
         {
@@ -127,20 +129,6 @@ public static class HttpIntake
 
     private static string? First(Dictionary<string, Microsoft.Extensions.Primitives.StringValues> form, string key) =>
         form.TryGetValue(key, out var v) && v.Count > 0 ? v[0] : null;
-
-    /// <summary>Reads at most <paramref name="max"/> bytes; null when the body is longer (never buffers more than max+1).</summary>
-    private static async Task<byte[]?> ReadCappedAsync(Stream body, int max, CancellationToken ct)
-    {
-        var buffer = new byte[Math.Min(max + 1, 16 * 1024)];
-        using var ms = new MemoryStream();
-        int n;
-        while ((n = await body.ReadAsync(buffer, ct)) > 0)
-        {
-            ms.Write(buffer, 0, n);
-            if (ms.Length > max) return null;
-        }
-        return ms.ToArray();
-    }
 
     /// <summary>One line, plain text and JSON alike: curl users read the reason straight off the terminal.</summary>
     private static IResult Error(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);

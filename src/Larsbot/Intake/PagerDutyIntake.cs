@@ -23,7 +23,7 @@ internal static class PagerDutyIntake
     {
         var remote = http.Connection.RemoteIpAddress;
         if (gate.CheckNetwork(remote) is { } denied) return Invalid(403, "Forbidden", denied);
-        var body = await HttpAuth.ReadCappedAsync(http.Request.Body, intakeOptions.Value.MaxBodyBytes, http.RequestAborted);
+        var body = await HttpAuth.ReadCappedAsync(http.Request, intakeOptions.Value.MaxBodyBytes, http.RequestAborted);
         if (body is null) return Invalid(413, "Payload too large", $"body over {intakeOptions.Value.MaxBodyBytes} bytes");
 
         JsonDocument doc;

@@ -17,14 +17,21 @@ public sealed partial class PagingEngine
     // The dedup indexes hold handled alerts only (migration 007), so every lookup names handled_at IS NOT NULL.
     private const string HandledOpenOriginal = "handled_at IS NOT NULL AND " + OpenOriginal;
 
-    // The lookups that run once per new alert or resolve, named so a test can check SQLite answers them from an index.
-    internal const string RepeatByKeySql =
-        $"SELECT id FROM alerts WHERE dedup_key = $key AND {HandledOpenOriginal} AND id < $id ORDER BY id DESC LIMIT 1";
-    internal const string RepeatByTextSql =
+    /// <summary>
+    /// The alerts a pass handles, each with the handled open alert it repeats (same key; or same host and text seen
+    /// within the window), looked up by SQLite in the same statement: one statement a pass, not one per alert.
+    /// </summary>
+    internal static readonly string FreshAlertsSql =
         $"""
-        SELECT id FROM alerts WHERE dedup_key IS NULL AND host = $host AND message = $message AND {HandledOpenOriginal} AND id < $id
-          AND COALESCE(last_seen_at, received_at) >= $since ORDER BY id DESC LIMIT 1
+        SELECT f.*, CASE WHEN f.dedup_key IS NOT NULL
+          THEN (SELECT o.id FROM alerts o WHERE o.dedup_key = f.dedup_key AND o.{HandledOpenOriginalO} AND o.id < f.id ORDER BY o.id DESC LIMIT 1)
+          ELSE (SELECT o.id FROM alerts o WHERE o.dedup_key IS NULL AND o.host = f.host AND o.message = f.message AND o.{HandledOpenOriginalO}
+                  AND o.id < f.id AND COALESCE(o.last_seen_at, o.received_at) >= f.received_at - $window ORDER BY o.id DESC LIMIT 1)
+          END AS handled_original
+        FROM alerts f WHERE f.handled_at IS NULL ORDER BY f.id LIMIT {MaxAlertsPerPass}
         """;
+    private const string HandledOpenOriginalO = "handled_at IS NOT NULL AND o.resolved_at IS NULL AND o.duplicate_of IS NULL";
+
     // Two queries, not one with OR: SQLite uses a partial index only when the query itself implies its WHERE.
     internal const string ResolveByKeySql =
         $"SELECT * FROM alerts WHERE dedup_key = @key AND {HandledOpenOriginal} AND (@host IS NULL OR host = @host) ORDER BY id";
@@ -32,23 +39,17 @@ public sealed partial class PagingEngine
         $"SELECT * FROM alerts WHERE dedup_key IS NULL AND host = @host AND message = @message AND {HandledOpenOriginal} ORDER BY id";
 
     /// <summary>A repeat of an open alert is handled as 'repeat': the original counts up, nothing is said or paged.</summary>
-    private async Task HandleRepeatsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now)
+    /// <returns>The fresh alerts that are not repeats.</returns>
+    private Task<List<AlertRow>> HandleRepeatsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<AlertRow> fresh)
     {
-        var fresh = (await c.QueryAsync<AlertRow>(
-            "SELECT * FROM alerts WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx)).ToList();
-        if (fresh.Count == 0) return;
+        var rest = new List<AlertRow>(fresh.Count);
         var nowMs = UnixMs.From(now);
         var windowMs = (long)_options.DedupWindow.TotalMilliseconds;
-        // Prepared once per pass, not per alert: in a storm a pass looks up hundreds of alerts while intake waits
-        // for the writer, and parsing the SQL cost more than running it.
-        var sc = (SqliteConnection)c;
-        var stx = (SqliteTransaction)tx;
-        using var byKeyCmd = Prepare(sc, stx, RepeatByKeySql, "$key", "$id");
-        using var byTextCmd = Prepare(sc, stx, RepeatByTextSql, "$host", "$message", "$id", "$since");
-        using var markRepeat = Prepare(sc, stx, "UPDATE alerts SET handled_at = $now, disposition = 'repeat', duplicate_of = $original WHERE id = $id", "$now", "$original", "$id");
-        using var countUp = Prepare(sc, stx, "UPDATE alerts SET repeats = repeats + 1, last_seen_at = MAX(COALESCE(last_seen_at, 0), $at) WHERE id = $original", "$at", "$original");
-        // Originals earlier in this same batch are not handled (so not indexed) yet: two copies in one batch are
-        // announced once all the same. They are newer than any handled original, so they are looked at first.
+        var markRepeat = _db.Statement(tx, "UPDATE alerts SET handled_at = $now, disposition = 'repeat', duplicate_of = $original WHERE id = $id", "$now", "$original", "$id");
+        var countUp = _db.Statement(tx, "UPDATE alerts SET repeats = repeats + 1, last_seen_at = MAX(COALESCE(last_seen_at, 0), $at) WHERE id = $original", "$at", "$original");
+        // HandledOriginal was looked up before this pass changed anything. Originals earlier in this same batch are
+        // not handled (so not indexed) yet, and an original's last sighting moves as its repeats are counted here:
+        // both are tracked in memory, and being newer they take precedence.
         var byKey = new Dictionary<string, long>(StringComparer.Ordinal);
         var byText = new Dictionary<(string Host, string Message), (long Id, long LastSeen)>();
         foreach (var a in fresh)
@@ -56,49 +57,25 @@ public sealed partial class PagingEngine
             long? original;
             if (a.DedupKey is not null)
             {
-                original = byKey.TryGetValue(a.DedupKey, out var k) ? k : Scalar(byKeyCmd, a.DedupKey, a.Id);
-                if (original is null) byKey[a.DedupKey] = a.Id;
+                original = byKey.TryGetValue(a.DedupKey, out var k) ? k : a.HandledOriginal;
+                byKey[a.DedupKey] = original ?? a.Id;
             }
             else
             {
                 var since = a.ReceivedAt - windowMs;
-                original = byText.TryGetValue((a.Host, a.Message), out var t)
-                    ? (t.LastSeen >= since ? t.Id : null)
-                    : Scalar(byTextCmd, a.Host, a.Message, a.Id, since);
-                if (original is null) byText[(a.Host, a.Message)] = (a.Id, a.ReceivedAt);
-                else if (t.Id == original) byText[(a.Host, a.Message)] = (t.Id, Math.Max(t.LastSeen, a.ReceivedAt));
+                var seen = byText.TryGetValue((a.Host, a.Message), out var t);
+                original = seen ? (t.LastSeen >= since ? t.Id : null) : a.HandledOriginal;
+                byText[(a.Host, a.Message)] = original is { } o ? (o, Math.Max(seen && t.Id == o ? t.LastSeen : 0, a.ReceivedAt)) : (a.Id, a.ReceivedAt);
             }
-            if (original is null) continue;
-            Run(markRepeat, nowMs, original.Value, a.Id);
-            Run(countUp, a.ReceivedAt, original.Value);
+            if (original is null)
+            {
+                rest.Add(a);
+                continue;
+            }
+            markRepeat.Run(nowMs, original.Value, a.Id);
+            countUp.Run(a.ReceivedAt, original.Value);
         }
-    }
-
-    private static SqliteCommand Prepare(SqliteConnection c, SqliteTransaction tx, string sql, params string[] names)
-    {
-        var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var n in names) cmd.Parameters.Add(new SqliteParameter(n, null));
-        cmd.Prepare();
-        return cmd;
-    }
-
-    private static void Bind(SqliteCommand cmd, object[] values)
-    {
-        for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i];
-    }
-
-    private static long? Scalar(SqliteCommand cmd, params object[] values)
-    {
-        Bind(cmd, values);
-        return cmd.ExecuteScalar() is long id ? id : null;
-    }
-
-    private static int Run(SqliteCommand cmd, params object[] values)
-    {
-        Bind(cmd, values);
-        return cmd.ExecuteNonQuery();
+        return Task.FromResult(rest);
     }
 
     /// <summary>Resolves and tool acks: applied to the open alerts they name (by key, or by host and text).</summary>
@@ -106,9 +83,8 @@ public sealed partial class PagingEngine
     {
         // A resolve names alerts that came before it: wait until they are handled (and so indexed), which in a storm
         // of more than a pass can take is the next pass, a few milliseconds later.
-        if (await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alerts WHERE handled_at IS NULL", transaction: tx) is not null) return;
-        var events = (await c.QueryAsync<AlertEventRow>(
-            "SELECT * FROM alert_events WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx)).ToList();
+        if (_db.Statement(tx, UnhandledAlertSql).Long() is not null) return;
+        var events = _db.Statement(tx, "SELECT * FROM alert_events WHERE handled_at IS NULL ORDER BY id LIMIT 1000").Rows<AlertEventRow>();
         var nowMs = UnixMs.From(now);
         foreach (var e in events)
         {

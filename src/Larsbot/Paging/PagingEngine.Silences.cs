@@ -21,23 +21,31 @@ public sealed partial class PagingEngine
         public string Nick { get; set; } = "";
     }
 
+    private const string ActiveSilencesSql = "SELECT * FROM silences WHERE ended_at IS NULL AND ends_at > $now ORDER BY id";
+
     private static Task<IEnumerable<SilenceRow>> ActiveSilencesAsync(IDbConnection c, IDbTransaction? tx, long nowMs) =>
         c.QueryAsync<SilenceRow>("SELECT * FROM silences WHERE ended_at IS NULL AND ends_at > @now ORDER BY id", new { now = nowMs }, tx);
 
-    private async Task HandleSilencedAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
+    /// <returns>The fresh alerts that are not silenced.</returns>
+    private async Task<List<AlertRow>> HandleSilencedAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said, List<AlertRow> fresh)
     {
         var nowMs = UnixMs.From(now);
-        var silences = (await ActiveSilencesAsync(c, tx, nowMs)).ToList();
-        if (silences.Count == 0) return;
-        var fresh = await c.QueryAsync<AlertRow>("SELECT * FROM alerts WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx);
+        var silences = _db.Statement(tx, ActiveSilencesSql, "$now").Rows<SilenceRow>(nowMs);
+        if (silences.Count == 0) return fresh;
+        var rest = new List<AlertRow>(fresh.Count);
         foreach (var a in fresh)
         {
             var s = silences.FirstOrDefault(s => Wildcard.IsMatch(s.Pattern, a.Host));
-            if (s is null) continue;
+            if (s is null)
+            {
+                rest.Add(a);
+                continue;
+            }
             if (a.Level != "info")
                 said.Add($"silenced {a.Level} {a.Host} - {a.Message} (shush #{s.Id} by {s.Nick}, {Duration(UnixMs.To(s.EndsAt) - now)} left)");
             await c.ExecuteAsync("UPDATE alerts SET handled_at = @now, disposition = 'silenced' WHERE id = @id", new { now = nowMs, id = a.Id }, tx);
         }
+        return rest;
     }
 
     /// <summary>`lars shush db* 2h maintenance`: returns the line to say.</summary>

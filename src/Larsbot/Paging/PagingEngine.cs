@@ -82,9 +82,14 @@ public sealed partial class PagingEngine
             var (pagesWritten, topicChanged, next) = await _db.WriteAsync(async (c, tx) =>
             {
                 var topic = await ExpireAckModeAsync(c, tx, now, said);
-                await HandleRepeatsAsync(c, tx, now);
-                await HandleSilencedAsync(c, tx, now, said);
-                await HandleNewAlertsAsync(c, tx, now, said, ircDown);
+                // Read once per pass: repeats, then silenced ones, are taken out before the rest are announced.
+                var fresh = _db.Statement(tx, FreshAlertsSql, "$window").Rows<AlertRow>((long)_options.DedupWindow.TotalMilliseconds);
+                if (fresh.Count > 0)
+                {
+                    fresh = await HandleRepeatsAsync(c, tx, now, fresh);
+                    fresh = await HandleSilencedAsync(c, tx, now, said, fresh);
+                    await HandleNewAlertsAsync(c, tx, now, said, ircDown, fresh);
+                }
                 await HandleAlertEventsAsync(c, tx, now, said);
                 FlushStorm(now, said, force: false);
                 var pages = await AdvanceCountdownsAsync(c, tx, now, said, ircDown);
@@ -260,16 +265,16 @@ public sealed partial class PagingEngine
 
     private async Task<bool> ExpireAckModeAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
     {
-        var expired = await c.ExecuteAsync(
-            "UPDATE ack_modes SET ended_at = ends_at WHERE ended_at IS NULL AND ends_at <= @now", new { now = UnixMs.From(now) }, tx);
+        var expired = _db.Statement(tx, "UPDATE ack_modes SET ended_at = ends_at WHERE ended_at IS NULL AND ends_at <= $now", "$now")
+            .Run(UnixMs.From(now));
         if (expired == 0) return false;
         if (!await ReopenStaleAsync(c, tx, now, said))
             said.Add("ack mode over: back to normal mode, urgent alerts page again");
         return true;
     }
 
-    private async Task<bool> AckModeActiveAsync(IDbConnection c, IDbTransaction tx) =>
-        await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL", transaction: tx) > 0;
+    private Task<bool> AckModeActiveAsync(IDbConnection c, IDbTransaction tx) =>
+        Task.FromResult(_db.Statement(tx, "SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL").Long() > 0);
 
     /// <summary>
     /// True when IRC has been unreachable for longer than the grace: nobody can ack, so a countdown would only delay
@@ -321,26 +326,26 @@ public sealed partial class PagingEngine
         });
     }
 
-    private async Task HandleNewAlertsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said, bool ircDown)
+    /// <summary>
+    /// A pass holds the writer, and intake commits wait for it: a storm's backlog is taken in slices this size, each
+    /// pass a few milliseconds, rather than in one long pass.
+    /// </summary>
+    internal const int MaxAlertsPerPass = 256;
+
+    private const string UnhandledAlertSql = "SELECT MIN(id) FROM alerts WHERE handled_at IS NULL";
+
+    private async Task HandleNewAlertsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said, bool ircDown, List<AlertRow> fresh)
     {
-        var fresh = (await c.QueryAsync<AlertRow>(
-            "SELECT * FROM alerts WHERE handled_at IS NULL ORDER BY id LIMIT 1000", transaction: tx)).ToList();
         if (fresh.Count == 0) return;
         var ackMode = await AckModeActiveAsync(c, tx);
         var nowMs = UnixMs.From(now);
         var announce = new List<(string Group, string Host, string Line)>();
         // Looked up once per pass, not per alert: in a storm a pass handles hundreds of alerts while holding the
         // write gate that intake commits wait for.
-        var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(
-            "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id DESC LIMIT 1", transaction: tx);
-        using var mark = ((Microsoft.Data.Sqlite.SqliteConnection)c).CreateCommand();
-        mark.Transaction = (Microsoft.Data.Sqlite.SqliteTransaction)tx;
-        mark.CommandText = "UPDATE alerts SET handled_at = $now, disposition = $disposition, countdown_id = $countdownId WHERE id = $id";
-        var pNow = mark.Parameters.AddWithValue("$now", nowMs);
-        var pDisposition = mark.Parameters.AddWithValue("$disposition", "");
-        var pCountdown = mark.Parameters.AddWithValue("$countdownId", DBNull.Value);
-        var pId = mark.Parameters.AddWithValue("$id", 0L);
-        mark.Prepare();
+        var open = _db.Statement(tx, "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id DESC LIMIT 1")
+            .Rows<CountdownRow>().SingleOrDefault();
+        var mark = _db.Statement(tx, "UPDATE alerts SET handled_at = $now, disposition = $disposition, countdown_id = $countdownId WHERE id = $id",
+            "$now", "$disposition", "$countdownId", "$id");
 
         foreach (var a in fresh)
         {
@@ -383,10 +388,7 @@ public sealed partial class PagingEngine
                     }
                     break;
             }
-            pDisposition.Value = disposition;
-            pCountdown.Value = countdownId is { } cid ? cid : DBNull.Value;
-            pId.Value = a.Id;
-            mark.ExecuteNonQuery();
+            mark.Run(nowMs, disposition, countdownId, a.Id);
         }
         Announce(announce, now, said);
     }
@@ -454,8 +456,7 @@ public sealed partial class PagingEngine
     {
         var wrote = false;
         var nowMs = UnixMs.From(now);
-        var open = (await c.QueryAsync<CountdownRow>(
-            "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id", transaction: tx)).ToList();
+        var open = _db.Statement(tx, "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id").Rows<CountdownRow>();
         foreach (var cd in open)
         {
             // Only when a line or a page needs it: in a storm this pass runs for every arriving batch.
@@ -538,7 +539,7 @@ public sealed partial class PagingEngine
         var candidates = new List<long>();
         var tickMs = (long)_options.TickEvery.TotalMilliseconds;
         var downSince = Interlocked.Read(ref _ircDownSinceMs);
-        foreach (var cd in await c.QueryAsync<CountdownRow>("SELECT * FROM countdowns WHERE state IN ('counting','paged')", transaction: tx))
+        foreach (var cd in _db.Statement(tx, "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id").Rows<CountdownRow>())
         {
             if (cd.State == "counting")
             {
@@ -549,11 +550,9 @@ public sealed partial class PagingEngine
                 candidates.Add(e);
         }
         if (_storm.Count > 0) candidates.Add(_stormFlushAtMs);
-        var ackEnd = await c.ExecuteScalarAsync<long?>("SELECT MIN(ends_at) FROM ack_modes WHERE ended_at IS NULL", transaction: tx);
-        if (ackEnd is { } ae) candidates.Add(ae);
-        var unhandled = await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alerts WHERE handled_at IS NULL", transaction: tx);
-        if (unhandled is not null) candidates.Add(UnixMs.From(now));
-        if (await c.ExecuteScalarAsync<long?>("SELECT MIN(id) FROM alert_events WHERE handled_at IS NULL", transaction: tx) is not null)
+        if (_db.Statement(tx, "SELECT MIN(ends_at) FROM ack_modes WHERE ended_at IS NULL").Long() is { } ae) candidates.Add(ae);
+        if (_db.Statement(tx, UnhandledAlertSql).Long() is not null) candidates.Add(UnixMs.From(now));
+        if (_db.Statement(tx, "SELECT MIN(id) FROM alert_events WHERE handled_at IS NULL").Long() is not null)
             candidates.Add(UnixMs.From(now));
         return candidates.Count == 0 ? null : UnixMs.To(candidates.Min());
     }

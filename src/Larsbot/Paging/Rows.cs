@@ -17,6 +17,8 @@ public sealed class AlertRow
     public long? DuplicateOf { get; set; }
     public long Repeats { get; set; }
     public long? ResolvedAt { get; set; }
+    /// <summary>Only in the engine's fresh-alert query: the handled open alert this one repeats, if any.</summary>
+    public long? HandledOriginal { get; set; }
 }
 
 public sealed class CountdownRow

@@ -1,0 +1,32 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Larsbot.Storage;
+
+/// <summary>Runs a <see cref="Database.Statement"/> with values bound by position (null binds NULL).</summary>
+public static class PreparedStatements
+{
+    private static SqliteCommand Bind(SqliteCommand cmd, object?[] values)
+    {
+        if (values.Length != cmd.Parameters.Count)
+            throw new ArgumentException($"{cmd.Parameters.Count} value(s) needed, {values.Length} given: {cmd.CommandText}");
+        for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+        return cmd;
+    }
+
+    public static int Run(this SqliteCommand cmd, params object?[] values) => Bind(cmd, values).ExecuteNonQuery();
+
+    public static long? Long(this SqliteCommand cmd, params object?[] values) =>
+        Bind(cmd, values).ExecuteScalar() is long v ? v : null;
+
+    /// <summary>Rows mapped by Dapper's cached row parser (column names to properties, as everywhere else).</summary>
+    public static List<T> Rows<T>(this SqliteCommand cmd, params object?[] values)
+    {
+        var rows = new List<T>();
+        using var reader = Bind(cmd, values).ExecuteReader();
+        if (!reader.HasRows && reader.FieldCount == 0) return rows;
+        var parse = reader.GetRowParser<T>();
+        while (reader.Read()) rows.Add(parse(reader));
+        return rows;
+    }
+}
