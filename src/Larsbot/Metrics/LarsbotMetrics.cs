@@ -1,6 +1,7 @@
 using Dapper;
 using Larsbot.Intake;
 using Larsbot.Irc;
+using Larsbot.Paging;
 using Larsbot.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -28,13 +29,20 @@ internal sealed class LarsbotMetrics
     private readonly Gauge _ackMode;
     private readonly Gauge _ircConnected;
     private readonly Gauge _openAlerts;
+    private readonly AlertBatcher _batcher;
+    private readonly PagingEngine _engine;
+    private readonly Counter _commits;
+    private readonly Counter _committed;
+    private readonly Counter _passes;
     private readonly SemaphoreSlim _collect = new(1, 1);
     // Acks are observed into the histogram once each, in id order; at start every ack on file is observed once.
     private long _lastAckId;
 
-    public LarsbotMetrics(Database db, IChannel irc, TimeProvider time)
+    public LarsbotMetrics(Database db, IChannel irc, TimeProvider time, AlertBatcher batcher, PagingEngine engine)
     {
         _db = db;
+        _batcher = batcher;
+        _engine = engine;
         _irc = irc;
         _time = time;
         Registry = Prometheus.Metrics.NewCustomRegistry();
@@ -47,6 +55,11 @@ internal sealed class LarsbotMetrics
         _ackMode = f.CreateGauge("larsbot_ack_mode", "1 while ack mode is on.");
         _ircConnected = f.CreateGauge("larsbot_irc_connected", "1 while the bot is joined to its IRC channel.");
         _openAlerts = f.CreateGauge("larsbot_alerts_open", "Keyed alerts not yet resolved.");
+        // Since this process started (these two are not in the database): committed ÷ commits is the group-commit
+        // batch size, passes ÷ alerts how well the engine's MinPassGap gathers arrivals.
+        _commits = f.CreateCounter("larsbot_intake_commits_total", "Intake transactions committed since start.");
+        _committed = f.CreateCounter("larsbot_intake_committed_alerts_total", "Alerts in those transactions.");
+        _passes = f.CreateCounter("larsbot_engine_passes_total", "Paging engine passes since start.");
     }
 
     public CollectorRegistry Registry { get; }
@@ -91,6 +104,10 @@ internal sealed class LarsbotMetrics
             return 0;
         });
         _ircConnected.Set(_irc.IsConnected ? 1 : 0);
+        var (commits, rows) = _batcher.Stats;
+        _commits.IncTo(commits);
+        _committed.IncTo(rows);
+        _passes.IncTo(_engine.Passes);
     }
 }
 

@@ -46,6 +46,10 @@ public sealed class MetricsEndToEndTests : IAsyncLifetime
         Assert.Contains("# TYPE larsbot_ack_latency_seconds histogram", text);
         Assert.Contains("# TYPE larsbot_page_attempts_total counter", text);
         Assert.Contains("larsbot_countdowns{state=", text);
+        // Two alerts were posted one at a time: two commits of one alert each, and the engine has run.
+        Assert.Contains("larsbot_intake_commits_total 2", text);
+        Assert.Contains("larsbot_intake_committed_alerts_total 2", text);
+        Assert.Matches(@"larsbot_engine_passes_total [1-9]", text);
     }
 
     [Fact]
