@@ -16,9 +16,10 @@ namespace Larsbot.Paging;
 /// resumes where it was, a page that was due is in the outbox, and nothing is decided twice.
 /// All entry points take one gate, so an ack and a page can never interleave.
 /// </summary>
-public sealed partial class PagingEngine
+public sealed partial class PagingEngine : IDisposable
 {
     private readonly Database _db;
+    private readonly PreparedReader _reader;
     private readonly TeamRoster _roster;
     private readonly IChannel _channel;
     private readonly TimeProvider _time;
@@ -41,6 +42,7 @@ public sealed partial class PagingEngine
         IOptions<PagingOptions> options, ILogger<PagingEngine> log)
     {
         _db = db;
+        _reader = new PreparedReader(db);
         _roster = roster;
         _channel = channel;
         _time = time;
@@ -70,6 +72,9 @@ public sealed partial class PagingEngine
 
     public PagingOptions Options => _options;
 
+    /// <summary>Closes the engine's own read connection (the host disposes the engine at shutdown).</summary>
+    public void Dispose() => _reader.Dispose();
+
     /// <summary>Does everything that is due now. Returns when the engine next needs to look (null: only on a wake).</summary>
     public async Task<DateTimeOffset?> RunDueAsync(CancellationToken ct = default)
     {
@@ -79,11 +84,16 @@ public sealed partial class PagingEngine
             var now = _time.GetUtcNow();
             var ircDown = IrcDown(now);
             var said = new List<string>();
+            // Read once per pass, before taking the writer: intake commits go on meanwhile (WAL). What this read
+            // relies on (handled_at, duplicate_of, resolved_at, last_seen_at) is written only by this engine, whose
+            // passes never overlap, so it still holds in the write below; alerts stored in between wait for the next pass.
+            var window = (long)_options.DedupWindow.TotalMilliseconds;
+            var freshRead = _reader.Read(FreshAlertsSql, ["$window"], cmd => cmd.Rows<AlertRow>(window));
             var (pagesWritten, topicChanged, next) = await _db.WriteAsync(async (c, tx) =>
             {
                 var topic = await ExpireAckModeAsync(c, tx, now, said);
-                // Read once per pass: repeats, then silenced ones, are taken out before the rest are announced.
-                var fresh = _db.Statement(tx, FreshAlertsSql, "$window").Rows<AlertRow>((long)_options.DedupWindow.TotalMilliseconds);
+                // Repeats, then silenced ones, are taken out before the rest are announced.
+                var fresh = freshRead;
                 if (fresh.Count > 0)
                 {
                     fresh = await HandleRepeatsAsync(c, tx, now, fresh);

@@ -70,6 +70,7 @@ public sealed class EngineHarness : IDisposable
 
     public void Dispose()
     {
+        Engine.Dispose();
         if (OwnsDb) TempDb.Dispose();
     }
 }

@@ -1,0 +1,44 @@
+using Microsoft.Data.Sqlite;
+
+namespace Larsbot.Storage;
+
+/// <summary>
+/// A read connection of its own with statements prepared once, for a hot read that must not hold the writer: in
+/// WAL mode it runs beside intake commits. One caller at a time (the paging engine, under its own gate).
+/// </summary>
+public sealed class PreparedReader(Database db) : IDisposable
+{
+    private SqliteConnection? _connection;
+    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+
+    /// <summary>Runs <paramref name="read"/> on the statement; after a database error the connection is opened afresh next time.</summary>
+    public T Read<T>(string sql, string[] parameterNames, Func<SqliteCommand, T> read)
+    {
+        try
+        {
+            _connection ??= db.Open();
+            if (!_statements.TryGetValue(sql, out var cmd))
+            {
+                cmd = _connection.CreateCommand();
+                cmd.CommandText = sql;
+                foreach (var name in parameterNames) cmd.Parameters.Add(new SqliteParameter(name, null));
+                cmd.Prepare();
+                _statements[sql] = cmd;
+            }
+            return read(cmd);
+        }
+        catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var cmd in _statements.Values) cmd.Dispose();
+        _statements.Clear();
+        _connection?.Dispose();
+        _connection = null;
+    }
+}
