@@ -395,12 +395,12 @@ md += """
   bot's own burst (a duty change's reply and topic) had its first line held about 500 ms by the server, with the
   bot's own throttle still holding tokens. The harness therefore starts each countdown on a quiet channel; the
   figures are the bot's timing through the server, not the server's pacing of a burst.
-- IRC latency, max: in each of the two full runs of 2026-11-30 one sample of 1,000 took 1.7 s and 2.4 s; a run of
-  the timing part alone (`--timing-only`, 700 samples) had a max of 10 ms. The cause is not found yet (`--timing-only`
-  prints any sample over 100 ms with the lines the watcher saw before it); p50 and p99 are unaffected.
+- IRC latency, max: in each of the three full runs of 2026-11-30 one sample of 1,000 took 1.6 to 2.4 s; a run of
+  the timing part alone (`--timing-only`, 700 samples, under 5 minutes) had a max of 10 ms. The cause is not found yet
+  (`--timing-only` prints any sample over 100 ms with the lines the watcher saw before it); p50 and p99 are unaffected.
 - Memory: Alertmanager keeps every alert in memory until it resolves (here: until its 5-minute resolve timeout), so
   its RSS follows how many alerts it received in the last minutes and moves with the harness's timing: 426 MB at
-  c=64 in the single-round harness of 2026-11-23, 322 MB and 429 MB in the two full runs of 2026-11-30. Larsbot's RSS is
+  c=64 in the single-round harness of 2026-11-23, 322, 429 and 417 MB in the three full runs of 2026-11-30. Larsbot's RSS is
   mostly the .NET runtime, its JIT code and mapped assemblies (`docs/performance-notes.md`); its alerts live in the
   SQLite file, which is why it does not grow with them.
 """
