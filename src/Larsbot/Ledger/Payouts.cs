@@ -133,19 +133,32 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
         var lines = await db.WriteAsync(async (c, tx) =>
         {
             var (_, pages) = await ledger.FactsAsync(c, tx);
-            var said = new List<string>();
+            var due = new List<PageFact>();
             foreach (var p in pages.Where(p => p.AckPerson is not null && !p.Reported))
             {
                 var n = await c.ExecuteAsync("INSERT OR IGNORE INTO report_reminders(countdown_id, day, at) VALUES (@id, @day, @at)",
                     new { id = p.CountdownId, day, at = UnixMs.From(now) }, tx);
-                if (n == 0) continue;
-                var who = roster.FindById(p.AckPerson);
-                said.Add($"{who?.Nicks[0] ?? p.AckPerson}: incident report missing for page #{p.CountdownId} ({p.Summary}, " +
-                         $"{LedgerCalculator.DayOf(p.FirstSentAt, Tz):yyyy-MM-dd}); your {Settings.Currency} {M(Settings.PageBonus)} bonus is held until 'lars report {p.AlertId} <text or URL>'");
+                if (n > 0) due.Add(p);
             }
-            return said;
+            return due;
         }, ct);
-        foreach (var l in lines) channel.Say(l);
+        // One line per person, however many reports are missing: the channel queue is shared with URGENT lines, and
+        // eight reminders said at once held an alert's line back 3 s behind them (the server paces each client).
+        foreach (var group in lines.GroupBy(p => p.AckPerson!))
+        {
+            var who = roster.FindById(group.Key)?.Nicks[0] ?? group.Key;
+            var list = group.ToList();
+            string Page(PageFact p) => $"page #{p.CountdownId} ({p.Summary}, {LedgerCalculator.DayOf(p.FirstSentAt, Tz):yyyy-MM-dd})";
+            if (list.Count == 1)
+            {
+                channel.Say($"{who}: incident report missing for {Page(list[0])}; your {Settings.Currency} {M(Settings.PageBonus)} bonus is held until 'lars report {list[0].AlertId} <text or URL>'");
+                continue;
+            }
+            const int shown = 4;
+            channel.Say($"{who}: incident reports missing for {list.Count} pages, {Settings.Currency} {M(Settings.PageBonus * list.Count)} in bonuses held: " +
+                        string.Join(", ", list.Take(shown).Select(p => $"'lars report {p.AlertId} <text or URL>' for {Page(p)}")) +
+                        (list.Count > shown ? $" (+{list.Count - shown} more)" : ""));
+        }
         return lines.Count;
     }
 }

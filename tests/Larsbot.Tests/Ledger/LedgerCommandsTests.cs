@@ -59,6 +59,27 @@ public class LedgerCommandsTests
     }
 
     [Fact]
+    public async Task Several_missing_reports_are_one_line_per_person_not_a_line_each()
+    {
+        // The reminders share the channel queue with URGENT lines: eight lines at once held an alert back 3 s.
+        using var h = await BrongPagedAndAckedAsync();
+        await h.AtAsync(Mel(2026, 11, 2, 11));
+        await h.Engine.AlertAsync("db1", "disk full");
+        await h.Engine.AdvanceAsync(TimeSpan.FromSeconds(30));
+        await h.SendOutboxAsync();
+        await h.SayAsync("brong", "lars ack");
+        h.Engine.Channel.Take();
+
+        Assert.Equal(2, await h.Payouts.RemindAsync());
+        Assert.Equal([
+            "brong: incident reports missing for 2 pages, AUD 40.00 in bonuses held: " +
+            "'lars report 1 <text or URL>' for page #1 (gateway2: rblcheck: listed, 2026-11-02), " +
+            "'lars report 2 <text or URL>' for page #2 (db1: disk full, 2026-11-02)",
+        ], h.Engine.Channel.Take());
+        Assert.Equal(0, await h.Payouts.RemindAsync());
+    }
+
+    [Fact]
     public async Task Payout_in_irc_is_one_line_for_the_month_so_far()
     {
         using var h = await BrongPagedAndAckedAsync();
