@@ -11,12 +11,18 @@ public class LedgerCommandsTests
         var h = new LedgerHarness(Mel(2026, 11, 1, 8));
         await h.SayAsync("brong", "lars duty take");
         await h.AtAsync(Mel(2026, 11, 2, 10));
-        await h.Engine.AlertAsync("gateway2", "rblcheck: listed");
+        await PageAndAckAsync(h, "gateway2", "rblcheck: listed");
+        return h;
+    }
+
+    /// <summary>An urgent alert counts down, pages brong (sent), and he acks.</summary>
+    private static async Task PageAndAckAsync(LedgerHarness h, string host, string message)
+    {
+        await h.Engine.AlertAsync(host, message);
         await h.Engine.AdvanceAsync(TimeSpan.FromSeconds(30));
         await h.SendOutboxAsync();
         await h.SayAsync("brong", "lars ack");
         h.Engine.Channel.Take();
-        return h;
     }
 
     [Fact]
@@ -64,11 +70,7 @@ public class LedgerCommandsTests
         // The reminders share the channel queue with URGENT lines: eight lines at once held an alert back 3 s.
         using var h = await BrongPagedAndAckedAsync();
         await h.AtAsync(Mel(2026, 11, 2, 11));
-        await h.Engine.AlertAsync("db1", "disk full");
-        await h.Engine.AdvanceAsync(TimeSpan.FromSeconds(30));
-        await h.SendOutboxAsync();
-        await h.SayAsync("brong", "lars ack");
-        h.Engine.Channel.Take();
+        await PageAndAckAsync(h, "db1", "disk full");
 
         Assert.Equal(2, await h.Payouts.RemindAsync());
         Assert.Equal([
