@@ -395,9 +395,11 @@ md += """
   bot's own burst (a duty change's reply and topic) had its first line held about 500 ms by the server, with the
   bot's own throttle still holding tokens. The harness therefore starts each countdown on a quiet channel; the
   figures are the bot's timing through the server, not the server's pacing of a burst.
-- IRC latency, max: in each of the three full runs of 2026-11-30 one sample of 1,000 took 1.6 to 2.4 s; a run of
-  the timing part alone (`--timing-only`, 700 samples, under 5 minutes) had a max of 10 ms. The cause is not found yet
-  (`--timing-only` prints any sample over 100 ms with the lines the watcher saw before it); p50 and p99 are unaffected.
+- IRC latency, max: in each full run of 2026-11-30 one sample of 1,000 took 1.6 to 3 s. `--timing-only` prints any
+  sample over 100 ms with the lines the watcher saw before it, and showed why: the ledger's 5-minute pass said one
+  "incident report missing" line per page (8 here, from the countdown probes) just before, and the URGENT line
+  queued behind them. Reminders are now one line per person. With that, the same run's slowest sample was 903 ms,
+  just behind that one long line; p50 and p99 were never affected.
 - Memory: Alertmanager keeps every alert in memory until it resolves (here: until its 5-minute resolve timeout), so
   its RSS follows how many alerts it received in the last minutes and moves with the harness's timing: 426 MB at
   c=64 in the single-round harness of 2026-11-23, 322, 429 and 417 MB in the three full runs of 2026-11-30. Larsbot's RSS is
