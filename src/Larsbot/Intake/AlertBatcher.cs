@@ -49,7 +49,7 @@ public sealed class AlertBatcher : IAsyncDisposable
                     // Queued first: they arrived earlier.
                     while (batch.Count < MaxBatch - 1 && _queue.Reader.TryRead(out var queued)) batch.Add(queued);
                     batch.Add((alert, null));
-                    return InsertAll(c, tx, batch);
+                    return InsertAll(tx, batch);
                 }, out ids))
             {
                 var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -68,7 +68,7 @@ public sealed class AlertBatcher : IAsyncDisposable
         return Task.FromResult(ids[^1]);
     }
 
-    private long[] InsertAll<TDone>(SqliteConnection c, SqliteTransaction tx, List<(NewAlert Alert, TDone Done)> batch)
+    private long[] InsertAll<TDone>(SqliteTransaction tx, List<(NewAlert Alert, TDone Done)> batch)
     {
         var insert = _db.Statement(tx, Insert, "$at", "$source", "$host", "$level", "$text", "$raw", "$key");
         var p = insert.Parameters;
@@ -109,7 +109,7 @@ public sealed class AlertBatcher : IAsyncDisposable
                 {
                     // Read inside the transaction: an inline commit may have taken these while this waited for the writer.
                     while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
-                    return Task.FromResult(batch.Count == 0 ? [] : InsertAll((SqliteConnection)c, (SqliteTransaction)tx, batch));
+                    return Task.FromResult(batch.Count == 0 ? [] : InsertAll((SqliteTransaction)tx, batch));
                 });
                 if (batch.Count > 0) Committed(batch.Count);
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(ids[i]);

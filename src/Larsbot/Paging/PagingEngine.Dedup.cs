@@ -24,13 +24,14 @@ public sealed partial class PagingEngine
     internal static readonly string FreshAlertsSql =
         $"""
         SELECT f.*, CASE WHEN f.dedup_key IS NOT NULL
-          THEN (SELECT o.id FROM alerts o WHERE o.dedup_key = f.dedup_key AND o.{HandledOpenOriginalO} AND o.id < f.id ORDER BY o.id DESC LIMIT 1)
-          ELSE (SELECT o.id FROM alerts o WHERE o.dedup_key IS NULL AND o.host = f.host AND o.message = f.message AND o.{HandledOpenOriginalO}
+          THEN (SELECT o.id FROM alerts o WHERE o.dedup_key = f.dedup_key AND {HandledOpenOriginalOf("o")} AND o.id < f.id ORDER BY o.id DESC LIMIT 1)
+          ELSE (SELECT o.id FROM alerts o WHERE o.dedup_key IS NULL AND o.host = f.host AND o.message = f.message AND {HandledOpenOriginalOf("o")}
                   AND o.id < f.id AND COALESCE(o.last_seen_at, o.received_at) >= f.received_at - $window ORDER BY o.id DESC LIMIT 1)
           END AS handled_original
         FROM alerts f WHERE f.handled_at IS NULL ORDER BY f.id LIMIT {MaxAlertsPerPass}
         """;
-    private const string HandledOpenOriginalO = "handled_at IS NOT NULL AND o.resolved_at IS NULL AND o.duplicate_of IS NULL";
+    private static string HandledOpenOriginalOf(string alias) =>
+        $"{alias}.handled_at IS NOT NULL AND {alias}.resolved_at IS NULL AND {alias}.duplicate_of IS NULL";
 
     // Two queries, not one with OR: SQLite uses a partial index only when the query itself implies its WHERE.
     internal const string ResolveByKeySql =

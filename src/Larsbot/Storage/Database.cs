@@ -16,7 +16,7 @@ public sealed class Database : IDisposable
     private readonly string _synchronous;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private SqliteConnection? _writer;
-    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+    private readonly StatementCache _statements = new();
 
     /// <param name="synchronous">
     /// NORMAL (default): in WAL mode a commit survives a process crash (kill -9); power loss can cost the last commits.
@@ -174,15 +174,13 @@ public sealed class Database : IDisposable
 
     private void DropWriter()
     {
-        foreach (var cmd in _statements.Values) cmd.Dispose();
         _statements.Clear();
         _writer?.Dispose();
         _writer = null;
     }
 
     /// <summary>
-    /// A statement prepared once per writer connection, for SQL that runs once per alert or once per engine pass:
-    /// parsing and planning it every time cost more than running it. Only inside <see cref="WriteAsync{T}"/> or
+    /// A statement prepared once per writer connection (<see cref="StatementCache"/>). Only inside <see cref="WriteAsync{T}"/> or
     /// <see cref="TryWriteNow{T}"/> (the writer is single-threaded there); bind by position, in
     /// <paramref name="parameterNames"/> order.
     /// </summary>
@@ -190,17 +188,7 @@ public sealed class Database : IDisposable
     {
         if (_writer is null || !ReferenceEquals(tx.Connection, _writer))
             throw new InvalidOperationException("Database.Statement is for the writer, inside a write");
-        if (!_statements.TryGetValue(sql, out var cmd))
-        {
-            cmd = _writer.CreateCommand();
-            cmd.CommandText = sql;
-            foreach (var name in parameterNames) cmd.Parameters.Add(new SqliteParameter(name, null));
-            cmd.Transaction = (SqliteTransaction)tx;
-            cmd.Prepare();
-            _statements[sql] = cmd;
-        }
-        cmd.Transaction = (SqliteTransaction)tx;
-        return cmd;
+        return _statements.Get(_writer, (SqliteTransaction)tx, sql, parameterNames);
     }
 
     private static IEnumerable<(long Version, string Name, string Sql)> Scripts()

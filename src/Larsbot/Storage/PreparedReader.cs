@@ -9,7 +9,7 @@ namespace Larsbot.Storage;
 public sealed class PreparedReader(Database db) : IDisposable
 {
     private SqliteConnection? _connection;
-    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+    private readonly StatementCache _statements = new();
 
     /// <summary>Runs <paramref name="read"/> on the statement; after a database error the connection is opened afresh next time.</summary>
     public T Read<T>(string sql, string[] parameterNames, Func<SqliteCommand, T> read)
@@ -17,15 +17,7 @@ public sealed class PreparedReader(Database db) : IDisposable
         try
         {
             _connection ??= db.Open();
-            if (!_statements.TryGetValue(sql, out var cmd))
-            {
-                cmd = _connection.CreateCommand();
-                cmd.CommandText = sql;
-                foreach (var name in parameterNames) cmd.Parameters.Add(new SqliteParameter(name, null));
-                cmd.Prepare();
-                _statements[sql] = cmd;
-            }
-            return read(cmd);
+            return read(_statements.Get(_connection, null, sql, parameterNames));
         }
         catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
         {
@@ -36,7 +28,6 @@ public sealed class PreparedReader(Database db) : IDisposable
 
     public void Dispose()
     {
-        foreach (var cmd in _statements.Values) cmd.Dispose();
         _statements.Clear();
         _connection?.Dispose();
         _connection = null;
