@@ -17,7 +17,8 @@ namespace Larsbot.Email;
 /// <summary>
 /// Info alerts wake nobody and are not said in the channel; they go out as one e-mail digest every
 /// Email:DigestEvery. The digest is derived from the rows (info alerts after the last digest), so a restart or a
-/// failing SMTP server only delays it. Repeats are not listed again; the original shows how often it was seen.
+/// failing SMTP server only delays it. A text is listed once per digest with how often it was seen: unkeyed info
+/// alerts are rows of their own (recorded at intake), keyed ones count up on their original.
 /// </summary>
 internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<EmailOptions> options, TimeProvider time,
     ILogger<EmailDigest> log) : BackgroundService
@@ -27,12 +28,15 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
     private IReadOnlyList<string> Recipients =>
         _options.To.Count > 0 ? _options.To : roster.People.Where(p => p.Email is not null).Select(p => p.Email!).ToList();
 
-    /// <summary>Sends one digest if there is anything new. Returns how many alerts it listed (0: nothing sent).</summary>
+    /// <summary>Sends one digest if there is anything new. Returns how many alerts it covered (0: nothing sent).</summary>
     public async Task<int> SendDueAsync(CancellationToken ct)
     {
         var last = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>("SELECT MAX(last_alert_id) FROM email_digests")) ?? 0;
+        // Only up to the first alert the engine has not handled yet: a digest that went past it would never list it
+        // (unkeyed info alerts are handled at intake, so later ones are often ready before an earlier keyed one).
         var alerts = await db.ReadAsync(async c => (await c.QueryAsync<AlertRow>("""
             SELECT * FROM alerts WHERE level = 'info' AND id > @last AND handled_at IS NOT NULL AND duplicate_of IS NULL
+              AND id < COALESCE((SELECT MIN(id) FROM alerts WHERE handled_at IS NULL), 9223372036854775807)
             ORDER BY id LIMIT @max
             """, new { last, max = _options.MaxAlertsPerDigest })).ToList());
         if (alerts.Count == 0) return 0;
@@ -62,15 +66,19 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(_options.From));
         foreach (var r in to) message.To.Add(MailboxAddress.Parse(r));
-        var hosts = alerts.Select(a => a.Host).Distinct().ToList();
-        message.Subject = $"Larsbot info digest: {alerts.Count} alert{(alerts.Count == 1 ? "" : "s")}" +
+        // One line per host and text, at its first sighting, in the order they first came.
+        var lines = alerts.GroupBy(a => (a.Host, a.Message))
+            .Select(g => (First: g.First(), Seen: g.Sum(a => 1 + a.Repeats)))
+            .ToList();
+        var hosts = lines.Select(l => l.First.Host).Distinct().ToList();
+        message.Subject = $"Larsbot info digest: {lines.Count} alert{(lines.Count == 1 ? "" : "s")}" +
                           $" ({string.Join(", ", hosts.Take(3))}{(hosts.Count > 3 ? $" +{hosts.Count - 3} more" : "")})";
         var body = new StringBuilder();
-        foreach (var a in alerts)
+        foreach (var (a, seen) in lines)
         {
             var at = UnixMs.To(a.ReceivedAt).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
             body.Append(at).Append(" UTC  ").Append(a.Host).Append(" - ").Append(a.Message);
-            if (a.Repeats > 0) body.Append(" (seen ").Append(a.Repeats + 1).Append(" times)");
+            if (seen > 1) body.Append(" (seen ").Append(seen).Append(" times)");
             body.Append('\n');
         }
         message.Body = new TextPart("plain") { Text = body.ToString() };

@@ -5,7 +5,16 @@ using Microsoft.Data.Sqlite;
 namespace Larsbot.Intake;
 
 /// <summary>A validated alert waiting to be committed.</summary>
-public sealed record NewAlert(long ReceivedAt, string Source, string Host, string Level, string Message, string? Key = null);
+public sealed record NewAlert(long ReceivedAt, string Source, string Host, string Level, string Message, string? Key = null)
+{
+    /// <summary>
+    /// An info alert without a key is stored already handled ('recorded'): it is never said or paged, and without a
+    /// key nothing can resolve it, so the engine has nothing to decide. Repeats of it are rows of their own (the info
+    /// digest lists a text once, with how often it was seen). Keyed info alerts still go through the engine, whose
+    /// key dedup and resolve they take part in.
+    /// </summary>
+    public bool RecordedAtIntake => Level == "info" && Key is null;
+}
 
 /// <summary>
 /// Group commit: alerts arriving together share one transaction (up to <see cref="MaxBatch"/>), and each caller is
@@ -17,7 +26,8 @@ public sealed class AlertBatcher : IAsyncDisposable
 {
     public const int MaxBatch = 256;
     private const string Insert =
-        "INSERT INTO alerts(received_at, source, host, level, message, message_raw, dedup_key) VALUES ($at, $source, $host, $level, $text, $raw, $key) RETURNING id";
+        "INSERT INTO alerts(received_at, source, host, level, message, message_raw, dedup_key, handled_at, disposition) " +
+        "VALUES ($at, $source, $host, $level, $text, $raw, $key, $handled, $disposition) RETURNING id";
 
     private readonly Database _db;
     private readonly Channel<(NewAlert Alert, TaskCompletionSource<long> Done)> _queue =
@@ -70,7 +80,7 @@ public sealed class AlertBatcher : IAsyncDisposable
 
     private long[] InsertAll<TDone>(SqliteTransaction tx, List<(NewAlert Alert, TDone Done)> batch)
     {
-        var insert = _db.Statement(tx, Insert, "$at", "$source", "$host", "$level", "$text", "$raw", "$key");
+        var insert = _db.Statement(tx, Insert, "$at", "$source", "$host", "$level", "$text", "$raw", "$key", "$handled", "$disposition");
         var p = insert.Parameters;
         var result = new long[batch.Count];
         for (var i = 0; i < batch.Count; i++)
@@ -84,6 +94,8 @@ public sealed class AlertBatcher : IAsyncDisposable
             p[4].Value = a.Message.Replace("\0", "\\0");
             p[5].Value = a.Message.Contains('\0') ? System.Text.Encoding.UTF8.GetBytes(a.Message) : DBNull.Value;
             p[6].Value = (object?)a.Key ?? DBNull.Value;
+            p[7].Value = a.RecordedAtIntake ? a.ReceivedAt : DBNull.Value;
+            p[8].Value = a.RecordedAtIntake ? "recorded" : DBNull.Value;
             result[i] = (long)insert.ExecuteScalar()!;
         }
         return result;

@@ -89,9 +89,10 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, PagingEngine 
     internal async Task<IntakeResult> StoreAsync(string host, string level, string message, string source, CancellationToken ct, string? key = null)
     {
         long id;
+        var alert = new NewAlert(UnixMs.From(time.GetUtcNow()), source, host, level, message, key);
         try
         {
-            id = await batcher.InsertAsync(new NewAlert(UnixMs.From(time.GetUtcNow()), source, host, level, message, key)).WaitAsync(ct);
+            id = await batcher.InsertAsync(alert).WaitAsync(ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -99,7 +100,7 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, PagingEngine 
             log.LogError(e, "Could not store an alert from {Source}", source);
             return new IntakeResult(null, "could not store the alert (database unavailable); try again", Transient: true);
         }
-        engine.Wake.Set();
+        if (!alert.RecordedAtIntake) engine.Wake.Set();
         return new IntakeResult(id, null);
     }
 

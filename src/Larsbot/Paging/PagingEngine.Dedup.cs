@@ -25,7 +25,8 @@ public sealed partial class PagingEngine
         $"""
         SELECT f.*, CASE WHEN f.dedup_key IS NOT NULL
           THEN (SELECT o.id FROM alerts o WHERE o.dedup_key = f.dedup_key AND {HandledOpenOriginalOf("o")} AND o.id < f.id ORDER BY o.id DESC LIMIT 1)
-          ELSE (SELECT o.id FROM alerts o WHERE o.dedup_key IS NULL AND o.host = f.host AND o.message = f.message AND {HandledOpenOriginalOf("o")}
+          WHEN f.level <> 'info'
+          THEN (SELECT o.id FROM alerts o WHERE o.dedup_key IS NULL AND o.level <> 'info' AND o.host = f.host AND o.message = f.message AND {HandledOpenOriginalOf("o")}
                   AND o.id < f.id AND COALESCE(o.last_seen_at, o.received_at) >= f.received_at - $window ORDER BY o.id DESC LIMIT 1)
           END AS handled_original
         FROM alerts f WHERE f.handled_at IS NULL ORDER BY f.id LIMIT {MaxAlertsPerPass}
@@ -37,7 +38,7 @@ public sealed partial class PagingEngine
     internal const string ResolveByKeySql =
         $"SELECT * FROM alerts WHERE dedup_key = @key AND {HandledOpenOriginal} AND (@host IS NULL OR host = @host) ORDER BY id";
     internal const string ResolveByTextSql =
-        $"SELECT * FROM alerts WHERE dedup_key IS NULL AND host = @host AND message = @message AND {HandledOpenOriginal} ORDER BY id";
+        $"SELECT * FROM alerts WHERE dedup_key IS NULL AND level <> 'info' AND host = @host AND message = @message AND {HandledOpenOriginal} ORDER BY id";
 
     /// <summary>A repeat of an open alert is handled as 'repeat': the original counts up, nothing is said or paged.</summary>
     /// <returns>The fresh alerts that are not repeats.</returns>
@@ -60,6 +61,12 @@ public sealed partial class PagingEngine
             {
                 original = byKey.TryGetValue(a.DedupKey, out var k) ? k : a.HandledOriginal;
                 byKey[a.DedupKey] = original ?? a.Id;
+            }
+            else if (a.Level == "info")
+            {
+                // Unkeyed info alerts are recorded, not deduplicated (see AlertBatcher): only one stored before that
+                // change and not yet handled comes here.
+                original = null;
             }
             else
             {

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Dapper;
 using Larsbot.Email;
+using Larsbot.Intake;
 using Larsbot.Tests.Paging;
 using Larsbot.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -53,7 +54,7 @@ public sealed class EmailDigestTests : IAsyncLifetime
         await h.Engine.RunDueAsync();
         var digest = Digest(h);
 
-        Assert.Equal(2, await digest.SendDueAsync(CancellationToken.None));
+        Assert.Equal(3, await digest.SendDueAsync(CancellationToken.None)); // three alerts, two lines
         var mail = Assert.Single(Delivered());
         Assert.Contains("Subject: Larsbot info digest: 2 alerts (backup1, mx1)", mail);
         Assert.Contains("To: brong@example.com, robn@example.com, neilj@example.com", mail);
@@ -68,6 +69,25 @@ public sealed class EmailDigestTests : IAsyncLifetime
         Assert.Equal(1, await digest.SendDueAsync(CancellationToken.None));
         Assert.Equal(2, Delivered().Length);
         Assert.DoesNotContain("mx1", Delivered()[1].Split("\n\n", 2)[1]);
+    }
+
+    [Fact]
+    public async Task A_digest_stops_before_an_alert_the_engine_has_not_handled_yet()
+    {
+        using var h = new EngineHarness();
+        // Keyed info waits for the engine; unkeyed info after it is recorded at once. The digest must not go past
+        // the keyed one, or it would never be listed.
+        var r = await h.Intake.AcceptAsync(new AlertInput("backup1", "info", "backup late") { Key = "backup-nightly" }, "test");
+        Assert.True(r.Ok, r.Error);
+        await h.AlertAsync("mx1", "queue at 300", "info");
+        var digest = Digest(h);
+        Assert.Equal(0, await digest.SendDueAsync(CancellationToken.None));
+
+        await h.Engine.RunDueAsync();
+        Assert.Equal(2, await digest.SendDueAsync(CancellationToken.None));
+        var mail = Assert.Single(Delivered());
+        Assert.Contains("backup1 - backup late", mail);
+        Assert.Contains("mx1 - queue at 300", mail);
     }
 
     [Fact]

@@ -107,6 +107,48 @@ public class DedupResolveTests
     }
 
     [Fact]
+    public async Task Unkeyed_info_is_recorded_as_it_arrives_without_an_engine_pass_and_never_hides_a_louder_alert()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        var passes = h.Engine.Passes;
+        var info = await h.AlertAsync("web1", "load high", "info");
+        await h.AlertAsync("web1", "load high", "info");
+        // Stored already handled: nothing for the engine to do, and a resolve waiting behind it is not held up.
+        var rows = await AlertsAsync(h);
+        Assert.All(rows, r => { Assert.Equal("recorded", r.Disposition); Assert.Equal(r.ReceivedAt, r.HandledAt); Assert.Null(r.DuplicateOf); });
+        Assert.Equal(passes, h.Engine.Passes);
+
+        // The same text at irc level is not a repeat of the info one: it is said.
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["irc web1 - load high"], h.Channel.Take());
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Empty(h.Channel.Take());
+
+        // A resolve by host and text ends the irc alert; the info rows are records, never "open".
+        await ResolveAsync(h, null, "web1", "load high");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["RESOLVED web1 - load high (seen 2 times)"], h.Channel.Take());
+        rows = await AlertsAsync(h);
+        Assert.Null(rows.Single(r => r.Id == info).ResolvedAt);
+    }
+
+    [Fact]
+    public async Task Keyed_info_still_goes_through_the_engine_and_counts_up_by_key()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        var first = await KeyedAsync(h, "backup1", "backup late", "backup-nightly", "info");
+        await KeyedAsync(h, "backup1", "backup later", "backup-nightly", "info");
+        Assert.All(await AlertsAsync(h), r => Assert.Null(r.HandledAt));
+        await h.Engine.RunDueAsync();
+        var rows = await AlertsAsync(h);
+        Assert.Equal(("recorded", 1), (rows[0].Disposition, rows[0].Repeats));
+        Assert.Equal(("repeat", first), (rows[1].Disposition, rows[1].DuplicateOf));
+        Assert.Empty(h.Channel.Take());
+    }
+
+    [Fact]
     public async Task Resolve_during_the_countdown_stops_it_and_nobody_is_paged()
     {
         using var h = await WithBrongOnDutyAsync();

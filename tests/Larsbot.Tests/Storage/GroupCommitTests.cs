@@ -173,6 +173,26 @@ public sealed class GroupCommitTests : IDisposable
         Assert.Equal(4, indexes.Count);
     }
 
+    [Theory]
+    [InlineData("urgent", null, true)]
+    [InlineData("info", "backup-nightly", true)]
+    [InlineData("info", null, false)]
+    public async Task A_stored_alert_enters_at_most_the_unhandled_index(string level, string? key, bool forTheEngine)
+    {
+        await using var batcher = new AlertBatcher(_db);
+        await batcher.InsertAsync(new NewAlert(1_000, "test", "h", level, "m", key));
+        using var c = _db.Open();
+        var (handledAt, disposition) = c.QuerySingle<(long? HandledAt, string? Disposition)>("SELECT handled_at, disposition FROM alerts");
+        // Unkeyed info is recorded as it arrives; everything else waits for the engine.
+        Assert.Equal(forTheEngine ? (null, null) : (1_000L, "recorded"), (handledAt, disposition));
+        foreach (var name in c.Query<string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' AND sql IS NOT NULL"))
+        {
+            var entries = c.ExecuteScalar<long>($"SELECT COUNT(*) FROM alerts INDEXED BY {name} WHERE " +
+                                                c.ExecuteScalar<string>("SELECT substr(sql, instr(sql, 'WHERE') + 6) FROM sqlite_master WHERE name = @name", new { name }));
+            Assert.Equal(forTheEngine && name == "alerts_unhandled" ? 1 : 0, entries);
+        }
+    }
+
     [Fact]
     public async Task The_checkpointer_copies_committed_rows_into_the_database_file()
     {
