@@ -160,8 +160,9 @@ request = function()
     '[{"labels":{"alertname":"LinkDown","instance":"host' .. (counter % 500) .. '","n":"' .. counter .. '"},"annotations":{"summary":"link down ' .. counter .. '"}}]')
 end
 """
+LUA_ENGINE = LUA_LARS.replace("LEVEL", "irc")
 LUA_LARS = LUA_LARS.replace("LEVEL", args.level)
-for name, lua in (("lars.lua", LUA_LARS), ("am.lua", LUA_AM)):
+for name, lua in (("lars.lua", LUA_LARS), ("am.lua", LUA_AM), ("engine.lua", LUA_ENGINE)):
     with open(os.path.join(work, name), "w") as f: f.write(lua)
 
 
@@ -231,6 +232,15 @@ try:
         for c in (1, 16, 64):
             results[f"full{c}"] = wrk(bot_base, "lars.lua", c, bot.pid)
             print(f"c={c}: larsbot FULL {results[f'full{c}']}", flush=True)
+        stop(bot)
+
+        # Every alert through the paging engine: level=irc is checked for a repeat by host and text, indexed for
+        # the next one, and announced (in storm summaries at this rate). Info alerts skip all that (recorded at intake).
+        bot, bot_base, _ = start_bot("engine")
+        wrk(bot_base, "engine.lua", 16, bot.pid, seconds=10)
+        for c in (1, 16, 64):
+            results[f"engine{c}"] = wrk(bot_base, "engine.lua", c, bot.pid)
+            print(f"c={c}: larsbot level=irc {results[f'engine{c}']}", flush=True)
         stop(bot)
 
     # ---- 4-5: IRC latency and timing accuracy ----
@@ -324,8 +334,8 @@ wrk, the servers and the harness; loopback only). Every figure in a row comes fr
 Larsbot ÷ Alertmanager. Larsbot runs its Release build with the default crash-safe storage (SQLite WAL,
 synchronous=NORMAL: a 202 survives kill -9) unless the row says FULL (fsync before every 202: survives power loss).
 Alertmanager is Debian's prometheus-alertmanager {AM_VERSION},
-`POST /api/v2/alerts`, in memory. One alert per request (`level=info` for Larsbot: stored and deduplicated, not
-announced, as Alertmanager stores and groups), wrk with 500 rotating hosts. Both servers are warmed up for 10 s at
+`POST /api/v2/alerts`, in memory. One alert per request (`level=info` for Larsbot: stored, never said or paged, as
+Alertmanager only stores them with a null receiver), wrk with 500 rotating hosts and a new text in every alert. Both servers are warmed up for 10 s at
 c=16 first (.NET compiles its hot paths in tiers; Go does not need to), then each concurrency runs {args.rounds}
 alternating rounds of {args.duration} s per server; the table gives the medians, and every round is listed below it.
 
@@ -341,6 +351,9 @@ Every round, req/s: {'; '.join(f"c={c} Larsbot {', '.join(f'{v:,}' for v in r[f'
 
 Power-safe (Database:Synchronous=FULL, fsync before every 202; one round each, its own warm-up):
 {'; '.join(f"c={c} {r[f'full{c}']['rps']:,.0f} req/s, p99 {r[f'full{c}']['p99']:.2f} ms ({r[f'full{c}']['rps'] / r[f'am{c}']['rps']:.2f}× Alertmanager's median)" for c in (1, 16, 64))}.
+Every alert through the paging engine (`level=irc`: each is checked for a repeat by host and text, indexed for the
+next one, and announced, in storm summaries at this rate; one round each, its own warm-up):
+{'; '.join(f"c={c} {r[f'engine{c}']['rps']:,.0f} req/s, p99 {r[f'engine{c}']['p99']:.2f} ms ({r[f'engine{c}']['rps'] / r[f'am{c}']['rps']:.2f}× Alertmanager's median)" for c in (1, 16, 64))}.
 Non-2xx answers: Larsbot {sum(r[f'lars{c}']['non2xx'] for c in (1, 16, 64))}, Alertmanager {sum(r[f'am{c}']['non2xx'] for c in (1, 16, 64))}.
 
 ## Memory (RSS, MiB)
@@ -384,13 +397,14 @@ md += """
 
 - What the intake does per request: parse, validate, per-host limit, then commit. An alert that finds the writer
   idle is committed on its own request's thread; alerts that arrive while a commit runs share the next one (group
-  commit). Every 202 follows a COMMIT on the single writer connection. The INSERT touches the table and the small
-  index of unhandled alerts only; the dedup indexes are filled by the paging engine, at most one pass per 5 ms
-  (`Paging:MinPassGap`), each pass one statement for up to 256 fresh alerts and their originals.
-- What limits it: the two cores. wrk, the bot's HTTP handling, SQLite and the engine's pass share them. A pass
-  holds the writer, so a request that arrives meanwhile waits for it: that is most of the difference at c=1, where
-  nothing else can share a commit. How each piece was measured, and what was tried and left out, is in
-  `docs/performance-notes.md`.
+  commit). Every 202 follows a COMMIT on the single writer connection. An unkeyed info alert is stored already
+  handled ('recorded'), so its INSERT touches the table only and the engine never sees it. Any other alert's INSERT
+  also touches the small index of unhandled alerts, and the paging engine handles it within 5 ms
+  (`Paging:MinPassGap`): one statement a pass reads up to 256 fresh alerts with their originals, and marking each
+  handled adds it to the dedup index.
+- What limits it: the two cores. wrk, the bot's HTTP handling and SQLite share them. The `level=irc` row shows what
+  the engine's work costs on top: with a new text in every alert, each dedup index insert lands on a random page.
+  How each piece was measured, and what was tried and left out, is in `docs/performance-notes.md`.
 - Countdown lines: ngircd paces what one client sends (about 3 lines/s). A countdown started within a second of the
   bot's own burst (a duty change's reply and topic) had its first line held about 500 ms by the server, with the
   bot's own throttle still holding tokens. The harness therefore starts each countdown on a quiet channel; the
@@ -402,7 +416,7 @@ md += """
   just behind that one long line; p50 and p99 were never affected.
 - Memory: Alertmanager keeps every alert in memory until it resolves (here: until its 5-minute resolve timeout), so
   its RSS follows how many alerts it received in the last minutes and moves with the harness's timing: 426 MB at
-  c=64 in the single-round harness of 2026-11-23, 322, 429 and 417 MB in the three full runs of 2026-11-30. Larsbot's RSS is
+  c=64 in the single-round harness of 2026-11-23; 322, 429, 417 and 451 MB in the four full runs of 2026-11-30. Larsbot's RSS is
   mostly the .NET runtime, its JIT code and mapped assemblies (`docs/performance-notes.md`); its alerts live in the
   SQLite file, which is why it does not grow with them.
 """
