@@ -107,6 +107,41 @@ public class DedupResolveTests
     }
 
     [Fact]
+    public async Task A_louder_alert_is_never_taken_for_a_repeat_of_a_quieter_one()
+    {
+        using var h = await WithBrongOnDutyAsync();
+        // The README's own lars-notify example: the same key first at irc, then urgent. The urgent one must page.
+        await KeyedAsync(h, "db1", "disk / at 85%", "disk-root", "irc");
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["irc db1 - disk / at 85%", "irc web1 - load high"], h.Channel.Take());
+
+        var urgent = await KeyedAsync(h, "db1", "disk / at 97%", "disk-root");
+        await h.AlertAsync("web1", "load high", "urgent");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["URGENT db1 - disk / at 97%", "URGENT web1 - load high"], h.Channel.Take());
+        Assert.Single(await h.CountdownsAsync());
+
+        // Quieter or as loud again: repeats of the urgent ones, nothing said.
+        await KeyedAsync(h, "db1", "disk / at 98%", "disk-root");
+        await KeyedAsync(h, "db1", "disk / at 90%", "disk-root", "irc");
+        await h.AlertAsync("web1", "load high", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Empty(h.Channel.Take());
+        var rows = await AlertsAsync(h);
+        Assert.Equal(2, rows.Single(r => r.Id == urgent).Repeats);
+
+        // Within one pass too: an irc alert and then an urgent one with the same new key are both said.
+        await KeyedAsync(h, "mx1", "queue 5000", "mx-queue", "irc");
+        await KeyedAsync(h, "mx1", "queue 50000", "mx-queue");
+        await KeyedAsync(h, "mx1", "queue 60000", "mx-queue", "irc");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(["irc mx1 - queue 5000", "URGENT mx1 - queue 50000"], h.Channel.Take());
+        rows = await AlertsAsync(h);
+        Assert.Equal(rows[^2].Id, rows[^1].DuplicateOf);
+    }
+
+    [Fact]
     public async Task Unkeyed_info_is_recorded_as_it_arrives_without_an_engine_pass_and_never_hides_a_louder_alert()
     {
         using var h = await WithBrongOnDutyAsync();
