@@ -13,7 +13,8 @@ namespace Larsbot.Metrics;
 
 /// <summary>
 /// GET /metrics in the Prometheus text format. Every value is read from the database at scrape time (the database
-/// is the source of truth), so counters survive a restart and no hot path carries metric code. The registry is this
+/// is the source of truth), so counters survive a restart and no hot path carries metric code. Counters over growing
+/// tables read only the rows added since the last scrape. The registry is this
 /// host's own, not prometheus-net's global one, so two bots in one process (tests) never share numbers.
 /// </summary>
 internal sealed class LarsbotMetrics
@@ -37,6 +38,17 @@ internal sealed class LarsbotMetrics
     private readonly SemaphoreSlim _collect = new(1, 1);
     // Acks are observed into the histogram once each, in id order; at start every ack on file is observed once.
     private long _lastAckId;
+    // Alerts are counted the same way: a scrape counts only rows after the last one counted, so it does not get
+    // slower as the table grows (a GROUP BY over every alert took 160 ms at 450,000 rows). Ids only grow, and a
+    // read sees every row below the highest id it sees (one writer), so nothing is counted twice or missed.
+    private long _lastAlertId;
+
+    internal const string NewAlertCountsSql = "SELECT level, source, COUNT(*), MAX(id) FROM alerts WHERE id > @last GROUP BY level, source";
+
+    // handled_at IS NOT NULL: whether a keyed alert is a repeat is known once it is handled, and the partial index
+    // of open keyed alerts (which this count reads instead of the table) holds only handled ones.
+    internal const string OpenKeyedAlertsSql =
+        "SELECT COUNT(*) FROM alerts WHERE dedup_key IS NOT NULL AND handled_at IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL";
 
     public LarsbotMetrics(Database db, IChannel irc, TimeProvider time, AlertBatcher batcher, PagingEngine engine)
     {
@@ -83,8 +95,13 @@ internal sealed class LarsbotMetrics
         var now = UnixMs.From(_time.GetUtcNow());
         await _db.ReadAsync(async c =>
         {
-            foreach (var r in await c.QueryAsync<(string Level, string Source, long N)>("SELECT level, source, COUNT(*) FROM alerts GROUP BY level, source"))
-                _alerts.WithLabels(r.Level, r.Source).IncTo(r.N);
+            var counted = _lastAlertId;
+            foreach (var r in await c.QueryAsync<(string Level, string Source, long N, long MaxId)>(NewAlertCountsSql, new { last = _lastAlertId }))
+            {
+                _alerts.WithLabels(r.Level, r.Source).Inc(r.N);
+                counted = Math.Max(counted, r.MaxId);
+            }
+            _lastAlertId = counted;
             foreach (var r in await c.QueryAsync<(string Channel, string Outcome, long N)>(
                          "SELECT p.channel, COALESCE(a.outcome, 'in_flight'), COUNT(*) FROM page_attempts a JOIN pages p ON p.id = a.page_id GROUP BY 1, 2"))
                 _pages.WithLabels(r.Channel, r.Outcome).IncTo(r.N);
@@ -93,7 +110,7 @@ internal sealed class LarsbotMetrics
                          "SELECT state, COUNT(*) FROM countdowns WHERE state IN ('counting','paged','escalated') GROUP BY state"))
                 _countdowns.WithLabels(r.State).Set(r.N);
             _ackMode.Set(await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL AND ends_at > @now", new { now }) > 0 ? 1 : 0);
-            _openAlerts.Set(await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts WHERE dedup_key IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL"));
+            _openAlerts.Set(await c.ExecuteScalarAsync<long>(OpenKeyedAlertsSql));
             foreach (var r in await c.QueryAsync<(long Id, long At, long? Started)>(
                          "SELECT a.id, a.at, (SELECT MIN(started_at) FROM countdowns WHERE ack_id = a.id) FROM acks a WHERE a.id > @last ORDER BY a.id",
                          new { last = _lastAckId }))

@@ -64,10 +64,10 @@ public sealed partial class PagingEngine : IDisposable
     /// <summary>Wakes this engine's loop when something arrived (an alert was stored).</summary>
     public Signal Wake { get; } = new();
 
-    /// <summary>When the engine last finished a pass (for /health: a stuck engine is an outage).</summary>
     /// <summary>Passes finished since start: with <see cref="PagingOptions.MinPassGap"/>, far fewer than alerts in a burst.</summary>
     public long Passes => Interlocked.Read(ref _passes);
 
+    /// <summary>When the engine last finished a pass (for /health: a stuck engine is an outage).</summary>
     public DateTimeOffset? LastLoopAt => Interlocked.Read(ref _lastLoopAtMs) is var ms and > 0 ? UnixMs.To(ms) : null;
 
     public PagingOptions Options => _options;

@@ -50,6 +50,12 @@ public sealed class MetricsEndToEndTests : IAsyncLifetime
         Assert.Contains("larsbot_intake_commits_total 2", text);
         Assert.Contains("larsbot_intake_committed_alerts_total 2", text);
         Assert.Matches(@"larsbot_engine_passes_total [1-9]", text);
+
+        // The next scrape counts only what came since (it reads new rows only): nothing twice, nothing missed.
+        await _bot.PostAlertAsync("db1", "irc", "lag again");
+        text = await (await _bot.Http.GetAsync("/metrics")).Content.ReadAsStringAsync();
+        Assert.Contains("larsbot_alerts_total{level=\"irc\",source=\"http\"} 2", text);
+        Assert.Contains("larsbot_alerts_total{level=\"urgent\",source=\"http\"} 1", text);
     }
 
     [Fact]
