@@ -25,6 +25,12 @@ public interface IChannel
     void SayOneLine(string text) => Say(text);
 
     /// <summary>
+    /// Like <see cref="SayOneLine"/>, for the paging engine's lines (alerts, countdowns, pages): they go out ahead of
+    /// lines queued for anything else, in their own order.
+    /// </summary>
+    void SayPaging(string text) => SayOneLine(text);
+
+    /// <summary>
     /// The topic the channel should carry. The client sets it now (if it differs), after every (re)join, and again
     /// whenever someone else changes it. If the server refuses (482, not an operator) it says so once and carries on.
     /// </summary>

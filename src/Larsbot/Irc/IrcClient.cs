@@ -83,11 +83,13 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
     /// <summary>Raised when a registered connection is lost (not for failed connection attempts).</summary>
     public event Func<Task>? Disconnected;
 
-    public void Say(string text) => Say(text, _options.MaxLinesPerMessage);
+    public void Say(string text) => Say(text, _options.MaxLinesPerMessage, paging: false);
 
-    public void SayOneLine(string text) => Say(text, 1);
+    public void SayOneLine(string text) => Say(text, 1, paging: false);
 
-    private void Say(string text, int maxLines)
+    public void SayPaging(string text) => Say(text, 1, paging: true);
+
+    private void Say(string text, int maxLines, bool paging)
     {
         try
         {
@@ -97,7 +99,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
             var pieces = IrcText.Split(text, budget, maxLines);
             foreach (var piece in pieces)
             {
-                if (_says.Enqueue(piece))
+                if (_says.Enqueue(piece, paging))
                     _log.LogWarning("IRC say queue full ({Limit} lines); dropping the oldest until we can deliver", _options.SayQueueLimit);
             }
             if (pieces.Count > 0)

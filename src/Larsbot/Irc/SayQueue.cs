@@ -3,45 +3,50 @@ namespace Larsbot.Irc;
 /// <summary>
 /// Lines waiting to be said. Bounded so a long outage cannot eat memory; when full the oldest go, because for a
 /// pager the latest state matters most. A line leaves the queue only once it has been written to the socket.
+/// Paging lines (alerts, countdowns, pages) go ahead of chatter (command replies, reminders, reports): with the flood
+/// throttle at about a line a second, a ten-line `lars help` must not hold an URGENT line for ten seconds. Each kind
+/// keeps its own order, and chatter is dropped first when the queue is full.
 /// </summary>
 internal sealed class SayQueue(int limit)
 {
-    private readonly LinkedList<SayLine> _lines = new();
+    private readonly LinkedList<SayLine> _paging = new();
+    private readonly LinkedList<SayLine> _chatter = new();
     private readonly Lock _lock = new();
     private readonly int _limit = Math.Max(1, limit);
     private long _droppedUnreported;
 
     public int Count
     {
-        get { lock (_lock) return _lines.Count; }
+        get { lock (_lock) return _paging.Count + _chatter.Count; }
     }
 
     /// <summary>
     /// Adds a line. Returns true when this started dropping lines (the first drop since the last
     /// <see cref="TakeDroppedCount"/>), so a long outage logs once rather than once per line.
     /// </summary>
-    public bool Enqueue(string text)
+    public bool Enqueue(string text, bool paging = false)
     {
         lock (_lock)
         {
             var startedDropping = false;
-            while (_lines.Count >= _limit)
+            while (_paging.Count + _chatter.Count >= _limit)
             {
-                _lines.RemoveFirst();
+                (_chatter.Count > 0 ? _chatter : _paging).RemoveFirst();
                 startedDropping |= _droppedUnreported == 0;
                 _droppedUnreported++;
             }
-            _lines.AddLast(new SayLine(text));
+            (paging ? _paging : _chatter).AddLast(new SayLine(text));
             return startedDropping;
         }
     }
 
+    /// <summary>The next line to send: the oldest paging line, else the oldest chatter.</summary>
     public bool TryPeek(out SayLine line)
     {
         lock (_lock)
         {
-            line = _lines.First?.Value!;
-            return _lines.Count > 0;
+            line = (_paging.First ?? _chatter.First)?.Value!;
+            return line is not null;
         }
     }
 
@@ -49,7 +54,7 @@ internal sealed class SayQueue(int limit)
     public void Remove(SayLine line)
     {
         lock (_lock)
-            _lines.Remove(line);
+            if (!_paging.Remove(line)) _chatter.Remove(line);
     }
 
     /// <summary>Lines dropped since the last call, for a single log line instead of one per drop.</summary>

@@ -253,7 +253,7 @@ public sealed class OutboxSender : BackgroundService
             _log.LogInformation("Page {PageId} sent by {Channel} to {Person} ({ProviderId})", page.Id, page.Channel, page.PersonId, result.ProviderId);
         else
             _log.LogWarning("Page {PageId} {Channel} to {Person}: {Outcome}: {Detail}", page.Id, page.Channel, page.PersonId, outcome, result.Detail);
-        if (say is not null) _channel.Say(say);
+        if (say is not null) _channel.SayPaging(say);
         if (retryAt is not null) _engine.OutboxWake.Set();
     }
 

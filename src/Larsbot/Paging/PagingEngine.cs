@@ -646,7 +646,8 @@ public sealed partial class PagingEngine : IDisposable
 
     private void Say(IEnumerable<string> lines)
     {
-        // One line each: the engine's lines quote alert text, which is stored whole but shown cut to fit.
-        foreach (var l in lines) _channel.SayOneLine(l);
+        // One line each: the engine's lines quote alert text, which is stored whole but shown cut to fit. They go
+        // ahead of chatter (command replies, reminders) waiting for the flood throttle.
+        foreach (var l in lines) _channel.SayPaging(l);
     }
 }

@@ -34,6 +34,27 @@ public sealed class IrcClientMessagingTests(ITestOutputHelper output) : IrcClien
     }
 
     [Fact]
+    public async Task A_paging_line_overtakes_chatter_waiting_for_the_flood_throttle()
+    {
+        var (bot, _, joined) = StartBot(o =>
+        {
+            o.FloodBurst = 1;
+            o.FloodInterval = TimeSpan.FromMilliseconds(300);
+        });
+        var raw = await Raw("Watcher");
+        await raw.JoinAsync(Chan);
+        await joined.Task.WaitAsync(Timeout);
+
+        for (var i = 1; i <= 4; i++) bot.Say($"help line {i}");
+        bot.SayPaging("URGENT db1 - down");
+
+        var urgent = await raw.WaitForLineAsync(l => l.EndsWith(":URGENT db1 - down"), Timeout);
+        var last = await raw.WaitForLineAsync(l => l.EndsWith(":help line 4"), Timeout);
+        // At most the first help line was out before the URGENT one was queued; at least two of the rest came after it.
+        Assert.True(raw.LinesBetween(urgent, last).Count(l => l.Contains(":help line ")) >= 2);
+    }
+
+    [Fact]
     public async Task Line_breaks_and_nul_arrive_literally_without_injection()
     {
         var (bot, _, joined) = StartBot();

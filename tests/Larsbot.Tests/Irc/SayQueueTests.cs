@@ -24,6 +24,33 @@ public class SayQueueTests
     }
 
     [Fact]
+    public void Paging_lines_go_ahead_of_chatter_each_in_order_and_chatter_is_dropped_first()
+    {
+        var queue = new SayQueue(4);
+        queue.Enqueue("help 1");
+        queue.Enqueue("help 2");
+        queue.Enqueue("URGENT db1 - down", paging: true);
+        queue.Enqueue("URGENT web1 - down", paging: true);
+        var sent = new List<string>();
+        while (queue.TryPeek(out var line))
+        {
+            sent.Add(line.Text);
+            queue.Remove(line);
+        }
+        Assert.Equal(["URGENT db1 - down", "URGENT web1 - down", "help 1", "help 2"], sent);
+
+        queue.Enqueue("help 3");
+        queue.Enqueue("URGENT 1", paging: true);
+        queue.Enqueue("URGENT 2", paging: true);
+        queue.Enqueue("URGENT 3", paging: true);
+        Assert.True(queue.Enqueue("URGENT 4", paging: true)); // full: the chatter line goes, then the oldest page line
+        Assert.False(queue.Enqueue("URGENT 5", paging: true));
+        Assert.Equal(2, queue.TakeDroppedCount());
+        Assert.True(queue.TryPeek(out var next));
+        Assert.Equal("URGENT 2", next.Text);
+    }
+
+    [Fact]
     public void Remove_takes_exactly_the_sent_line()
     {
         var queue = new SayQueue(10);
