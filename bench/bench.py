@@ -413,7 +413,8 @@ md += """
   sample over 100 ms with the lines the watcher saw before it, and showed why: the ledger's 5-minute pass said one
   "incident report missing" line per page (8 here, from the countdown probes) just before, and the URGENT line
   queued behind them. Reminders are now one line per person. With that, the same run's slowest sample was 903 ms,
-  just behind that one long line; p50 and p99 were never affected.
+  just behind that one long line; p50 and p99 were never affected. Since then the paging engine's lines also go
+  ahead of any chatter (replies, reminders) waiting for the bot's flood throttle.
 - Memory: Alertmanager keeps every alert in memory until it resolves (here: until its 5-minute resolve timeout), so
   its RSS follows how many alerts it received in the last minutes and moves with the harness's timing: 426 MB at
   c=64 in the single-round harness of 2026-11-23; 322, 429, 417 and 451 MB in the four full runs of 2026-11-30. Larsbot's RSS is
