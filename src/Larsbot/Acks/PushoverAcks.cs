@@ -21,7 +21,8 @@ namespace Larsbot.Acks;
 /// Acknowledging a Pushover emergency (priority 2) page on the phone acks in Larsbot. Two ways, either enough:
 /// Pushover's callback to /pushover/callback/{secret} (unsigned, so the secret in the URL proves it), and polling
 /// the receipts API for open pages (works without a public URL, and catches a callback that never arrived).
-/// Only pages whose escalation is still open are acked, so a late callback does not renew ack mode.
+/// Only pages whose escalation is still open are acked, checked in the ack's own transaction, so a late or repeated
+/// callback (or one racing the poll) never starts or renews ack mode.
 /// </summary>
 internal sealed class PushoverAcks(Database db, PagingEngine engine, TeamRoster roster, IOptions<PushoverOptions> options,
     IHttpClientFactory httpFactory, TimeProvider time, ILogger<PushoverAcks> log) : BackgroundService
@@ -39,8 +40,8 @@ internal sealed class PushoverAcks(Database db, PagingEngine engine, TeamRoster 
             LIMIT 1
             """, new { receipt }));
         if (page is null || roster.FindById(page.PersonId) is not { } person) return false;
-        await engine.AckAsync($"{person.Id} ({how})", person, "pushover", ct);
-        return true;
+        // Checked again inside the ack's transaction: the callback and the poll (or a repeated callback) may race here.
+        return await engine.AckIfOpenAsync($"{person.Id} ({how})", person, "pushover", page.CountdownId, ct);
     }
 
     /// <summary>One pass over the receipts of open emergency pages.</summary>

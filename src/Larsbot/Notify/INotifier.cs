@@ -47,4 +47,20 @@ public sealed record SendResult(
     public static SendResult Retry(string detail, TimeSpan? retryAfter = null, bool mayHaveBeenDelivered = false) =>
         new(SendOutcome.Retry, null, detail, retryAfter, mayHaveBeenDelivered);
     public static SendResult GiveUp(string detail) => new(SendOutcome.GiveUp, null, detail);
+
+    /// <summary>
+    /// A Pushover emergency page's receipt: the phone keeps ringing until it is acknowledged there or cancelled with
+    /// <see cref="IReceiptCanceller"/>. Null for every other page.
+    /// </summary>
+    public string? Receipt { get; init; }
+}
+
+/// <summary>
+/// A notifier whose pages can keep alerting after they were accepted (Pushover emergency priority rings again every
+/// retry interval until acknowledged). When the page's countdown is acked or resolved, the outbox stops it.
+/// </summary>
+public interface IReceiptCanceller
+{
+    /// <summary>One attempt to stop a receipt from alerting again; classified like a send (Sent = cancelled).</summary>
+    Task<SendResult> CancelAsync(string receipt, CancellationToken cancellationToken);
 }

@@ -7,7 +7,7 @@ namespace Larsbot.Notify;
 /// Sends a page as a Pushover notification. One attempt per call; the outbox sender retries.
 /// Destination is the person's Pushover user key, which is treated as a secret like the app token.
 /// </summary>
-internal sealed class PushoverNotifier : INotifier
+internal sealed class PushoverNotifier : INotifier, IReceiptCanceller
 {
     /// <summary>Pushover's limits; longer fields are refused, so they are cut instead.</summary>
     public const int MaxMessageLength = 1024;
@@ -15,6 +15,7 @@ internal sealed class PushoverNotifier : INotifier
 
     private readonly HttpClient _http;
     private readonly Uri _messagesUri;
+    private readonly string _baseUrl;
     private readonly string _appToken;
     private readonly int _priority;
     private readonly TimeSpan _emergencyRetry;
@@ -35,7 +36,8 @@ internal sealed class PushoverNotifier : INotifier
 
         _http = http;
         _time = timeProvider ?? TimeProvider.System;
-        _messagesUri = new Uri($"{options.BaseUrl.TrimEnd('/')}/1/messages.json");
+        _baseUrl = options.BaseUrl.TrimEnd('/');
+        _messagesUri = new Uri($"{_baseUrl}/1/messages.json");
         _appToken = options.AppToken;
         _priority = options.Priority;
         _emergencyRetry = options.EmergencyRetry;
@@ -111,7 +113,24 @@ internal sealed class PushoverNotifier : INotifier
         var request = Text(json, "request") ?? "unknown";
         var receipt = Text(json, "receipt");
         // An emergency page's receipt is its id: the callback and the receipt poll name it.
-        return SendResult.Sent(receipt ?? request, ProviderHttp.Describe(status, $"request {request}" + (receipt is null ? "" : $", receipt {receipt}")));
+        return SendResult.Sent(receipt ?? request, ProviderHttp.Describe(status, $"request {request}" + (receipt is null ? "" : $", receipt {receipt}")))
+            with { Receipt = receipt };
+    }
+
+    /// <summary>POST /1/receipts/{receipt}/cancel.json with the app token: the emergency page stops ringing.</summary>
+    public async Task<SendResult> CancelAsync(string receipt, CancellationToken cancellationToken)
+    {
+        var uri = new Uri($"{_baseUrl}/1/receipts/{Uri.EscapeDataString(receipt)}/cancel.json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri)
+        {
+            Content = new FormUrlEncodedContent([new("token", _appToken)]),
+        };
+        var attempt = await ProviderHttp.SendAsync(_http, request, _timeout, _time, cancellationToken);
+        var result = attempt is HttpAttempt.Answered { Status: 404 } answered
+            // An expired or already acknowledged receipt is no longer ringing: nothing left to stop.
+            ? SendResult.Sent(receipt, ProviderHttp.Describe(answered.Status, "receipt no longer active"))
+            : Classify(attempt);
+        return result with { Detail = SecretRedactor.Redact(result.Detail, _appToken) };
     }
 
     /// <summary>Pushover's error body is {"user":"invalid","errors":["..."],"status":0,"request":"..."}.</summary>

@@ -11,10 +11,14 @@ namespace Larsbot.Paging;
 /// <summary>
 /// Drains the pages table. A page is marked 'sending' (and the attempt row written) before the provider is called and
 /// 'sent' with the provider's id after, so the only way to send twice is a crash between those two commits; such
-/// pages are found at start, logged, counted, and sent again (a page may go out twice; it is never lost).
+/// pages are found at start, logged, counted, and sent again (a page may go out twice; it is never lost), unless
+/// their countdown was acked meanwhile: then they are not sent again.
+/// An ack stops every page that is not already on the wire: the transaction that marks a page 'sending' re-checks
+/// its countdown (an ack commits either before it, and the page is purged, or after it, and the request starts at
+/// once), and no more pages are claimed than there are send slots, so none waits in memory for a slot.
 /// Retrying lives here, once, for every notifier: durable backoff with jitter in next_attempt_at.
 /// </summary>
-public sealed class OutboxSender : BackgroundService
+public sealed partial class OutboxSender : BackgroundService
 {
     private readonly Database _db;
     private readonly PagingEngine _engine;
@@ -23,9 +27,12 @@ public sealed class OutboxSender : BackgroundService
     private readonly PagingOptions _options;
     private readonly ILogger<OutboxSender> _log;
     private readonly Dictionary<string, INotifier> _notifiers;
-    // Pushover allows at most 2 concurrent connections; Twilio is fine with the same. One slow provider never blocks
-    // the other because each channel has its own gate.
-    private readonly Dictionary<string, SemaphoreSlim> _perChannel;
+    /// <summary>
+    /// Requests in flight per channel. Pushover allows at most 2 concurrent connections; Twilio is fine with the same.
+    /// One slow provider never blocks the other because each channel has its own slots.
+    /// </summary>
+    internal const int SlotsPerChannel = 2;
+    private readonly Dictionary<string, int> _busy = [];
     private readonly List<Task> _inFlight = [];
     private long _duplicateRisk;
     private long _lastPassAtMs;
@@ -40,7 +47,6 @@ public sealed class OutboxSender : BackgroundService
         _options = options.Value;
         _log = log;
         _notifiers = notifiers.ToDictionary(n => n.Channel);
-        _perChannel = _notifiers.Keys.ToDictionary(k => k, _ => new SemaphoreSlim(2, 2));
     }
 
     /// <summary>Pages that may have gone out twice (crash mid-send, or a retry after a timeout/5xx).</summary>
@@ -88,63 +94,139 @@ public sealed class OutboxSender : BackgroundService
         await Task.WhenAll(pending);
     }
 
-    /// <summary>Pages left 'sending' by a crash: we cannot know if the provider got them. Say so, count it, send again.</summary>
+    /// <summary>
+    /// Pages left 'sending' by a crash: we cannot know if the provider got them. Say so, count it, send again; but
+    /// never one whose countdown was acked (or resolved) meanwhile: it is purged, as the ack would have purged it.
+    /// </summary>
     public async Task RecoverInterruptedAsync()
     {
         var now = UnixMs.From(_time.GetUtcNow());
         var interrupted = await _db.WriteAsync(async (c, tx) =>
         {
-            var rows = (await c.QueryAsync<PageRow>("SELECT * FROM pages WHERE state = 'sending'", transaction: tx)).ToList();
+            var rows = (await c.QueryAsync<InterruptedPage>(
+                "SELECT p.*, c.state = 'acked' AS countdown_closed FROM pages p JOIN countdowns c ON c.id = p.countdown_id WHERE p.state = 'sending'",
+                transaction: tx)).ToList();
             foreach (var p in rows)
             {
                 await c.ExecuteAsync(
                     "UPDATE page_attempts SET finished_at = @now, outcome = 'interrupted', may_have_been_delivered = 1, detail = 'process stopped while sending' WHERE page_id = @id AND finished_at IS NULL",
                     new { now, id = p.Id }, tx);
-                await c.ExecuteAsync("UPDATE pages SET state = 'due', next_attempt_at = @now WHERE id = @id", new { now, id = p.Id }, tx);
+                await c.ExecuteAsync("UPDATE pages SET state = @state, next_attempt_at = @now WHERE id = @id",
+                    new { now, id = p.Id, state = p.CountdownClosed ? "purged" : "due" }, tx);
             }
+            // Cancelling a receipt twice is harmless: one interrupted mid-cancel is simply cancelled again.
+            await c.ExecuteAsync("UPDATE receipt_cancels SET state = 'due', next_attempt_at = @now WHERE state = 'sending'", new { now }, tx);
             return rows;
         });
         foreach (var p in interrupted)
         {
             Interlocked.Increment(ref _duplicateRisk);
-            _log.LogWarning("Page {PageId} ({Channel} to {Person}) was being sent when the bot stopped; sending again, it may arrive twice",
-                p.Id, p.Channel, p.PersonId);
+            if (p.CountdownClosed)
+                _log.LogWarning("Page {PageId} ({Channel} to {Person}) was being sent when the bot stopped; its countdown was acked since, so it is not sent again",
+                    p.Id, p.Channel, p.PersonId);
+            else
+                _log.LogWarning("Page {PageId} ({Channel} to {Person}) was being sent when the bot stopped; sending again, it may arrive twice",
+                    p.Id, p.Channel, p.PersonId);
         }
     }
 
-    /// <summary>Starts every due page; returns when the next retry is due.</summary>
+    private sealed class InterruptedPage
+    {
+        public long Id { get; set; }
+        public string Channel { get; set; } = "";
+        public string PersonId { get; set; } = "";
+        public bool CountdownClosed { get; set; }
+    }
+
+    // A page whose countdown is closed (acked, or resolved) never starts: purged in the transaction that would claim it.
+    private const string PurgeClosedSql = """
+        UPDATE pages SET state = 'purged'
+        WHERE state = 'due' AND (SELECT state FROM countdowns WHERE id = pages.countdown_id) = 'acked'
+        """;
+
+    private const string DueOfChannelSql =
+        "SELECT * FROM pages WHERE state = 'due' AND next_attempt_at <= @now AND channel = @channel ORDER BY id LIMIT @n";
+
+    /// <summary>
+    /// Starts due pages, as many per channel as it has free slots, and due receipt cancels; returns when the next retry
+    /// is due. A finishing send wakes the loop, which then claims the next ones, each re-checked against acks.
+    /// </summary>
     public async Task<DateTimeOffset?> SendDueAsync(CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        var claimed = await _db.WriteAsync(async (c, tx) =>
+        var nowMs = UnixMs.From(now);
+        Dictionary<string, int> free;
+        lock (_inFlight) free = _notifiers.Keys.ToDictionary(k => k, k => SlotsPerChannel - _busy.GetValueOrDefault(k));
+        var (pages, cancels) = await _db.WriteAsync(async (c, tx) =>
         {
-            var due = (await c.QueryAsync<PageRow>(
-                "SELECT * FROM pages WHERE state = 'due' AND next_attempt_at <= @now ORDER BY id LIMIT 100",
-                new { now = UnixMs.From(now) }, tx)).ToList();
+            await c.ExecuteAsync(PurgeClosedSql, transaction: tx);
+            // Cancels first: a phone that is ringing for an acked page matters more than a page still to send.
+            var cancelRows = new List<ReceiptCancelRow>();
+            if (free.GetValueOrDefault("push") > 0)
+            {
+                cancelRows = (await c.QueryAsync<ReceiptCancelRow>(
+                    "SELECT * FROM receipt_cancels WHERE state = 'due' AND next_attempt_at <= @now ORDER BY page_id LIMIT @n",
+                    new { now = nowMs, n = free["push"] }, tx)).ToList();
+                foreach (var r in cancelRows)
+                {
+                    await c.ExecuteAsync("UPDATE receipt_cancels SET state = 'sending', attempts = attempts + 1 WHERE page_id = @id", new { id = r.PageId }, tx);
+                    r.Attempts++;
+                }
+                free["push"] -= cancelRows.Count;
+            }
+            var due = new List<PageRow>();
+            foreach (var (channel, n) in free.Where(f => f.Value > 0))
+                due.AddRange(await c.QueryAsync<PageRow>(DueOfChannelSql, new { now = nowMs, channel, n }, tx));
+            // A page for a channel with no notifier is given up at once (it needs no slot).
+            due.AddRange(await c.QueryAsync<PageRow>(
+                $"SELECT * FROM pages WHERE state = 'due' AND next_attempt_at <= @now AND channel NOT IN @known ORDER BY id LIMIT 100",
+                new { now = nowMs, known = _notifiers.Keys.ToArray() }, tx));
             var attempts = new List<(PageRow Page, long AttemptId)>();
-            foreach (var p in due)
+            foreach (var p in due.OrderBy(p => p.Id))
             {
                 await c.ExecuteAsync("UPDATE pages SET state = 'sending', attempts = attempts + 1 WHERE id = @id", new { id = p.Id }, tx);
                 var attemptId = await c.ExecuteScalarAsync<long>(
-                    "INSERT INTO page_attempts(page_id, started_at) VALUES (@id, @now) RETURNING id", new { id = p.Id, now = UnixMs.From(now) }, tx);
+                    "INSERT INTO page_attempts(page_id, started_at) VALUES (@id, @now) RETURNING id", new { id = p.Id, now = nowMs }, tx);
                 p.Attempts++;
                 attempts.Add((p, attemptId));
             }
-            return attempts;
+            return (attempts, cancelRows);
         }, ct);
 
-        foreach (var (page, attemptId) in claimed)
-        {
-            var task = SendOneAsync(page, attemptId, ct);
-            lock (_inFlight) _inFlight.Add(task);
-            _ = task.ContinueWith(t => { lock (_inFlight) _inFlight.Remove(t); }, TaskScheduler.Default);
-        }
+        foreach (var (page, attemptId) in pages)
+            Start(page.Channel, () => SendOneAsync(page, attemptId, ct));
+        foreach (var cancel in cancels)
+            Start("push", () => CancelOneAsync(cancel, ct));
 
         return await _db.ReadAsync(async c =>
         {
-            var ms = await c.ExecuteScalarAsync<long?>("SELECT MIN(next_attempt_at) FROM pages WHERE state = 'due'");
+            var ms = await c.ExecuteScalarAsync<long?>(
+                "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM pages WHERE state = 'due' UNION ALL SELECT MIN(next_attempt_at) FROM receipt_cancels WHERE state = 'due')");
             return ms is { } m ? UnixMs.To(m) : (DateTimeOffset?)null;
         });
+    }
+
+    /// <summary>Runs one request in a slot of its channel; when it ends the slot is free and the loop looks again.</summary>
+    private void Start(string channel, Func<Task> send)
+    {
+        var counted = _notifiers.ContainsKey(channel);
+        lock (_inFlight)
+            if (counted) _busy[channel] = _busy.GetValueOrDefault(channel) + 1;
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await send();
+            }
+            finally
+            {
+                lock (_inFlight)
+                    if (counted) _busy[channel]--;
+                _engine.OutboxWake.Set();
+            }
+        });
+        lock (_inFlight) _inFlight.Add(task);
+        _ = task.ContinueWith(t => { lock (_inFlight) _inFlight.Remove(t); }, TaskScheduler.Default);
     }
 
     /// <summary>Waits for every send started so far (tests use it to observe outcomes deterministically).</summary>
@@ -158,14 +240,12 @@ public sealed class OutboxSender : BackgroundService
     private async Task SendOneAsync(PageRow page, long attemptId, CancellationToken ct)
     {
         SendResult result;
-        var gate = _perChannel.GetValueOrDefault(page.Channel);
-        if (!_notifiers.TryGetValue(page.Channel, out var notifier) || gate is null)
+        if (!_notifiers.TryGetValue(page.Channel, out var notifier))
         {
             result = SendResult.GiveUp($"no notifier for channel '{page.Channel}'");
         }
         else
         {
-            await gate.WaitAsync(ct);
             try
             {
                 result = await notifier.SendAsync(new PageMessage(page.PersonId, page.Destination, page.Title, page.Body), ct);
@@ -178,10 +258,6 @@ public sealed class OutboxSender : BackgroundService
             catch (Exception e)
             {
                 result = SendResult.Retry($"notifier crashed: {e.GetType().Name}", mayHaveBeenDelivered: true);
-            }
-            finally
-            {
-                gate.Release();
             }
         }
 
@@ -201,6 +277,7 @@ public sealed class OutboxSender : BackgroundService
         var nowMs = UnixMs.From(now);
         string? say = null;
         DateTimeOffset? retryAt = null;
+        var cancelQueued = false;
         var outcome = result.Outcome switch
         {
             SendOutcome.Sent => "sent",
@@ -235,8 +312,12 @@ public sealed class OutboxSender : BackgroundService
                 "UPDATE page_attempts SET finished_at = @now, outcome = @outcome, detail = @detail, may_have_been_delivered = @may WHERE id = @attemptId",
                 new { now = nowMs, outcome, detail = result.Detail, may = result.MayHaveBeenDelivered ? 1 : 0, attemptId }, tx);
             if (outcome == "sent")
-                await c.ExecuteAsync("UPDATE pages SET state = 'sent', sent_at = @now, provider_id = @pid WHERE id = @id",
-                    new { now = nowMs, pid = result.ProviderId, id = page.Id }, tx);
+            {
+                await c.ExecuteAsync("UPDATE pages SET state = 'sent', sent_at = @now, provider_id = @pid, receipt = @receipt WHERE id = @id",
+                    new { now = nowMs, pid = result.ProviderId, receipt = result.Receipt, id = page.Id }, tx);
+                // On the wire when the ack landed: an emergency page would ring until acknowledged, so stop it now.
+                cancelQueued = await c.ExecuteAsync(ReceiptCancels.QueueForClosedPageSql, new { now = nowMs, id = page.Id }, tx) > 0;
+            }
             else if (outcome == "retry")
                 // A retry may have been purged by an ack meanwhile? No: 'sending' rows are never purged; the ack
                 // check happens here instead, so an acked page is not retried.
@@ -254,7 +335,7 @@ public sealed class OutboxSender : BackgroundService
         else
             _log.LogWarning("Page {PageId} {Channel} to {Person}: {Outcome}: {Detail}", page.Id, page.Channel, page.PersonId, outcome, result.Detail);
         if (say is not null) _channel.SayPaging(say);
-        if (retryAt is not null) _engine.OutboxWake.Set();
+        if (retryAt is not null || cancelQueued) _engine.OutboxWake.Set();
     }
 
     /// <summary>Exponential from RetryMinDelay to RetryMaxDelay, with ±25% jitter so retries from many pages spread out.</summary>

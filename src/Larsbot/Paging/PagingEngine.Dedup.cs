@@ -50,8 +50,9 @@ public sealed partial class PagingEngine
 
     /// <summary>A repeat of an open alert is handled as 'repeat': the original counts up, nothing is said or paged.</summary>
     /// <returns>The fresh alerts that are not repeats.</returns>
-    private Task<List<AlertRow>> HandleRepeatsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<AlertRow> fresh)
+    private async Task<List<AlertRow>> HandleRepeatsAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said, List<AlertRow> fresh)
     {
+        var urgentRepeated = new HashSet<long>();
         var rest = new List<AlertRow>(fresh.Count);
         var nowMs = UnixMs.From(now);
         var windowMs = (long)_options.DedupWindow.TotalMilliseconds;
@@ -96,8 +97,10 @@ public sealed partial class PagingEngine
             }
             markRepeat.Run(nowMs, original.Value, a.Id);
             countUp.Run(a.ReceivedAt, original.Value);
+            if (a.Level == "urgent") urgentRepeated.Add(original.Value);
         }
-        return Task.FromResult(rest);
+        await ReopenRepeatedAsync(c, tx, now, said, urgentRepeated);
+        return rest;
     }
 
     /// <summary>Resolves and tool acks: applied to the open alerts they name (by key, or by host and text).</summary>
@@ -149,35 +152,7 @@ public sealed partial class PagingEngine
         if (alerts.Any(a => a.ResolvedAt is null)) return;
         await c.ExecuteAsync("UPDATE countdowns SET state = 'acked', resolved_at = @now WHERE id = @id", new { now = nowMs, id = countdownId }, tx);
         var purged = await c.ExecuteAsync("UPDATE pages SET state = 'purged' WHERE countdown_id = @id AND state = 'due'", new { id = countdownId }, tx);
+        if (await c.ExecuteAsync(ReceiptCancels.QueueForCountdownSql, new { countdownId, now = nowMs }, tx) > 0) _cancelsQueued = true;
         said.Add($"resolved: page #{countdownId} stopped, everything in it is resolved" + (purged > 0 ? $" ({purged} unsent page(s) purged)" : ""));
-    }
-
-    /// <summary>
-    /// Ack mode just ended. Keyed urgent alerts that are still open and not in an open countdown get a fresh one, so a
-    /// fix that did not hold still reaches a human. Unkeyed alerts cannot be resolved, so for them the ack stands.
-    /// Returns false when nothing was still open.
-    /// </summary>
-    private async Task<bool> ReopenStaleAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
-    {
-        var stale = (await c.QueryAsync<AlertRow>(
-            $"""
-            SELECT * FROM alerts a WHERE a.level = 'urgent' AND a.dedup_key IS NOT NULL AND a.handled_at IS NOT NULL AND {OpenOriginal}
-              AND NOT EXISTS (SELECT 1 FROM countdowns c WHERE c.state IN ('counting','paged','escalated')
-                              AND (c.id = a.countdown_id OR c.id IN (SELECT countdown_id FROM countdown_reopens r WHERE r.alert_id = a.id)))
-            ORDER BY a.id
-            """, transaction: tx)).ToList();
-        if (stale.Count == 0) return false;
-        var nowMs = UnixMs.From(now);
-        var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(
-            "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id DESC LIMIT 1", transaction: tx);
-        var countdownId = open?.Id ?? await c.ExecuteScalarAsync<long>(
-            "INSERT INTO countdowns(started_at, page_at, state, duty_person) VALUES (@s, @p, 'counting', @d) RETURNING id",
-            new { s = nowMs, p = UnixMs.From(now + _options.Countdown), d = (await CurrentDutyAsync(c, tx))?.Id }, tx);
-        foreach (var a in stale)
-            await c.ExecuteAsync("INSERT OR IGNORE INTO countdown_reopens(countdown_id, alert_id) VALUES (@countdownId, @id)", new { countdownId, id = a.Id }, tx);
-        said.Add($"ack mode over: {stale.Count} alert{(stale.Count == 1 ? "" : "s")} still open: {stale[0].Host}" +
-                 (stale.Count > 1 ? $" (+{stale.Count - 1} more)" : "") +
-                 (open is null ? $"; paging again in {Secs(_options.Countdown)} secs unless someone says 'lars ack'" : $"; joined open page #{countdownId}"));
-        return true;
     }
 }

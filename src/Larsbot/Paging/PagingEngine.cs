@@ -37,6 +37,8 @@ public sealed partial class PagingEngine : IDisposable
     private readonly List<string> _stormLines = []; // the first few lines as they would have been said alone
     private long _stormFlushAtMs;
     private long _stormQuietAtMs;
+    // Set by a pass that closed a countdown with emergency pushes still ringing, so the outbox cancels them at once.
+    private bool _cancelsQueued;
 
     public PagingEngine(Database db, TeamRoster roster, IChannel channel, TimeProvider time,
         IOptions<PagingOptions> options, ILogger<PagingEngine> log)
@@ -96,7 +98,7 @@ public sealed partial class PagingEngine : IDisposable
                 var fresh = freshRead;
                 if (fresh.Count > 0)
                 {
-                    fresh = await HandleRepeatsAsync(c, tx, now, fresh);
+                    fresh = await HandleRepeatsAsync(c, tx, now, said, fresh);
                     fresh = await HandleSilencedAsync(c, tx, now, said, fresh);
                     await HandleNewAlertsAsync(c, tx, now, said, ircDown, fresh);
                 }
@@ -109,7 +111,8 @@ public sealed partial class PagingEngine : IDisposable
 
             Say(said);
             if (topicChanged) await PublishTopicAsync();
-            if (pagesWritten) OutboxWake.Set();
+            if (pagesWritten || _cancelsQueued) OutboxWake.Set();
+            _cancelsQueued = false;
             Interlocked.Exchange(ref _lastLoopAtMs, UnixMs.From(now));
             Interlocked.Increment(ref _passes);
             return next;
@@ -121,17 +124,29 @@ public sealed partial class PagingEngine : IDisposable
     }
 
     /// <summary>`lars ack`: stops every open escalation, purges what was not sent, and starts (or renews) ack mode.</summary>
-    public async Task AckAsync(string nick, Person person, string source = "irc", CancellationToken ct = default)
+    public async Task AckAsync(string nick, Person person, string source = "irc", CancellationToken ct = default) =>
+        await AckCoreAsync(nick, person, source, onlyIfOpen: null, ct);
+
+    /// <summary>
+    /// An ack that only counts while the page it answers is still open (a Pushover acknowledgement, by callback or by
+    /// polling the receipt): a late or repeated one finds the countdown closed and does nothing, so it can never start
+    /// or renew ack mode by itself. The check is made in the ack's own transaction. True when it acked.
+    /// </summary>
+    public Task<bool> AckIfOpenAsync(string nick, Person person, string source, long countdownId, CancellationToken ct = default) =>
+        AckCoreAsync(nick, person, source, countdownId, ct);
+
+    private async Task<bool> AckCoreAsync(string nick, Person person, string source, long? onlyIfOpen, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
         {
             var now = _time.GetUtcNow();
             var said = new List<string>();
-            await _db.WriteAsync(async (c, tx) =>
+            var acked = await _db.WriteAsync(async (c, tx) =>
             {
                 var open = (await c.QueryAsync<CountdownRow>(
                     "SELECT * FROM countdowns WHERE state IN ('counting','paged','escalated') ORDER BY id", transaction: tx)).ToList();
+                if (onlyIfOpen is { } required && open.All(cd => cd.Id != required)) return false;
                 var alertCount = 0;
                 var purged = new List<string>();
                 foreach (var cd in open)
@@ -148,8 +163,11 @@ public sealed partial class PagingEngine : IDisposable
                     {
                         purged.Add($"sms purged: everybody ({string.Join(", ", _roster.People.Select(p => p.Id))}) '{summary}'");
                     }
-                    // Retries still waiting (a provider was failing) are stopped too.
+                    // Retries still waiting (a provider was failing) are stopped too. A page already claimed by the
+                    // sender is on the wire; the sender re-checks every other one against this ack before it starts.
                     await c.ExecuteAsync("UPDATE pages SET state = 'purged' WHERE countdown_id = @id AND state = 'due'", new { id = cd.Id }, tx);
+                    // Emergency pushes already delivered would ring again until acknowledged on each phone: stop them.
+                    await c.ExecuteAsync(ReceiptCancels.QueueForCountdownSql, new { countdownId = cd.Id, now = UnixMs.From(now) }, tx);
                 }
 
                 var ackId = await c.ExecuteScalarAsync<long>(
@@ -160,7 +178,9 @@ public sealed partial class PagingEngine : IDisposable
 
                 // A new ack renews ack mode: the old period ends now, a fresh one starts.
                 await c.ExecuteAsync("UPDATE ack_modes SET ended_at = @now WHERE ended_at IS NULL", new { now = UnixMs.From(now) }, tx);
-                await c.ExecuteAsync("INSERT INTO ack_modes(started_at, ends_at, ack_id) VALUES (@s, @e, @ackId)",
+                // alerts_after: the alerts seen during this period are the ones after it (see ReopenStillFiringAsync).
+                await c.ExecuteAsync(
+                    "INSERT INTO ack_modes(started_at, ends_at, ack_id, alerts_after) VALUES (@s, @e, @ackId, (SELECT COALESCE(MAX(id), 0) FROM alerts))",
                     new { s = UnixMs.From(now), e = UnixMs.From(now + _options.AckModeFor), ackId }, tx);
 
                 said.AddRange(purged);
@@ -168,7 +188,9 @@ public sealed partial class PagingEngine : IDisposable
                 said.Add(alertCount == 0
                     ? $"ack: no issues to ack. Ack mode enabled for {Duration(_options.AckModeFor)}"
                     : $"ack: OK {nick} acked {alertCount} issues. Ack mode enabled for {Duration(_options.AckModeFor)}");
+                return true;
             }, ct);
+            if (!acked) return false;
 
             _log.LogInformation("Ack by {Nick} ({Person})", nick, person.Id);
             var split = said.IndexOf("");
@@ -176,6 +198,8 @@ public sealed partial class PagingEngine : IDisposable
             await PublishTopicAsync();
             Say(said[(split + 1)..]);
             Wake.Set();
+            OutboxWake.Set(); // purged pages leave the queue; receipts to cancel go now
+            return true;
         }
         finally
         {
@@ -275,10 +299,14 @@ public sealed partial class PagingEngine : IDisposable
 
     private async Task<bool> ExpireAckModeAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said)
     {
-        var expired = _db.Statement(tx, "UPDATE ack_modes SET ended_at = ends_at WHERE ended_at IS NULL AND ends_at <= $now", "$now")
-            .Run(UnixMs.From(now));
-        if (expired == 0) return false;
-        if (!await ReopenStaleAsync(c, tx, now, said))
+        // The first alert id of the periods ending now (NULL: none ends now). Periods from before migration 009 have
+        // no mark: every alert is looked at once.
+        var nowMs = UnixMs.From(now);
+        var after = _db.Statement(tx, "SELECT MIN(COALESCE(alerts_after, 0)) FROM ack_modes WHERE ended_at IS NULL AND ends_at <= $now", "$now")
+            .Long(nowMs);
+        if (after is null) return false;
+        _db.Statement(tx, "UPDATE ack_modes SET ended_at = ends_at WHERE ended_at IS NULL AND ends_at <= $now", "$now").Run(nowMs);
+        if (!await ReopenStillFiringAsync(c, tx, now, said, after.Value))
             said.Add("ack mode over: back to normal mode, urgent alerts page again");
         return true;
     }
