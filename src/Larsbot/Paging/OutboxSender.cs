@@ -206,25 +206,28 @@ public sealed partial class OutboxSender : BackgroundService
         });
     }
 
+    private async Task InSlotAsync(string channel, bool counted, Func<Task> send)
+    {
+        try
+        {
+            await send();
+        }
+        finally
+        {
+            lock (_inFlight)
+                if (counted) _busy[channel]--;
+            _engine.OutboxWake.Set();
+        }
+    }
+
     /// <summary>Runs one request in a slot of its channel; when it ends the slot is free and the loop looks again.</summary>
     private void Start(string channel, Func<Task> send)
     {
         var counted = _notifiers.ContainsKey(channel);
         lock (_inFlight)
             if (counted) _busy[channel] = _busy.GetValueOrDefault(channel) + 1;
-        var task = Task.Run(async () =>
-        {
-            try
-            {
-                await send();
-            }
-            finally
-            {
-                lock (_inFlight)
-                    if (counted) _busy[channel]--;
-                _engine.OutboxWake.Set();
-            }
-        });
+        // Called directly, not queued: the request is on its way before the claiming pass returns.
+        var task = InSlotAsync(channel, counted, send);
         lock (_inFlight) _inFlight.Add(task);
         _ = task.ContinueWith(t => { lock (_inFlight) _inFlight.Remove(t); }, TaskScheduler.Default);
     }

@@ -15,6 +15,9 @@ namespace Larsbot.Tests.Notify;
 public sealed record RecordedRequest(string Method, string Path, string? ContentType, string? BasicUser, IReadOnlyDictionary<string, string> Form)
 {
     public string this[string field] => Form[field];
+
+    /// <summary>When the request reached the stand-in (before any <see cref="FakeProviders.ResponseDelay"/>).</summary>
+    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
 }
 
 /// <summary>A scripted answer for the next accepted request. Unscripted requests get the provider's success answer.</summary>
@@ -162,7 +165,18 @@ public sealed partial class FakeProviders : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
-        if (path == "/1/messages.json")
+        context.Items[ArrivedKey] = DateTimeOffset.UtcNow;
+        if (ResponseDelay > TimeSpan.Zero)
+        {
+            // A slow but healthy provider: the request is in, the answer takes this long.
+            try { await Task.Delay(ResponseDelay, _stopping.Token); }
+            catch (OperationCanceledException) { context.Abort(); return; }
+        }
+        if (PushoverCancelPath().Match(path) is { Success: true } cancel)
+        {
+            await HandlePushoverCancelAsync(context, cancel.Groups["receipt"].Value);
+        }
+        else if (path == "/1/messages.json")
         {
             await HandlePushoverAsync(context);
         }
@@ -370,7 +384,10 @@ public sealed partial class FakeProviders : IAsyncDisposable
         HttpContext context, Dictionary<string, string> form, string? user, List<RecordedRequest> list, Queue<FakeAnswer> script,
         Dictionary<int, TaskCompletionSource<RecordedRequest>> waiters)
     {
-        var request = new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.ContentType, user, form);
+        var request = new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.ContentType, user, form)
+        {
+            At = context.Items[ArrivedKey] is DateTimeOffset at ? at : DateTimeOffset.UtcNow,
+        };
         TaskCompletionSource<RecordedRequest>? waiter;
         FakeAnswer? answer;
         lock (_gate)

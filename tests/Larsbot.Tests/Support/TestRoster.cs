@@ -6,6 +6,28 @@ public static class TestRoster
 {
     /// <summary>The repository's roster.sample.json: brong (phone+push), robn (phone+push), neilj (phone only).</summary>
     public static TeamRoster Sample() => RosterLoader.LoadFile(Path.Combine(RepoPaths.Root, "roster.sample.json"));
+
+    /// <summary>A team of <paramref name="n"/> (p1..pN, nicks p1..pN), each with a phone and a Pushover key: a big everyone-page.</summary>
+    public static string LargeJson(int n) =>
+        "{\"ledger\": {\"currency\": \"AUD\", \"stipendPerDay\": 40.00, \"pageBonus\": 20.00, \"timeZone\": \"UTC\"}, \"people\": [" +
+        string.Join(",", Enumerable.Range(1, n).Select(i =>
+            $"{{\"id\": \"p{i}\", \"name\": \"Person {i}\", \"nicks\": [\"p{i}\"], \"timeZone\": \"UTC\", " +
+            $"\"phone\": \"+6140000{i:D4}\", \"pushover\": \"u{i:D4}{new string('x', 25)}\"}}")) + "]}";
+
+    /// <summary><see cref="LargeJson"/> loaded through a file, as the bot loads it.</summary>
+    public static TeamRoster Large(int n)
+    {
+        var dir = Directory.CreateTempSubdirectory("larsbot-roster-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "roster.json"), LargeJson(n));
+            return RosterLoader.LoadFile(Path.Combine(dir, "roster.json"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
 
 public static class RepoPaths

@@ -1,0 +1,159 @@
+using Dapper;
+using Larsbot.Paging;
+using Larsbot.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Larsbot.Tests.Paging;
+
+/// <summary>After an ack nothing new goes out: pages not on the wire are purged, emergency pushes stop ringing.</summary>
+public class AckStopsEveryPageTests
+{
+    private static OutboxSender Sender(EngineHarness h, params Larsbot.Notify.INotifier[] notifiers) =>
+        new(h.Db, h.Engine, h.Channel, notifiers, h.Clock, Microsoft.Extensions.Options.Options.Create(h.Options), NullLogger<OutboxSender>.Instance);
+
+    /// <summary>Runs the sender the way its loop does (a pass, then another whenever a send finished) until nothing is left to start.</summary>
+    private static async Task SettleAsync(EngineHarness h, OutboxSender sender)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            await sender.SendDueAsync(CancellationToken.None);
+            await sender.DrainAsync();
+            var due = await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>(
+                "SELECT (SELECT COUNT(*) FROM pages WHERE state = 'due') + (SELECT COUNT(*) FROM receipt_cancels WHERE state IN ('due', 'sending'))"));
+            if (due == 0) return;
+        }
+        throw new InvalidOperationException("the outbox never settled");
+    }
+
+    private static async Task<EngineHarness> EveryonePagedAsync(int people)
+    {
+        var h = new EngineHarness(roster: TestRoster.Large(people));
+        await h.AlertAsync("db1", "disk / at 99%");
+        await h.AdvanceAsync(h.Options.Countdown); // nobody on duty: everybody is paged at once
+        h.Channel.Take();
+        return h;
+    }
+
+    private static Task<List<string>> StatesAsync(EngineHarness h) =>
+        h.Db.ReadAsync(async c => (await c.QueryAsync<string>("SELECT state FROM pages ORDER BY id")).ToList());
+
+    [Fact]
+    public async Task An_ack_during_an_everyone_page_stops_every_page_not_already_on_the_wire()
+    {
+        using var h = await EveryonePagedAsync(11);
+        var sms = new GatedNotifier("sms");
+        var push = new GatedNotifier("push");
+        var sender = Sender(h, sms, push);
+
+        await sender.SendDueAsync(CancellationToken.None);
+        // Claimed no more than the slots: two of each channel on the wire, the other 18 still 'due' in the file.
+        Assert.Equal(2, sms.Calls.Count);
+        Assert.Equal(2, push.Calls.Count);
+        Assert.Equal(4, (await StatesAsync(h)).Count(s => s == "sending"));
+        Assert.Equal(18, (await StatesAsync(h)).Count(s => s == "due"));
+
+        await h.AckAsync("p3");
+        sms.Release();
+        push.Release();
+        await SettleAsync(h, sender);
+
+        // The four on the wire at the ack were delivered; nothing else ever started.
+        Assert.Equal(2, sms.Calls.Count);
+        Assert.Equal(2, push.Calls.Count);
+        var states = await StatesAsync(h);
+        Assert.Equal(4, states.Count(s => s == "sent"));
+        Assert.Equal(18, states.Count(s => s == "purged"));
+    }
+
+    [Fact]
+    public async Task A_page_claimed_after_the_ack_committed_is_purged_in_the_claiming_transaction()
+    {
+        using var h = await EveryonePagedAsync(3);
+        // The ack's purge ran, then (as a retry racing it would) a page is put back to 'due' for an acked countdown.
+        await h.AckAsync("p1");
+        await h.Db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE pages SET state = 'due' WHERE id = 1", transaction: tx));
+        var sms = new GatedNotifier("sms");
+        sms.Release();
+        var sender = Sender(h, sms, new GatedNotifier("push"));
+        await SettleAsync(h, sender);
+        Assert.Empty(sms.Calls);
+        Assert.All(await StatesAsync(h), s => Assert.Equal("purged", s));
+    }
+
+    [Fact]
+    public async Task After_a_crash_pages_left_sending_are_not_sent_again_when_their_countdown_was_acked()
+    {
+        using var h = await EveryonePagedAsync(5);
+        var held = new GatedNotifier("sms"); // never released: the process dies with these on the wire
+        await Sender(h, held, new GatedNotifier("push")).SendDueAsync(CancellationToken.None);
+        Assert.Equal(4, (await StatesAsync(h)).Count(s => s == "sending"));
+        await h.AckAsync("p2");
+
+        // "Restart": a new sender on the same file finds the rows left 'sending'.
+        var sms = new GatedNotifier("sms");
+        var push = new GatedNotifier("push");
+        sms.Release();
+        push.Release();
+        var restarted = Sender(h, sms, push);
+        await restarted.RecoverInterruptedAsync();
+        await SettleAsync(h, restarted);
+
+        Assert.Empty(sms.Calls);
+        Assert.Empty(push.Calls);
+        Assert.All(await StatesAsync(h), s => Assert.Equal("purged", s));
+        var outcomes = await h.Db.ReadAsync(c => c.QueryAsync<string>("SELECT outcome FROM page_attempts ORDER BY id"));
+        Assert.Equal(["interrupted", "interrupted", "interrupted", "interrupted"], outcomes);
+        Assert.Equal(4, restarted.DuplicateRiskCount); // they may have reached the phones: counted, not repeated
+    }
+
+    [Fact]
+    public async Task Emergency_pushes_still_ringing_when_the_ack_lands_are_cancelled_even_those_on_the_wire()
+    {
+        using var h = await EveryonePagedAsync(4);
+        var sms = new GatedNotifier("sms");
+        var push = new GatedNotifier("push", receipts: true);
+        sms.Release();
+        var sender = Sender(h, sms, push);
+        // Two pushes delivered before the ack (ringing), two more on the wire when it lands.
+        push.Release();
+        await sender.SendDueAsync(CancellationToken.None);
+        await sender.DrainAsync();
+        var onTheWire = new GatedNotifier("push", receipts: true);
+        var sender2 = Sender(h, sms, onTheWire);
+        await sender2.SendDueAsync(CancellationToken.None);
+        Assert.Equal(2, onTheWire.Calls.Count);
+
+        await h.AckAsync("p1");
+        await SettleAsync(h, sender); // cancels the two delivered ones
+        Assert.Equal(["rpush-1", "rpush-2"], push.Cancels.Order());
+
+        onTheWire.Release();
+        await sender2.DrainAsync();
+        await SettleAsync(h, sender2);
+        Assert.Equal(["rpush-1", "rpush-2"], onTheWire.Cancels.Order()); // its own two receipts, once each
+        var cancels = await h.Db.ReadAsync(c => c.QueryAsync<string>("SELECT state FROM receipt_cancels"));
+        Assert.Equal(["done", "done", "done", "done"], cancels);
+    }
+
+    [Fact]
+    public async Task A_late_or_repeated_pushover_ack_never_starts_or_renews_ack_mode()
+    {
+        using var h = await EveryonePagedAsync(2);
+        var countdown = (await h.CountdownsAsync()).Single().Id;
+        var p1 = h.Roster.FindById("p1")!;
+        // The callback and the receipt poll arrive together: one acks, the other finds the page closed.
+        var both = await Task.WhenAll(
+            h.Engine.AckIfOpenAsync("p1 (pushover)", p1, "pushover", countdown),
+            h.Engine.AckIfOpenAsync("p1 (pushover)", p1, "pushover", countdown));
+        Assert.Equal(1, both.Count(acked => acked));
+
+        // Ack mode ends; a callback repeated much later must not start it again.
+        await h.AdvanceAsync(h.Options.AckModeFor);
+        h.Channel.Take();
+        Assert.False(await h.Engine.AckIfOpenAsync("p1 (pushover)", p1, "pushover", countdown));
+        Assert.Empty(h.Channel.Take());
+        var modes = await h.Db.ReadAsync(c => c.QueryAsync<long?>("SELECT ended_at FROM ack_modes"));
+        Assert.NotNull(Assert.Single(modes));
+        Assert.Equal(1, await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM acks")));
+    }
+}
