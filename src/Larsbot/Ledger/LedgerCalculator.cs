@@ -39,6 +39,19 @@ internal static class LedgerCalculator
 
     public static string MonthOf(DateOnly day) => day.ToString("yyyy-MM", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A wall-clock time on a ledger day as an instant: a time that does not exist that day (the hour skipped when
+    /// DST starts) moves forward to the first minute that does; a time that happens twice (DST ends) is the first.
+    /// </summary>
+    public static DateTimeOffset LocalTime(DateOnly day, TimeSpan timeOfDay, TimeZoneInfo tz)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified) + timeOfDay;
+        while (tz.IsInvalidTime(local)) local = local.AddMinutes(1);
+        // The larger offset is the earlier instant (summer time, before the clocks go back).
+        var offset = tz.IsAmbiguousTime(local) ? tz.GetAmbiguousTimeOffsets(local).Max() : tz.GetUtcOffset(local);
+        return new DateTimeOffset(local, offset).ToUniversalTime();
+    }
+
     private static DateTimeOffset LocalMidnight(DateOnly day, TimeZoneInfo tz)
     {
         // A few zones skip midnight itself when DST starts; the day then starts at the first minute that exists.

@@ -60,4 +60,17 @@ public class LedgerCalculatorTests
             ("c", LedgerLine.BonusHeld, 50.00m),
         ], lines.Select(l => (l.PersonId, l.Kind, l.Amount)));
     }
+
+    [Fact]
+    public void A_wall_clock_time_on_a_day_daylight_saving_changes_is_that_time_on_the_clock()
+    {
+        var london = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
+        DateTimeOffset Utc(int month, int day, int hour, int minute = 0) => new(2026, month, day, hour, minute, 0, TimeSpan.Zero);
+        // Sun 29 Mar 2026: 01:00 GMT -> 02:00 BST. 09:00 BST; 01:30 does not exist and moves on to 02:00 BST.
+        Assert.Equal(Utc(3, 29, 8), LedgerCalculator.LocalTime(new DateOnly(2026, 3, 29), TimeSpan.FromHours(9), london));
+        Assert.Equal(Utc(3, 29, 1), LedgerCalculator.LocalTime(new DateOnly(2026, 3, 29), new TimeSpan(1, 30, 0), london));
+        // Sun 25 Oct 2026: 02:00 BST -> 01:00 GMT. 09:00 GMT; 01:30 happens twice and is the first, in BST.
+        Assert.Equal(Utc(10, 25, 9), LedgerCalculator.LocalTime(new DateOnly(2026, 10, 25), TimeSpan.FromHours(9), london));
+        Assert.Equal(Utc(10, 25, 0, 30), LedgerCalculator.LocalTime(new DateOnly(2026, 10, 25), new TimeSpan(1, 30, 0), london));
+    }
 }
