@@ -49,9 +49,9 @@ public class LedgerCalculatorTests
         var duty = new List<DutySpan> { new(At(11, 1, 0), "a") };
         PageFact[] pages =
         [
-            new(1, At(11, 2, 3), "a", "b", Reported: true, 1, "x"),
-            new(2, At(11, 2, 5), "a", "c", Reported: false, 2, "y"),
-            new(3, At(11, 2, 7), "a", null, Reported: false, 3, "z"),
+            new(1, At(11, 2, 3), "a", Escalated: true, "b", Reported: true, 1, "x"),
+            new(2, At(11, 2, 5), "a", Escalated: true, "c", Reported: false, 2, "y"),
+            new(3, At(11, 2, 7), "a", Escalated: true, null, Reported: false, 3, "z"),
         ];
         var lines = LedgerCalculator.Compute([new DateOnly(2026, 11, 2)], Nok, duty, pages);
         Assert.Equal([
@@ -59,6 +59,22 @@ public class LedgerCalculatorTests
             ("b", LedgerLine.BonusPaid, 50.00m), ("a", LedgerLine.DockOut, -100.00m), ("b", LedgerLine.DockIn, 100.00m),
             ("c", LedgerLine.BonusHeld, 50.00m),
         ], lines.Select(l => (l.PersonId, l.Kind, l.Amount)));
+    }
+
+    [Fact]
+    public void Only_a_page_that_ran_on_to_everybody_from_someone_on_duty_docks()
+    {
+        var duty = new List<DutySpan> { new(At(11, 1, 0), "a") };
+        PageFact[] pages =
+        [
+            new(1, At(11, 2, 3), "a", Escalated: false, "b", Reported: false, 1, "colleague acked first"),
+            new(2, At(11, 2, 4), null, Escalated: true, "c", Reported: false, 2, "first page went to everybody"),
+            new(3, At(11, 2, 5), "a", Escalated: true, "a", Reported: false, 3, "a acked late, but acked"),
+            new(4, At(11, 2, 6), "a", Escalated: true, "b", Reported: false, 4, "a let it run on; b acked"),
+        ];
+        var lines = LedgerCalculator.Compute([new DateOnly(2026, 11, 2)], Nok, duty, pages)
+            .Where(l => l.Kind is LedgerLine.DockOut or LedgerLine.DockIn);
+        Assert.Equal([(4L, "a", -100.00m), (4L, "b", 100.00m)], lines.Select(l => (l.CountdownId!.Value, l.PersonId, l.Amount)));
     }
 
     [Fact]
