@@ -12,11 +12,23 @@ namespace Larsbot.Ledger;
 /// </summary>
 internal sealed class IncidentReports(Database db, TeamRoster roster, LedgerStore ledger, IChannel channel, TimeProvider time)
 {
+    // An alert belongs to its own countdown (alerts.countdown_id) and to any that ack mode's end reopened it into
+    // (countdown_reopens), so one alert can be in several. The report goes to the one it can count for: a page
+    // before a countdown acked before anyone was paged; then one this person acked and has not reported yet (so a
+    // second report on the same alert releases the older of two bonuses, not the same one twice); then one somebody
+    // acked; then the most recent.
     private const string PageOfAlertSql = """
-        SELECT al.countdown_id, a.person_id AS ack_person,
-               EXISTS (SELECT 1 FROM pages p WHERE p.countdown_id = al.countdown_id AND p.state = 'sent') AS paged
-        FROM alerts al JOIN countdowns c ON c.id = al.countdown_id LEFT JOIN acks a ON a.id = c.ack_id
-        WHERE al.id = @alertId
+        SELECT c.id AS countdown_id, a.person_id AS ack_person,
+               EXISTS (SELECT 1 FROM pages p WHERE p.countdown_id = c.id AND p.state = 'sent') AS paged
+        FROM countdowns c LEFT JOIN acks a ON a.id = c.ack_id
+        WHERE c.id IN (SELECT al.countdown_id FROM alerts al WHERE al.id = @alertId
+                       UNION SELECT r.countdown_id FROM countdown_reopens r WHERE r.alert_id = @alertId)
+        ORDER BY paged DESC,
+                 (COALESCE(a.person_id = @personId, 0)
+                  AND NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.countdown_id = c.id AND ir.person_id = @personId)) DESC,
+                 a.person_id IS NOT NULL DESC,
+                 c.id DESC
+        LIMIT 1
         """;
 
     public async Task FileAsync(string nick, Person person, long alertId, string text)
@@ -24,7 +36,7 @@ internal sealed class IncidentReports(Database db, TeamRoster roster, LedgerStor
         var now = time.GetUtcNow();
         var page = await db.WriteAsync(async (c, tx) =>
         {
-            var p = await c.QuerySingleOrDefaultAsync<PageOfAlert>(PageOfAlertSql, new { alertId }, tx);
+            var p = await c.QuerySingleOrDefaultAsync<PageOfAlert>(PageOfAlertSql, new { alertId, personId = person.Id }, tx);
             if (p is null || !p.Paged) return p;
             await c.ExecuteAsync("""
                 INSERT INTO incident_reports(at, countdown_id, alert_id, person_id, nick, text)

@@ -18,11 +18,13 @@ internal sealed record DutySpan(long At, string? PersonId);
 
 /// <summary>
 /// A page: a countdown for which at least one SMS or push was accepted by a provider. <see cref="FirstSentAt"/>
-/// places it on a calendar day; <see cref="DutyPerson"/> is who held duty when the countdown started (the person
-/// the first page went to); <see cref="AckPerson"/> whose `lars ack` ended it (null: nobody did).
+/// places it on a calendar day; <see cref="FirstPagedPerson"/> is who the first-stage page went to, the person on
+/// duty when the page was decided (null: nobody was, and the first page went to everybody); <see cref="Escalated"/>
+/// says it ran on to everybody (no ack within EscalateAfter of the first page, or nobody on duty);
+/// <see cref="AckPerson"/> whose `lars ack` ended it (null: nobody did).
 /// </summary>
-internal sealed record PageFact(long CountdownId, long FirstSentAt, string? DutyPerson, string? AckPerson, bool Reported,
-    long AlertId, string Summary);
+internal sealed record PageFact(long CountdownId, long FirstSentAt, string? FirstPagedPerson, bool Escalated, string? AckPerson,
+    bool Reported, long AlertId, string Summary);
 
 /// <summary>
 /// The ledger rules as a pure function of the facts, so the stored ledger can always be derived again and checked.
@@ -38,6 +40,19 @@ internal static class LedgerCalculator
         DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(unixMs), tz).DateTime);
 
     public static string MonthOf(DateOnly day) => day.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A wall-clock time on a ledger day as an instant: a time that does not exist that day (the hour skipped when
+    /// DST starts) moves forward to the first minute that does; a time that happens twice (DST ends) is the first.
+    /// </summary>
+    public static DateTimeOffset LocalTime(DateOnly day, TimeSpan timeOfDay, TimeZoneInfo tz)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified) + timeOfDay;
+        while (tz.IsInvalidTime(local)) local = local.AddMinutes(1);
+        // The larger offset is the earlier instant (summer time, before the clocks go back).
+        var offset = tz.IsAmbiguousTime(local) ? tz.GetAmbiguousTimeOffsets(local).Max() : tz.GetUtcOffset(local);
+        return new DateTimeOffset(local, offset).ToUniversalTime();
+    }
 
     private static DateTimeOffset LocalMidnight(DateOnly day, TimeZoneInfo tz)
     {
@@ -66,8 +81,11 @@ internal static class LedgerCalculator
                 lines.Add(new LedgerLine(day, page.AckPerson, page.Reported ? LedgerLine.BonusPaid : LedgerLine.BonusHeld,
                     page.CountdownId, settings.PageBonus, 0, 1));
 
-                // Docked once per day: the whole day's stipend can only go to one person, the first who answered.
-                if (page.DutyPerson is { } onDuty && onDuty != page.AckPerson && docked.Add(onDuty)
+                // "If you don't respond to a page and are on duty, you get docked the entire day's duty payment and it
+                // goes to the person who responded instead": only when the page ran on to everybody. A colleague who
+                // acks before that earns the bonus but takes nothing from the person on duty. Docked once per day:
+                // the whole day's stipend can only go to one person, the first who answered.
+                if (page.Escalated && page.FirstPagedPerson is { } onDuty && onDuty != page.AckPerson && docked.Add(onDuty)
                     && stipends.TryGetValue(onDuty, out var s) && s.Amount > 0)
                 {
                     lines.Add(new LedgerLine(day, onDuty, LedgerLine.DockOut, page.CountdownId, -s.Amount, 0, 0));

@@ -28,16 +28,26 @@ internal sealed class LedgerStore(Database db, TeamRoster roster)
     private const string DutySql = "SELECT at, person_id FROM duty_changes ORDER BY at, id";
 
     // A page is a countdown with at least one SMS/push a provider accepted; it belongs to the day of the first one.
+    // A countdown's alerts are its own (alerts.countdown_id) and those ack mode's end reopened into it
+    // (countdown_reopens), as PagingEngine.AlertsOfAsync has them; the first of them names the page.
+    // The on-duty person is whom the first-stage page went to (duty when the page was decided, not when the countdown
+    // started); no 'first' row means nobody was on duty and the first page went to everybody.
     private const string PagesSql = """
-        SELECT c.id AS countdown_id,
-               (SELECT MIN(COALESCE(p.sent_at, p.created_at)) FROM pages p WHERE p.countdown_id = c.id AND p.state = 'sent') AS first_sent_at,
-               c.duty_person, a.person_id AS ack_person,
-               EXISTS (SELECT 1 FROM incident_reports r WHERE r.countdown_id = c.id AND r.person_id = a.person_id) AS reported,
-               COALESCE((SELECT MIN(al.id) FROM alerts al WHERE al.countdown_id = c.id), 0) AS alert_id,
-               COALESCE((SELECT al.host || ': ' || al.message FROM alerts al WHERE al.countdown_id = c.id ORDER BY al.id LIMIT 1), '') AS summary
-        FROM countdowns c LEFT JOIN acks a ON a.id = c.ack_id
-        WHERE EXISTS (SELECT 1 FROM pages p WHERE p.countdown_id = c.id AND p.state = 'sent')
-        ORDER BY first_sent_at, c.id
+        SELECT f.countdown_id, f.first_sent_at, f.first_paged_person, f.escalated, f.ack_person, f.reported,
+               COALESCE(f.alert_id, 0) AS alert_id, COALESCE(al.host || ': ' || al.message, '') AS summary
+        FROM (
+            SELECT c.id AS countdown_id,
+                   (SELECT MIN(COALESCE(p.sent_at, p.created_at)) FROM pages p WHERE p.countdown_id = c.id AND p.state = 'sent') AS first_sent_at,
+                   (SELECT p.person_id FROM pages p WHERE p.countdown_id = c.id AND p.stage = 'first' ORDER BY p.id LIMIT 1) AS first_paged_person,
+                   c.escalated_at IS NOT NULL AS escalated,
+                   a.person_id AS ack_person,
+                   EXISTS (SELECT 1 FROM incident_reports r WHERE r.countdown_id = c.id AND r.person_id = a.person_id) AS reported,
+                   (SELECT MIN(m.id) FROM (SELECT MIN(o.id) AS id FROM alerts o WHERE o.countdown_id = c.id
+                                           UNION ALL SELECT MIN(r.alert_id) FROM countdown_reopens r WHERE r.countdown_id = c.id) m) AS alert_id
+            FROM countdowns c LEFT JOIN acks a ON a.id = c.ack_id
+            WHERE EXISTS (SELECT 1 FROM pages p WHERE p.countdown_id = c.id AND p.state = 'sent')
+        ) f LEFT JOIN alerts al ON al.id = f.alert_id
+        ORDER BY f.first_sent_at, f.countdown_id
         """;
 
     private const string PostedSql = "SELECT pay_month, day, person_id, kind, countdown_id, amount, duty_ms, pages FROM ledger_entries ORDER BY id";
@@ -53,7 +63,7 @@ internal sealed class LedgerStore(Database db, TeamRoster roster)
     {
         var duty = (await c.QueryAsync<(long, string?)>(DutySql, transaction: tx)).Select(r => new DutySpan(r.Item1, r.Item2)).ToList();
         var pages = (await c.QueryAsync<PageRow>(PagesSql, transaction: tx))
-            .Select(r => new PageFact(r.CountdownId, r.FirstSentAt, r.DutyPerson, r.AckPerson, r.Reported, r.AlertId, r.Summary)).ToList();
+            .Select(r => new PageFact(r.CountdownId, r.FirstSentAt, r.FirstPagedPerson, r.Escalated, r.AckPerson, r.Reported, r.AlertId, r.Summary)).ToList();
         return (duty, pages);
     }
 
@@ -141,7 +151,8 @@ internal sealed class LedgerStore(Database db, TeamRoster roster)
     {
         public long CountdownId { get; set; }
         public long FirstSentAt { get; set; }
-        public string? DutyPerson { get; set; }
+        public string? FirstPagedPerson { get; set; }
+        public bool Escalated { get; set; }
         public string? AckPerson { get; set; }
         public bool Reported { get; set; }
         public long AlertId { get; set; }

@@ -71,9 +71,7 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
     public DateTimeOffset DueAt(string month)
     {
         var next = LedgerCalculator.DaysOf(month).Last().AddDays(1);
-        var local = next.ToDateTime(TimeOnly.FromTimeSpan(options.Value.RunAt), DateTimeKind.Unspecified);
-        while (Tz.IsInvalidTime(local)) local = local.AddMinutes(1);
-        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, Tz), TimeSpan.Zero);
+        return LedgerCalculator.LocalTime(next, options.Value.RunAt, Tz);
     }
 
     /// <summary>
@@ -128,7 +126,8 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
     {
         var now = time.GetUtcNow();
         var today = LedgerCalculator.DayOf(UnixMs.From(now), Tz);
-        if (LedgerCalculator.Bounds(today, Tz).Start + options.Value.RunAt > now) return 0;
+        // RunAt on the clock that day, not RunAt after midnight: on a day with 23 or 25 hours they differ by an hour.
+        if (LedgerCalculator.LocalTime(today, options.Value.RunAt, Tz) > now) return 0;
         var day = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var lines = await db.WriteAsync(async (c, tx) =>
         {

@@ -30,23 +30,23 @@ namespace Larsbot.Tests.Ledger;
 ///   neilj 25 + 440                   = 465.00 (15+264 = 279 h)          sum 1240.00 = 31 x 40, 743 h
 ///
 /// Pages:
-///   #1 Oct  8 03:00 brong on duty, paged; robn acks at 03:02 -> robn's bonus 20.00; brong docked his Oct 8 stipend
-///                   (40.00) to robn. robn files his report at 09:30: paid.
+///   #1 Oct  8 03:00 brong on duty, paged; robn acks at 03:02, before it ran on to everybody -> robn's bonus 20.00;
+///                   brong is not docked (he would be had it run on to everybody). robn reports at 09:30: paid.
 ///   #2 Oct 12 14:00 brong paged, acks himself; no report until Oct 14 -> held 20.00 (settled Oct 13), then released.
 ///   #3 Oct 15 10:00 brong acks during the countdown: nobody was paged, no bonus.
 ///   #4 Oct 22 02:00 neilj paged, acks; never reports -> 20.00 held at month end.
 ///   #5 Oct 26 04:00 neilj paged, then everybody; nobody acks -> nothing.
 ///
-/// Totals: brong 745.87 + 20 - 40 = 725.87; robn 29.13 + 20 + 40 = 89.13; neilj 465.00 (+20.00 held); all 1280.00.
+/// Totals: brong 745.87 + 20 = 765.87; robn 29.13 + 20 = 49.13; neilj 465.00 (+20.00 held); all 1280.00.
 /// </summary>
 public class HandComputedMonthTests
 {
     private const string ExpectedCsv = """
         person,name,duty_hours,stipend,pages_answered,bonus_paid,bonus_held,docked_out,docked_in,total
-        brong,Bron Gondwana,447.00,745.87,1,20.00,0.00,40.00,0.00,725.87
-        robn,Rob Norris,17.00,29.13,1,20.00,0.00,0.00,40.00,89.13
+        brong,Bron Gondwana,447.00,745.87,1,20.00,0.00,0.00,0.00,765.87
+        robn,Rob Norris,17.00,29.13,1,20.00,0.00,0.00,0.00,49.13
         neilj,Neil Jenkins,279.00,465.00,1,0.00,20.00,0.00,0.00,465.00
-        TOTAL,Total,743.00,1240.00,3,40.00,20.00,40.00,40.00,1280.00
+        TOTAL,Total,743.00,1240.00,3,40.00,20.00,0.00,0.00,1280.00
 
         """;
 
@@ -64,7 +64,7 @@ public class HandComputedMonthTests
         await h.AtAsync(Mel(2026, 10, 4, 12));
         await h.SayAsync("brong_", "lars duty accept");
 
-        // #1: brong is paged at 03:00:30, robn answers.
+        // #1: brong is paged at 03:00:30, robn answers before it runs on to everybody.
         await h.AtAsync(Mel(2026, 10, 8, 3));
         await h.Engine.AlertAsync("db1", "replication stopped");
         await h.Engine.AdvanceAsync(TimeSpan.FromSeconds(30));
@@ -134,7 +134,7 @@ public class HandComputedMonthTests
         }
 
         var said = h.Engine.Channel.Take();
-        Assert.Contains(said, l => l.StartsWith("payout 2026-10 (AUD): brong 725.87, robn 89.13, neilj 465.00; total 1280.00; 20.00 held until 1 incident report(s) are filed", StringComparison.Ordinal));
+        Assert.Contains(said, l => l.StartsWith("payout 2026-10 (AUD): brong 765.87, robn 49.13, neilj 465.00; total 1280.00; 20.00 held until 1 incident report(s) are filed", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public class HandComputedMonthTests
         var md = await File.ReadAllTextAsync(Path.Combine(h.Options.ReportFolder, "payout-2026-10.md"));
         Assert.Contains("- 2026-10-22 page #4 (alert 4, mx2: queue 5000): neilj acked; `lars report 4 <text or URL>` releases the bonus", md);
         Assert.Contains("- 2026-10-26 page #5 (alert 5, imap5: down): no bonus", md);
-        Assert.Contains("| **Total** | 743.00 | 1240.00 | 3 | 40.00 | 20.00 | 40.00 | 40.00 | **1280.00** |", md);
+        Assert.Contains("| **Total** | 743.00 | 1240.00 | 3 | 40.00 | 20.00 | 0.00 | 0.00 | **1280.00** |", md);
         var html = await File.ReadAllTextAsync(Path.Combine(h.Options.ReportFolder, "payout-2026-10.html"));
         Assert.Equal(3, CountOf(html, "<svg "));
         Assert.DoesNotContain("<script", html);

@@ -49,9 +49,9 @@ public class LedgerCalculatorTests
         var duty = new List<DutySpan> { new(At(11, 1, 0), "a") };
         PageFact[] pages =
         [
-            new(1, At(11, 2, 3), "a", "b", Reported: true, 1, "x"),
-            new(2, At(11, 2, 5), "a", "c", Reported: false, 2, "y"),
-            new(3, At(11, 2, 7), "a", null, Reported: false, 3, "z"),
+            new(1, At(11, 2, 3), "a", Escalated: true, "b", Reported: true, 1, "x"),
+            new(2, At(11, 2, 5), "a", Escalated: true, "c", Reported: false, 2, "y"),
+            new(3, At(11, 2, 7), "a", Escalated: true, null, Reported: false, 3, "z"),
         ];
         var lines = LedgerCalculator.Compute([new DateOnly(2026, 11, 2)], Nok, duty, pages);
         Assert.Equal([
@@ -59,5 +59,34 @@ public class LedgerCalculatorTests
             ("b", LedgerLine.BonusPaid, 50.00m), ("a", LedgerLine.DockOut, -100.00m), ("b", LedgerLine.DockIn, 100.00m),
             ("c", LedgerLine.BonusHeld, 50.00m),
         ], lines.Select(l => (l.PersonId, l.Kind, l.Amount)));
+    }
+
+    [Fact]
+    public void Only_a_page_that_ran_on_to_everybody_from_someone_on_duty_docks()
+    {
+        var duty = new List<DutySpan> { new(At(11, 1, 0), "a") };
+        PageFact[] pages =
+        [
+            new(1, At(11, 2, 3), "a", Escalated: false, "b", Reported: false, 1, "colleague acked first"),
+            new(2, At(11, 2, 4), null, Escalated: true, "c", Reported: false, 2, "first page went to everybody"),
+            new(3, At(11, 2, 5), "a", Escalated: true, "a", Reported: false, 3, "a acked late, but acked"),
+            new(4, At(11, 2, 6), "a", Escalated: true, "b", Reported: false, 4, "a let it run on; b acked"),
+        ];
+        var lines = LedgerCalculator.Compute([new DateOnly(2026, 11, 2)], Nok, duty, pages)
+            .Where(l => l.Kind is LedgerLine.DockOut or LedgerLine.DockIn);
+        Assert.Equal([(4L, "a", -100.00m), (4L, "b", 100.00m)], lines.Select(l => (l.CountdownId!.Value, l.PersonId, l.Amount)));
+    }
+
+    [Fact]
+    public void A_wall_clock_time_on_a_day_daylight_saving_changes_is_that_time_on_the_clock()
+    {
+        var london = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
+        DateTimeOffset Utc(int month, int day, int hour, int minute = 0) => new(2026, month, day, hour, minute, 0, TimeSpan.Zero);
+        // Sun 29 Mar 2026: 01:00 GMT -> 02:00 BST. 09:00 BST; 01:30 does not exist and moves on to 02:00 BST.
+        Assert.Equal(Utc(3, 29, 8), LedgerCalculator.LocalTime(new DateOnly(2026, 3, 29), TimeSpan.FromHours(9), london));
+        Assert.Equal(Utc(3, 29, 1), LedgerCalculator.LocalTime(new DateOnly(2026, 3, 29), new TimeSpan(1, 30, 0), london));
+        // Sun 25 Oct 2026: 02:00 BST -> 01:00 GMT. 09:00 GMT; 01:30 happens twice and is the first, in BST.
+        Assert.Equal(Utc(10, 25, 9), LedgerCalculator.LocalTime(new DateOnly(2026, 10, 25), TimeSpan.FromHours(9), london));
+        Assert.Equal(Utc(10, 25, 0, 30), LedgerCalculator.LocalTime(new DateOnly(2026, 10, 25), new TimeSpan(1, 30, 0), london));
     }
 }

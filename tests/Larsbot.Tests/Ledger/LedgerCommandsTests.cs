@@ -64,6 +64,26 @@ public class LedgerCommandsTests
         Assert.Equal(0, await h.Payouts.RemindAsync());
     }
 
+    [Theory]
+    [InlineData(10, 3, 4)] // Sun 4 Oct 2026, summer time starts: 23 hours, so 09:00 is 8 h after midnight
+    [InlineData(4, 4, 5)]  // Sun 5 Apr 2026, summer time ends: 25 hours, so 09:00 is 10 h after midnight
+    public async Task The_reminder_comes_at_nine_on_the_clock_on_the_days_daylight_saving_changes(int month, int pagedOn, int changesOn)
+    {
+        using var h = new LedgerHarness(Mel(2026, month, pagedOn, 8));
+        await h.SayAsync("brong", "lars duty take");
+        await h.AtAsync(Mel(2026, month, pagedOn, 10));
+        await PageAndAckAsync(h, "gateway2", "rblcheck: listed");
+        Assert.Equal(1, await h.Payouts.RemindAsync());
+        h.Engine.Channel.Take();
+
+        await h.AtAsync(Mel(2026, month, changesOn, 8, 59));
+        Assert.Equal(0, await h.Payouts.RemindAsync());
+        await h.AtAsync(Mel(2026, month, changesOn, 9));
+        h.Engine.Channel.Take();
+        Assert.Equal(1, await h.Payouts.RemindAsync());
+        Assert.StartsWith("brong: incident report missing for page #1", Assert.Single(h.Engine.Channel.Take()));
+    }
+
     [Fact]
     public async Task Several_missing_reports_are_one_line_per_person_not_a_line_each()
     {
