@@ -19,6 +19,20 @@ public sealed partial class FakeProviders
     /// <summary>Receipts cancelled: Pushover stops retrying them.</summary>
     public IReadOnlyCollection<string> CancelledReceipts { get { lock (_gate) return [.. _cancelled]; } }
 
+    /// <summary>A slow but healthy provider: the request is in (and recorded), the answer takes <see cref="ResponseDelay"/>.</summary>
+    private async Task SlowAsync(HttpContext context)
+    {
+        if (ResponseDelay <= TimeSpan.Zero) return;
+        try
+        {
+            await Task.Delay(ResponseDelay, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            context.Abort();
+        }
+    }
+
     private async Task HandlePushoverCancelAsync(HttpContext context, string receipt)
     {
         if (!HttpMethods.IsPost(context.Request.Method) || !IsForm(context.Request))

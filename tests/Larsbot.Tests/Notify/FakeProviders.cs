@@ -166,12 +166,6 @@ public sealed partial class FakeProviders : IAsyncDisposable
     {
         var path = context.Request.Path.Value ?? "";
         context.Items[ArrivedKey] = DateTimeOffset.UtcNow;
-        if (ResponseDelay > TimeSpan.Zero)
-        {
-            // A slow but healthy provider: the request is in, the answer takes this long.
-            try { await Task.Delay(ResponseDelay, _stopping.Token); }
-            catch (OperationCanceledException) { context.Abort(); return; }
-        }
         if (PushoverCancelPath().Match(path) is { Success: true } cancel)
         {
             await HandlePushoverCancelAsync(context, cancel.Groups["receipt"].Value);
@@ -402,6 +396,7 @@ public sealed partial class FakeProviders : IAsyncDisposable
 
     private async Task AnswerAsync(HttpContext context, FakeAnswer answer)
     {
+        await SlowAsync(context);
         if (answer.Hang)
         {
             using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
@@ -477,8 +472,9 @@ public sealed partial class FakeProviders : IAsyncDisposable
         return form.ToDictionary(kv => kv.Key, kv => kv.Value.ToString(), StringComparer.Ordinal);
     }
 
-    private static async Task Json(HttpContext context, int status, object body)
+    private async Task Json(HttpContext context, int status, object body)
     {
+        await SlowAsync(context);
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(JsonSerializer.Serialize(body));
