@@ -92,8 +92,13 @@ public sealed class BotProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    private bool _disposed;
+
+    /// <summary>Kills and releases the process; a second call does nothing (so a failed restart shows its own error).</summary>
     public ValueTask DisposeAsync()
     {
+        if (_disposed) return ValueTask.CompletedTask;
+        _disposed = true;
         Kill();
         Http.Dispose();
         _process.Dispose();
