@@ -33,29 +33,65 @@ public sealed class ChatCommands
         _engine = engine;
         _roster = roster;
         _log = log;
-        // Commands are queued and run one at a time off the IRC reader: a slow disk during an ack must never
-        // hold up PONGs (and a reconnect) or reorder two acks.
+        // Commands run one at a time off the IRC reader: a slow disk during an ack must never hold up PONGs (and a
+        // reconnect) or reorder two acks. What to queue is decided here, cheaply, so chatter can never crowd out a
+        // command: lines not for the bot are not queued at all; roster people's commands wait in queues that never
+        // drop, acks ahead of the rest (in their own order); strangers' commands share a small queue that drops.
         channel.MessageReceived += m =>
         {
-            _inbox.Writer.TryWrite(m);
+            Accept(m);
             return Task.CompletedTask;
         };
         _worker = Task.Run(ProcessAsync);
     }
 
-    private readonly System.Threading.Channels.Channel<ChannelMessage> _inbox =
-        System.Threading.Channels.Channel.CreateBounded<ChannelMessage>(new System.Threading.Channels.BoundedChannelOptions(1000)
-        {
-            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
-            SingleReader = true,
-        });
+    /// <summary>Strangers' commands waiting at most; more are dropped (they only ever get a rate-limited refusal).</summary>
+    public const int StrangerQueueLimit = 20;
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(ChannelMessage Message, string Command)> _acks = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(ChannelMessage Message, string Command)> _rosterCommands = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(ChannelMessage Message, string Command)> _strangers = new();
+    private readonly SemaphoreSlim _pending = new(0); // one count per queued command, whichever queue holds it
+    private int _strangersQueued;
+    private int _strangersDropped;
     private readonly Task _worker;
+
+    private void Accept(ChannelMessage m)
+    {
+        var command = Extract(m.Text, _channel.CurrentNick, m.IsPrivate);
+        if (command is null) return;
+        if (_roster.Identify(m.Nick, m.User, m.Host, m.Account).Verified)
+        {
+            (command == "ack" ? _acks : _rosterCommands).Enqueue((m, command));
+        }
+        else if (Interlocked.Increment(ref _strangersQueued) <= StrangerQueueLimit)
+        {
+            _strangers.Enqueue((m, command));
+        }
+        else
+        {
+            Interlocked.Decrement(ref _strangersQueued);
+            Interlocked.Increment(ref _strangersDropped);
+            return;
+        }
+        _pending.Release();
+    }
 
     private async Task ProcessAsync()
     {
-        await foreach (var m in _inbox.Reader.ReadAllAsync())
-            await OnMessageAsync(m);
+        while (true)
+        {
+            await _pending.WaitAsync();
+            // Enqueued before released, and this is the only reader: one of the three holds a command.
+            if (!_acks.TryDequeue(out var next) && !_rosterCommands.TryDequeue(out next))
+            {
+                _strangers.TryDequeue(out next);
+                Interlocked.Decrement(ref _strangersQueued);
+                if (Interlocked.Exchange(ref _strangersDropped, 0) is > 0 and var dropped)
+                    _log.LogWarning("Dropped {Count} commands from people not in the roster (too many at once)", dropped);
+            }
+            await OnMessageAsync(next.Message, next.Command);
+        }
     }
 
     /// <summary>The command words after "lars " or "botnick: ", or null when the line is not for the bot.</summary>
@@ -77,10 +113,8 @@ public sealed class ChatCommands
     private static string Normalise(string s) =>
         string.Join(' ', s.TrimEnd('!', '.', '?', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
 
-    private async Task OnMessageAsync(ChannelMessage m)
+    private async Task OnMessageAsync(ChannelMessage m, string command)
     {
-        var command = Extract(m.Text, _channel.CurrentNick, m.IsPrivate);
-        if (command is null) return;
         try
         {
             await RunAsync(m, command);
