@@ -7,7 +7,7 @@ namespace Larsbot.Commands;
 
 /// <summary>
 /// What people type: "lars ack", "Lars_Botlesen: status". Case, extra spaces and a trailing "!" or "." are forgiven;
-/// anything unknown gets a pointer to help instead of silence.
+/// a typo gets the nearest command ("did you mean 'lars ack'?", never run), anything else a one-line pointer to help.
 /// </summary>
 public sealed class ChatCommands
 {
@@ -17,12 +17,6 @@ public sealed class ChatCommands
     private readonly ILogger<ChatCommands> _log;
     private readonly IReadOnlyList<IChatCommandHandler> _handlers;
     private readonly RefusalLimiter _refusals;
-
-    public const string Help =
-        "commands: 'lars ack' (stop the page; ack mode for a while) | 'lars status' (mode, duty, open alerts) | " +
-        "'lars duty' (who is on duty) | 'lars duty take' (you take duty now) | 'lars duty give <nick>' / 'accept' / 'decline' | " +
-        "'lars duty history' | 'lars report <alert-id> <text or URL>' (releases your page bonus) | 'lars payout' (this month so far) | " +
-        "'lars shush <host or glob> <30m|2h|1d> [why]' (shown, never paged) / 'lars unshush <id>' | 'lars help'";
 
     public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log,
         IEnumerable<IChatCommandHandler>? handlers = null, TimeProvider? time = null)
@@ -136,10 +130,10 @@ public sealed class ChatCommands
     {
         var nick = from.Nick;
         var who = _roster.Identify(from.Nick, from.User, from.Host, from.Account);
-        if (command is "help" or "" or "commands")
+        if (command is "" or "commands" or "help" || command.StartsWith("help ", StringComparison.Ordinal))
         {
             // Strangers may read the help too, but not make the bot repeat it without limit.
-            if (who.Verified || _refusals.MayAnswer(nick)) _channel.Say(Help);
+            if (who.Verified || _refusals.MayAnswer(nick)) SayHelp(nick, command);
             return;
         }
         if (!who.Verified)
@@ -172,9 +166,34 @@ public sealed class ChatCommands
             default:
                 foreach (var h in _handlers)
                     if (await h.TryRunAsync(nick, person, command, from.Text.Length > 0 ? from.Text : command)) return;
-                var word = command.Length > 30 ? command[..30] + "…" : command;
-                _channel.Say($"{nick}: I don't know '{word}'. {Help}");
+                // A guess is only said, never run: "lars akc" must not ack, "lars duty tkae" must not move duty.
+                if (CommandHelp.Nearest(command) is { } guess)
+                {
+                    _channel.Say($"{nick}: did you mean 'lars {Cut(guess)}'?");
+                    break;
+                }
+                _channel.Say($"{nick}: I don't know '{Cut(command)}'. 'lars help' lists the commands.");
                 break;
+        }
+    }
+
+    private static string Cut(string words) => words.Length > 30 ? words[..30] + "…" : words;
+
+    /// <summary>`lars help` (five short lines) or `lars help &lt;command&gt;` (that command's details).</summary>
+    private void SayHelp(string nick, string command)
+    {
+        var topic = command.StartsWith("help ", StringComparison.Ordinal) ? command[5..] : "";
+        if (CommandHelp.For(topic) is { } lines)
+        {
+            foreach (var line in lines) _channel.Say(line);
+        }
+        else if (CommandHelp.Nearest(topic) is { } guess)
+        {
+            _channel.Say($"{nick}: did you mean 'lars help {Cut(guess)}'?");
+        }
+        else
+        {
+            foreach (var line in CommandHelp.Short) _channel.Say(line);
         }
     }
 }
