@@ -7,7 +7,7 @@ namespace Larsbot.Commands;
 
 /// <summary>
 /// What people type: "lars ack", "Lars_Botlesen: status". Case, extra spaces and a trailing "!" or "." are forgiven;
-/// anything unknown gets a pointer to help instead of silence.
+/// a typo gets the nearest command ("did you mean 'lars ack'?", never run), anything else a one-line pointer to help.
 /// </summary>
 public sealed class ChatCommands
 {
@@ -18,12 +18,6 @@ public sealed class ChatCommands
     private readonly IReadOnlyList<IChatCommandHandler> _handlers;
     private readonly RefusalLimiter _refusals;
 
-    public const string Help =
-        "commands: 'lars ack' (stop the page; ack mode for a while) | 'lars status' (mode, duty, open alerts) | " +
-        "'lars duty' (who is on duty) | 'lars duty take' (you take duty now) | 'lars duty give <nick>' / 'accept' / 'decline' | " +
-        "'lars duty history' | 'lars report <alert-id> <text or URL>' (releases your page bonus) | 'lars payout' (this month so far) | " +
-        "'lars shush <host or glob> <30m|2h|1d> [why]' (shown, never paged) / 'lars unshush <id>' | 'lars help'";
-
     public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log,
         IEnumerable<IChatCommandHandler>? handlers = null, TimeProvider? time = null)
     {
@@ -33,29 +27,65 @@ public sealed class ChatCommands
         _engine = engine;
         _roster = roster;
         _log = log;
-        // Commands are queued and run one at a time off the IRC reader: a slow disk during an ack must never
-        // hold up PONGs (and a reconnect) or reorder two acks.
+        // Commands run one at a time off the IRC reader: a slow disk during an ack must never hold up PONGs (and a
+        // reconnect) or reorder two acks. What to queue is decided here, cheaply, so chatter can never crowd out a
+        // command: lines not for the bot are not queued at all; roster people's commands wait in queues that never
+        // drop, acks ahead of the rest (in their own order); strangers' commands share a small queue that drops.
         channel.MessageReceived += m =>
         {
-            _inbox.Writer.TryWrite(m);
+            Accept(m);
             return Task.CompletedTask;
         };
         _worker = Task.Run(ProcessAsync);
     }
 
-    private readonly System.Threading.Channels.Channel<ChannelMessage> _inbox =
-        System.Threading.Channels.Channel.CreateBounded<ChannelMessage>(new System.Threading.Channels.BoundedChannelOptions(1000)
-        {
-            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
-            SingleReader = true,
-        });
+    /// <summary>Strangers' commands waiting at most; more are dropped (they only ever get a rate-limited refusal).</summary>
+    public const int StrangerQueueLimit = 20;
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(ChannelMessage Message, string Command)> _acks = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(ChannelMessage Message, string Command)> _rosterCommands = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(ChannelMessage Message, string Command)> _strangers = new();
+    private readonly SemaphoreSlim _pending = new(0); // one count per queued command, whichever queue holds it
+    private int _strangersQueued;
+    private int _strangersDropped;
     private readonly Task _worker;
+
+    private void Accept(ChannelMessage m)
+    {
+        var command = Extract(m.Text, _channel.CurrentNick, m.IsPrivate);
+        if (command is null) return;
+        if (_roster.Identify(m.Nick, m.User, m.Host, m.Account).Verified)
+        {
+            (command == "ack" ? _acks : _rosterCommands).Enqueue((m, command));
+        }
+        else if (Interlocked.Increment(ref _strangersQueued) <= StrangerQueueLimit)
+        {
+            _strangers.Enqueue((m, command));
+        }
+        else
+        {
+            Interlocked.Decrement(ref _strangersQueued);
+            Interlocked.Increment(ref _strangersDropped);
+            return;
+        }
+        _pending.Release();
+    }
 
     private async Task ProcessAsync()
     {
-        await foreach (var m in _inbox.Reader.ReadAllAsync())
-            await OnMessageAsync(m);
+        while (true)
+        {
+            await _pending.WaitAsync();
+            // Enqueued before released, and this is the only reader: one of the three holds a command.
+            if (!_acks.TryDequeue(out var next) && !_rosterCommands.TryDequeue(out next))
+            {
+                _strangers.TryDequeue(out next);
+                Interlocked.Decrement(ref _strangersQueued);
+                if (Interlocked.Exchange(ref _strangersDropped, 0) is > 0 and var dropped)
+                    _log.LogWarning("Dropped {Count} commands from people not in the roster (too many at once)", dropped);
+            }
+            await OnMessageAsync(next.Message, next.Command);
+        }
     }
 
     /// <summary>The command words after "lars " or "botnick: ", or null when the line is not for the bot.</summary>
@@ -77,10 +107,8 @@ public sealed class ChatCommands
     private static string Normalise(string s) =>
         string.Join(' ', s.TrimEnd('!', '.', '?', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
 
-    private async Task OnMessageAsync(ChannelMessage m)
+    private async Task OnMessageAsync(ChannelMessage m, string command)
     {
-        var command = Extract(m.Text, _channel.CurrentNick, m.IsPrivate);
-        if (command is null) return;
         try
         {
             await RunAsync(m, command);
@@ -102,10 +130,10 @@ public sealed class ChatCommands
     {
         var nick = from.Nick;
         var who = _roster.Identify(from.Nick, from.User, from.Host, from.Account);
-        if (command is "help" or "" or "commands")
+        if (command is "" or "commands" or "help" || command.StartsWith("help ", StringComparison.Ordinal))
         {
             // Strangers may read the help too, but not make the bot repeat it without limit.
-            if (who.Verified || _refusals.MayAnswer(nick)) _channel.Say(Help);
+            if (who.Verified || _refusals.MayAnswer(nick)) SayHelp(nick, command);
             return;
         }
         if (!who.Verified)
@@ -138,9 +166,34 @@ public sealed class ChatCommands
             default:
                 foreach (var h in _handlers)
                     if (await h.TryRunAsync(nick, person, command, from.Text.Length > 0 ? from.Text : command)) return;
-                var word = command.Length > 30 ? command[..30] + "…" : command;
-                _channel.Say($"{nick}: I don't know '{word}'. {Help}");
+                // A guess is only said, never run: "lars akc" must not ack, "lars duty tkae" must not move duty.
+                if (CommandHelp.Nearest(command) is { } guess)
+                {
+                    _channel.Say($"{nick}: did you mean 'lars {Cut(guess)}'?");
+                    break;
+                }
+                _channel.Say($"{nick}: I don't know '{Cut(command)}'. 'lars help' lists the commands.");
                 break;
+        }
+    }
+
+    private static string Cut(string words) => words.Length > 30 ? words[..30] + "…" : words;
+
+    /// <summary>`lars help` (five short lines) or `lars help &lt;command&gt;` (that command's details).</summary>
+    private void SayHelp(string nick, string command)
+    {
+        var topic = command.StartsWith("help ", StringComparison.Ordinal) ? command[5..] : "";
+        if (CommandHelp.For(topic) is { } lines)
+        {
+            foreach (var line in lines) _channel.Say(line);
+        }
+        else if (CommandHelp.Nearest(topic) is { } guess)
+        {
+            _channel.Say($"{nick}: did you mean 'lars help {Cut(guess)}'?");
+        }
+        else
+        {
+            foreach (var line in CommandHelp.Short) _channel.Say(line);
         }
     }
 }

@@ -157,11 +157,11 @@ public sealed partial class PagingEngine : IDisposable
                     {
                         var targets = await FirstPageTargetsAsync(c, tx);
                         var everybody = await CurrentDutyAsync(c, tx) is null;
-                        purged.Add($"sms purged: {Targets(targets, everybody)} '{summary}'");
+                        purged.Add($"sms purged: {Targets(targets, everybody)} '{IrcText.Quote(summary)}'");
                     }
                     else if (cd.State == "paged")
                     {
-                        purged.Add($"sms purged: everybody ({string.Join(", ", _roster.People.Select(p => p.Id))}) '{summary}'");
+                        purged.Add($"sms purged: everybody ({string.Join(", ", _roster.People.Select(p => p.Id))}) '{IrcText.Quote(summary)}'");
                     }
                     // Retries still waiting (a provider was failing) are stopped too. A page already claimed by the
                     // sender is on the wire; the sender re-checks every other one against this ack before it starts.
@@ -511,14 +511,14 @@ public sealed partial class PagingEngine : IDisposable
                     await WritePagesAsync(c, tx, cd.Id, "everyone", _roster.People, summary, now);
                     await c.ExecuteAsync("UPDATE countdowns SET state = 'escalated', paged_at = @now, escalated_at = @now WHERE id = @id",
                         new { now = nowMs, id = cd.Id }, tx);
-                    said.Add($"LarsSMS: nobody on duty, paging everybody now ({string.Join(", ", _roster.People.Select(p => p.Label))}): '{summary}'");
+                    said.Add($"LarsSMS: nobody on duty, paging everybody now ({string.Join(", ", _roster.People.Select(p => p.Label))}): '{IrcText.Quote(summary)}'");
                 }
                 else
                 {
                     await WritePagesAsync(c, tx, cd.Id, "first", [duty], summary, now);
                     await c.ExecuteAsync("UPDATE countdowns SET state = 'paged', paged_at = @now, escalate_at = @esc WHERE id = @id",
                         new { now = nowMs, esc = UnixMs.From(now + _options.EscalateAfter), id = cd.Id }, tx);
-                    said.Add($"LarsSMS: paging {duty.Label} now: '{summary}'. Everybody in {Duration(_options.EscalateAfter)} unless someone says 'lars ack'");
+                    said.Add($"LarsSMS: paging {duty.Label} now: '{IrcText.Quote(summary)}'. Everybody in {Duration(_options.EscalateAfter)} unless someone says 'lars ack'");
                 }
                 wrote = true;
             }
@@ -533,7 +533,7 @@ public sealed partial class PagingEngine : IDisposable
                     var summary = await Summary();
                     var targets = await FirstPageTargetsAsync(c, tx);
                     var everybody = await CurrentDutyAsync(c, tx) is null;
-                    said.Add($"LarsSMS: '{summary}' in {Secs(UnixMs.To(cd.PageAt) - UnixMs.To(tickAt))} secs to {Targets(targets, everybody)}");
+                    said.Add($"LarsSMS: '{IrcText.Quote(summary)}' in {Secs(UnixMs.To(cd.PageAt) - UnixMs.To(tickAt))} secs to {Targets(targets, everybody)}");
                     await c.ExecuteAsync("UPDATE countdowns SET last_tick = @tick WHERE id = @id", new { tick, id = cd.Id }, tx);
                 }
             }
@@ -543,7 +543,7 @@ public sealed partial class PagingEngine : IDisposable
                 await WritePagesAsync(c, tx, cd.Id, "everyone", _roster.People, $"{summary} (not acked in {Duration(_options.EscalateAfter)}: paging everybody)", now);
                 await c.ExecuteAsync("UPDATE countdowns SET state = 'escalated', escalated_at = @now WHERE id = @id",
                     new { now = nowMs, id = cd.Id }, tx);
-                said.Add($"LarsSMS: nobody acked in {Duration(_options.EscalateAfter)}, paging everybody ({string.Join(", ", _roster.People.Select(p => p.Label))}): '{summary}'");
+                said.Add($"LarsSMS: nobody acked in {Duration(_options.EscalateAfter)}, paging everybody ({string.Join(", ", _roster.People.Select(p => p.Label))}): '{IrcText.Quote(summary)}'");
                 wrote = true;
             }
         }

@@ -147,14 +147,17 @@ public sealed class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLife
     public async Task Status_help_and_duty_answer_in_the_channel()
     {
         await TellBotAsync("lars help");
-        await SaysStartingAsync("commands: 'lars ack'");
+        await SaysStartingAsync("lars ack: stop the page");
+        await SaysStartingAsync("details: lars help <command>");
         await TellBotAsync("lars duty");
         await SaysStartingAsync("duty: nobody is on duty.");
         await TellBotAsync("lars status");
         await SaysStartingAsync("status: normal mode; on duty: nobody (pages go to everybody)");
         await SaysAsync("status: no open alerts");
         await TellBotAsync("lars frobnicate");
-        await SaysStartingAsync("brong_: I don't know 'frobnicate'.");
+        await SaysAsync("brong_: I don't know 'frobnicate'. 'lars help' lists the commands.");
+        await TellBotAsync("lars akc");
+        await SaysAsync("brong_: did you mean 'lars ack'?");
     }
 
     [Fact]
@@ -164,7 +167,7 @@ public sealed class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLife
         var line = await SaysStartingAsync("irc gateway2 - ");
         Assert.EndsWith(@"irc gateway2 - [\n   ""listed""\r\nPRIVMSG #ops :pwned\0QUIT :bye", line);
         await TellBotAsync("lars help");
-        await SaysStartingAsync("commands:");
+        await SaysStartingAsync("lars ack: stop the page");
         // One line carried the whole text; nothing the server or another client saw became a command of its own.
         Assert.Single(_brong.Lines, l => l.Contains("pwned"));
         Assert.DoesNotContain(_brong.Lines, l => RawIrcClient.Is(l, "QUIT") || l.EndsWith(" :pwned"));

@@ -29,7 +29,39 @@ public sealed class RecordingChannel : IChannel
 
     public void Say(string text)
     {
-        lock (_lines) _lines.Add(text);
+        TaskCompletionSource said;
+        lock (_lines)
+        {
+            _lines.Add(text);
+            said = _said;
+            _said = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        said.TrySetResult();
+    }
+
+    private TaskCompletionSource _said = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Waits for a line said so far (and not yet taken) or later that matches; for work done off the caller's task.</summary>
+    public async Task<string> WaitForAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            Task said;
+            lock (_lines)
+            {
+                if (_lines.FirstOrDefault(match) is { } line) return line;
+                said = _said.Task;
+            }
+            try
+            {
+                await said.WaitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException("line never said; said:\n" + string.Join('\n', Lines));
+            }
+        }
     }
 
     public void SetTopic(string topic) => Topic = topic;
