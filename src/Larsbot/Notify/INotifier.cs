@@ -18,6 +18,9 @@ public sealed record PageMessage(string PersonId, string Destination, string Tit
 {
     /// <summary>Which notifier it is for ("sms"/"push"), when the sender needs to carry that with the message.</summary>
     public string? Channel { get; init; }
+
+    /// <summary>False for an informational follow-up ("brong has it"): sent without emergency priority, never rings.</summary>
+    public bool Urgent { get; init; } = true;
 }
 
 public enum SendOutcome

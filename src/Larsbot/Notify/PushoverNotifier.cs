@@ -68,13 +68,13 @@ internal sealed class PushoverNotifier : INotifier, IReceiptCanceller
             new("token", _appToken),
             new("user", message.Destination),
             new("message", ProviderHttp.Cap(message.Body, MaxMessageLength)),
-            new("priority", _priority.ToString(CultureInfo.InvariantCulture)),
+            new("priority", Priority(message).ToString(CultureInfo.InvariantCulture)),
         };
         if (!string.IsNullOrWhiteSpace(message.Title))
         {
             fields.Add(new("title", ProviderHttp.Cap(message.Title, MaxTitleLength)));
         }
-        if (_priority == 2)
+        if (Priority(message) == 2)
         {
             // Emergency priority is refused without them, or with retry under 30 s or expire over 3 hours.
             fields.Add(new("retry", Math.Max(30, (int)_emergencyRetry.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
@@ -83,6 +83,8 @@ internal sealed class PushoverNotifier : INotifier, IReceiptCanceller
         }
         return fields;
     }
+
+    private int Priority(PageMessage message) => message.Urgent ? _priority : 0;
 
     private static SendResult Classify(HttpAttempt attempt)
     {

@@ -104,7 +104,7 @@ public sealed partial class OutboxSender : BackgroundService
         var interrupted = await _db.WriteAsync(async (c, tx) =>
         {
             var rows = (await c.QueryAsync<InterruptedPage>(
-                "SELECT p.*, c.state = 'acked' AS countdown_closed FROM pages p JOIN countdowns c ON c.id = p.countdown_id WHERE p.state = 'sending'",
+                "SELECT p.*, c.state = 'acked' AND p.stage <> 'followup' AS countdown_closed FROM pages p JOIN countdowns c ON c.id = p.countdown_id WHERE p.state = 'sending'",
                 transaction: tx)).ToList();
             foreach (var p in rows)
             {
@@ -139,9 +139,10 @@ public sealed partial class OutboxSender : BackgroundService
     }
 
     // A page whose countdown is closed (acked, or resolved) never starts: purged in the transaction that would claim it.
+    // Follow-ups are about the closing itself, so they go.
     private const string PurgeClosedSql = """
         UPDATE pages SET state = 'purged'
-        WHERE state = 'due' AND (SELECT state FROM countdowns WHERE id = pages.countdown_id) = 'acked'
+        WHERE state = 'due' AND stage <> 'followup' AND (SELECT state FROM countdowns WHERE id = pages.countdown_id) = 'acked'
         """;
 
     private const string DueOfChannelSql =
@@ -251,7 +252,9 @@ public sealed partial class OutboxSender : BackgroundService
         {
             try
             {
-                result = await notifier.SendAsync(new PageMessage(page.PersonId, page.Destination, page.Title, page.Body), ct);
+                // A follow-up ("brong has it") must not ring like a page: it goes at normal priority.
+                result = await notifier.SendAsync(new PageMessage(page.PersonId, page.Destination, page.Title, page.Body)
+                    { Urgent = page.Stage != PagingEngine.FollowUpStage }, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -325,7 +328,7 @@ public sealed partial class OutboxSender : BackgroundService
                 // A retry may have been purged by an ack meanwhile? No: 'sending' rows are never purged; the ack
                 // check happens here instead, so an acked page is not retried.
                 await c.ExecuteAsync("""
-                    UPDATE pages SET state = CASE WHEN (SELECT state FROM countdowns WHERE id = pages.countdown_id) = 'acked' THEN 'purged' ELSE 'due' END,
+                    UPDATE pages SET state = CASE WHEN stage <> 'followup' AND (SELECT state FROM countdowns WHERE id = pages.countdown_id) = 'acked' THEN 'purged' ELSE 'due' END,
                                      next_attempt_at = @next
                     WHERE id = @id
                     """, new { next = UnixMs.From(retryAt!.Value), id = page.Id }, tx);

@@ -152,7 +152,9 @@ public sealed partial class PagingEngine
         if (alerts.Any(a => a.ResolvedAt is null)) return;
         await c.ExecuteAsync("UPDATE countdowns SET state = 'acked', resolved_at = @now WHERE id = @id", new { now = nowMs, id = countdownId }, tx);
         var purged = await c.ExecuteAsync("UPDATE pages SET state = 'purged' WHERE countdown_id = @id AND state = 'due'", new { id = countdownId }, tx);
-        if (await c.ExecuteAsync(ReceiptCancels.QueueForCountdownSql, new { countdownId, now = nowMs }, tx) > 0) _cancelsQueued = true;
+        await c.ExecuteAsync(ReceiptCancels.QueueForCountdownSql, new { countdownId, now = nowMs }, tx);
+        await WriteFollowUpsAsync(c, tx, countdownId, ackedBy: null, UnixMs.To(nowMs));
+        _outboxNudge = true; // receipts to cancel and follow-ups to send
         said.Add($"resolved: page #{countdownId} stopped, everything in it is resolved" + (purged > 0 ? $" ({purged} unsent page(s) purged)" : ""));
     }
 }

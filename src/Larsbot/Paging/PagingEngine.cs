@@ -37,8 +37,8 @@ public sealed partial class PagingEngine : IDisposable
     private readonly List<string> _stormLines = []; // the first few lines as they would have been said alone
     private long _stormFlushAtMs;
     private long _stormQuietAtMs;
-    // Set by a pass that closed a countdown with emergency pushes still ringing, so the outbox cancels them at once.
-    private bool _cancelsQueued;
+    // Set by a pass that closed a countdown (receipts to cancel, follow-ups to send), so the outbox looks at once.
+    private bool _outboxNudge;
 
     public PagingEngine(Database db, TeamRoster roster, IChannel channel, TimeProvider time,
         IOptions<PagingOptions> options, ILogger<PagingEngine> log)
@@ -111,8 +111,8 @@ public sealed partial class PagingEngine : IDisposable
 
             Say(said);
             if (topicChanged) await PublishTopicAsync();
-            if (pagesWritten || _cancelsQueued) OutboxWake.Set();
-            _cancelsQueued = false;
+            if (pagesWritten || _outboxNudge) OutboxWake.Set();
+            _outboxNudge = false;
             Interlocked.Exchange(ref _lastLoopAtMs, UnixMs.From(now));
             Interlocked.Increment(ref _passes);
             return next;
@@ -168,6 +168,7 @@ public sealed partial class PagingEngine : IDisposable
                     await c.ExecuteAsync("UPDATE pages SET state = 'purged' WHERE countdown_id = @id AND state = 'due'", new { id = cd.Id }, tx);
                     // Emergency pushes already delivered would ring again until acknowledged on each phone: stop them.
                     await c.ExecuteAsync(ReceiptCancels.QueueForCountdownSql, new { countdownId = cd.Id, now = UnixMs.From(now) }, tx);
+                    await WriteFollowUpsAsync(c, tx, cd.Id, person.Id, now);
                 }
 
                 var ackId = await c.ExecuteScalarAsync<long>(

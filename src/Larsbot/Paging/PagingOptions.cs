@@ -37,6 +37,11 @@ public sealed class PagingOptions
     /// added to an alert's way to the channel, and nothing while alerts arrive further apart.
     /// </summary>
     public TimeSpan MinPassGap { get; set; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>
+    /// When a page is acked or resolved, everyone who was paged for it gets one short follow-up on the channel that
+    /// reached them, so the woken are not left wondering whether anyone has it.
+    /// </summary>
+    public bool TellPagedOnAck { get; set; } = true;
 
     public IEnumerable<string> Validate()
     {

@@ -110,11 +110,16 @@ public sealed class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(["+4790000003", "+61400000001", "+61400000001", "+61400000002"], _providers.TwilioRequests.Select(r => r["To"]).Order());
         Assert.Equal(3, _providers.PushoverRequests.Count);
 
-        // An ack now covers the escalated alert and nothing more is sent.
+        // An ack now covers the escalated alert and nothing more is paged. The two others who were woken (robn and
+        // neilj; brong acked) each get one follow-up SMS saying brong has it (issue 18: intentionally new).
         await TellBotAsync("lars ack");
         await SaysAsync("ack: OK brong_ acked 1 issues. Ack mode enabled for 4 secs");
         await SaysAsync("ack mode over: back to normal mode, urgent alerts page again");
-        Assert.Equal(4, _providers.TwilioRequests.Count);
+        await _providers.WaitForTwilioRequestAsync(6, TimeSpan.FromSeconds(10));
+        var followUps = _providers.TwilioRequests.Skip(4).ToList();
+        Assert.Equal(["+4790000003", "+61400000002"], followUps.Select(r => r["To"]).Order());
+        Assert.All(followUps, r => Assert.StartsWith("lars: brong has it (acked ", r["Body"]));
+        Assert.Equal(6, _providers.TwilioRequests.Count);
         Assert.Equal(3, _providers.PushoverRequests.Count);
     }
 

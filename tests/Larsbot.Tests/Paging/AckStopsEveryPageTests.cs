@@ -34,8 +34,12 @@ public class AckStopsEveryPageTests
         return h;
     }
 
-    private static Task<List<string>> StatesAsync(EngineHarness h) =>
-        h.Db.ReadAsync(async c => (await c.QueryAsync<string>("SELECT state FROM pages ORDER BY id")).ToList());
+    private static Task<List<string>> StatesAsync(EngineHarness h, bool pagesOnly = false) =>
+        h.Db.ReadAsync(async c => (await c.QueryAsync<string>(
+            "SELECT state FROM pages" + (pagesOnly ? " WHERE stage <> 'followup'" : "") + " ORDER BY id")).ToList());
+
+    /// <summary>The pages a notifier was asked to send, follow-ups ("p3 has it") left out.</summary>
+    private static List<Larsbot.Notify.PageMessage> Pages(GatedNotifier n) => n.Calls.Where(c => c.Urgent).ToList();
 
     [Fact]
     public async Task An_ack_during_an_everyone_page_stops_every_page_not_already_on_the_wire()
@@ -57,10 +61,15 @@ public class AckStopsEveryPageTests
         push.Release();
         await SettleAsync(h, sender);
 
-        // The four on the wire at the ack were delivered; nothing else ever started.
-        Assert.Equal(2, sms.Calls.Count);
-        Assert.Equal(2, push.Calls.Count);
-        var states = await StatesAsync(h);
+        // The four on the wire at the ack were delivered; no other page ever started. The two people they reached
+        // each get one follow-up (an SMS, not urgent): p3 has it.
+        Assert.Equal(2, Pages(sms).Count);
+        Assert.Equal(2, Pages(push).Count);
+        var followUps = sms.Calls.Except(Pages(sms)).Concat(push.Calls.Except(Pages(push))).ToList();
+        Assert.Equal(["p1", "p2"], followUps.Select(f => f.PersonId).Order());
+        Assert.All(followUps, f => Assert.False(f.Urgent));
+        Assert.All(followUps, f => Assert.StartsWith("lars: p3 has it (acked 03:00) - db1: disk / at 99%", f.Body));
+        var states = await StatesAsync(h, pagesOnly: true);
         Assert.Equal(4, states.Count(s => s == "sent"));
         Assert.Equal(18, states.Count(s => s == "purged"));
     }
@@ -98,10 +107,13 @@ public class AckStopsEveryPageTests
         await restarted.RecoverInterruptedAsync();
         await SettleAsync(h, restarted);
 
-        Assert.Empty(sms.Calls);
-        Assert.Empty(push.Calls);
-        Assert.All(await StatesAsync(h), s => Assert.Equal("purged", s));
-        var outcomes = await h.Db.ReadAsync(c => c.QueryAsync<string>("SELECT outcome FROM page_attempts ORDER BY id"));
+        Assert.Empty(Pages(sms));
+        Assert.Empty(Pages(push));
+        Assert.All(await StatesAsync(h, pagesOnly: true), s => Assert.Equal("purged", s));
+        // The people the interrupted pages may have reached are told p2 has it, once each.
+        Assert.Equal(["p1"], sms.Calls.Select(f => f.PersonId)); // p2 acked: not told what they did
+        var outcomes = await h.Db.ReadAsync(c => c.QueryAsync<string>(
+            "SELECT a.outcome FROM page_attempts a JOIN pages p ON p.id = a.page_id WHERE p.stage <> 'followup' ORDER BY a.id"));
         Assert.Equal(["interrupted", "interrupted", "interrupted", "interrupted"], outcomes);
         Assert.Equal(4, restarted.DuplicateRiskCount); // they may have reached the phones: counted, not repeated
     }

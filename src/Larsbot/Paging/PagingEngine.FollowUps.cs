@@ -1,0 +1,60 @@
+using System.Data;
+using System.Globalization;
+using Dapper;
+using Larsbot.Storage;
+
+namespace Larsbot.Paging;
+
+/// <summary>
+/// The people woken hear the outcome. When a countdown that paged is acked (any way) or resolved, everyone who was
+/// actually paged for it (a page sent, or on the wire) gets one short follow-up on the channel that reached them:
+/// `lars: brong has it (acked 03:12) - db1: disk / at 99%`, `lars: resolved - db1: disk / at 99%`. It is a pages row
+/// of stage 'followup', written in the transaction that closed the countdown, so it goes through the same outbox
+/// and retries; the UNIQUE key and one channel per person make it at most one per person per countdown. The person
+/// who acked is not told what they did. `Paging:TellPagedOnAck=false` turns this off.
+/// </summary>
+public sealed partial class PagingEngine
+{
+    internal const string FollowUpStage = "followup";
+
+    // One row per person paged for the countdown: the channel that reached them, SMS before push (a call's person
+    // had an SMS too). 'sending' counts: it is on the wire and will reach them.
+    private const string PagedPeopleSql = """
+        SELECT person_id, channel, destination FROM (
+          SELECT person_id, channel, destination,
+                 ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY CASE channel WHEN 'sms' THEN 0 WHEN 'push' THEN 1 ELSE 2 END, id) AS n
+          FROM pages WHERE countdown_id = @countdownId AND stage <> 'followup' AND channel IN ('sms', 'push') AND state IN ('sent', 'sending'))
+        WHERE n = 1 ORDER BY person_id
+        """;
+
+    private sealed class PagedPerson
+    {
+        public string PersonId { get; set; } = "";
+        public string Channel { get; set; } = "";
+        public string Destination { get; set; } = "";
+    }
+
+    /// <summary>Writes the follow-ups for one closed countdown. <paramref name="ackedBy"/> null: it was resolved.</summary>
+    private async Task WriteFollowUpsAsync(IDbConnection c, IDbTransaction tx, long countdownId, string? ackedBy, DateTimeOffset now)
+    {
+        if (!_options.TellPagedOnAck) return;
+        var people = (await c.QueryAsync<PagedPerson>(PagedPeopleSql, new { countdownId }, tx)).ToList();
+        if (people.Count == 0) return;
+        var (_, summary) = await SummaryOfAsync(c, tx, countdownId);
+        var nowMs = UnixMs.From(now);
+        foreach (var p in people.Where(p => p.PersonId != ackedBy))
+        {
+            var tz = _roster.FindById(p.PersonId)?.TimeZone ?? TimeZoneInfo.Utc;
+            var at = TimeZoneInfo.ConvertTime(now, tz).ToString("HH:mm", CultureInfo.InvariantCulture);
+            var body = ackedBy is null ? $"lars: resolved - {summary}" : $"lars: {ackedBy} has it (acked {at}) - {summary}";
+            await c.ExecuteAsync("""
+                INSERT OR IGNORE INTO pages(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
+                VALUES (@countdownId, 'followup', @person, @channel, @destination, @title, @body, @now, 'due', @now)
+                """, new
+            {
+                countdownId, person = p.PersonId, channel = p.Channel, destination = p.Destination,
+                title = ackedBy is null ? "Larsbot: resolved" : "Larsbot: acked", body, now = nowMs,
+            }, tx);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+-- The people woken hear the outcome (issue 18): when a page is acked or resolved, everyone who was actually paged
+-- for it gets one short follow-up through the same outbox. A follow-up is a pages row of stage 'followup' (one per
+-- person and countdown: the engine picks the one channel that reached them). SQLite cannot widen a CHECK in place,
+-- so pages is rebuilt as in 004; page_attempts and receipt_cancels refer to pages, and foreign keys are deferred
+-- to the commit, by which time every page row is back with its id.
+PRAGMA defer_foreign_keys = ON;
+
+CREATE TABLE pages_before_011 AS SELECT * FROM pages;
+DROP TABLE pages;
+
+CREATE TABLE pages (
+    id              INTEGER PRIMARY KEY,
+    countdown_id    INTEGER NOT NULL REFERENCES countdowns(id),
+    stage           TEXT    NOT NULL CHECK (stage IN ('first', 'everyone', 'followup')),
+    person_id       TEXT    NOT NULL,
+    channel         TEXT    NOT NULL CHECK (channel IN ('sms', 'push', 'call')),
+    destination     TEXT    NOT NULL,
+    title           TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN ('due', 'sending', 'sent', 'failed', 'purged')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    sent_at         INTEGER,
+    provider_id     TEXT,
+    receipt         TEXT,
+    UNIQUE (countdown_id, stage, person_id, channel)
+);
+INSERT INTO pages (id, countdown_id, stage, person_id, channel, destination, title, body, created_at, state, attempts,
+                   next_attempt_at, sent_at, provider_id, receipt)
+SELECT id, countdown_id, stage, person_id, channel, destination, title, body, created_at, state, attempts,
+       next_attempt_at, sent_at, provider_id, receipt
+FROM pages_before_011;
+DROP TABLE pages_before_011;
+CREATE INDEX pages_due ON pages(next_attempt_at) WHERE state = 'due';
