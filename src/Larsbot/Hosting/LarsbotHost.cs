@@ -71,6 +71,7 @@ public static class LarsbotHost
         app.MapMetricsEndpoint();
         app.MapPhoneAcks();
         app.MapPushoverAcks();
+        app.MapTwilioStatusCallbacks();
         app.MapHealth();
         app.MapStatusPage();
         // Resolve now so a bad roster or unwritable database stops the start with a clear message, not at first use.
@@ -173,6 +174,11 @@ public static class LarsbotHost
         services.AddSingleton<OutboxSender>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxSender>());
         services.AddHostedService<PagingLoop>();
+        services.AddSingleton<DeliveryReports>();
+        services.AddSingleton(sp => new DeliveryPoller(sp.GetRequiredService<Database>(), sp.GetRequiredService<DeliveryReports>(),
+            sp.GetRequiredService<IOptions<TwilioOptions>>(), NotifyServiceCollectionExtensions.StatusReader(sp), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<DeliveryPoller>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<DeliveryPoller>());
         return services;
     }
 

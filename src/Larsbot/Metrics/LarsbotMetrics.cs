@@ -25,6 +25,7 @@ internal sealed class LarsbotMetrics
     private readonly TimeProvider _time;
     private readonly Counter _alerts;
     private readonly Counter _pages;
+    private readonly Counter _deliveries;
     private readonly Histogram _ackLatency;
     private readonly Gauge _countdowns;
     private readonly Gauge _ackMode;
@@ -61,6 +62,9 @@ internal sealed class LarsbotMetrics
         var f = Prometheus.Metrics.WithCustomRegistry(Registry);
         _alerts = f.CreateCounter("larsbot_alerts_total", "Alerts accepted, by level and intake (repeats included).", "level", "source");
         _pages = f.CreateCounter("larsbot_page_attempts_total", "Tries at sending a page, by provider channel and outcome.", "channel", "result");
+        _deliveries = f.CreateCounter("larsbot_deliveries_total",
+            "Pages the provider reported on after accepting them, by channel and reported state (delivered, undelivered, failed, busy, no-answer, ...).",
+            "channel", "state");
         _ackLatency = f.CreateHistogram("larsbot_ack_latency_seconds", "From the start of a countdown to the ack that stopped it.",
             new HistogramConfiguration { Buckets = AckBuckets });
         _countdowns = f.CreateGauge("larsbot_countdowns", "Open escalations by state (counting, paged, escalated).", "state");
@@ -105,6 +109,10 @@ internal sealed class LarsbotMetrics
             foreach (var r in await c.QueryAsync<(string Channel, string Outcome, long N)>(
                          "SELECT p.channel, COALESCE(a.outcome, 'in_flight'), COUNT(*) FROM page_attempts a JOIN pages p ON p.id = a.page_id GROUP BY 1, 2"))
                 _pages.WithLabels(r.Channel, r.Outcome).IncTo(r.N);
+            // Reports are kept as they came (append-only), so a page counts once per state it reached.
+            foreach (var r in await c.QueryAsync<(string Channel, string State, long N)>(
+                         "SELECT p.channel, e.state, COUNT(DISTINCT e.page_id) FROM delivery_events e JOIN pages p ON p.id = e.page_id GROUP BY 1, 2"))
+                _deliveries.WithLabels(r.Channel, r.State).IncTo(r.N);
             foreach (var state in new[] { "counting", "paged", "escalated" }) _countdowns.WithLabels(state).Set(0);
             foreach (var r in await c.QueryAsync<(string State, long N)>(
                          "SELECT state, COUNT(*) FROM countdowns WHERE state IN ('counting','paged','escalated') GROUP BY state"))

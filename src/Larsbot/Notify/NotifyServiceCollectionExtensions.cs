@@ -56,6 +56,13 @@ internal static class NotifyServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Delivery status by polling, for when Twilio cannot call back (no public URL); null without Twilio.</summary>
+    public static TwilioStatusReader? StatusReader(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<TwilioOptions>>().Value;
+        return options.IsConfigured ? new TwilioStatusReader(Client(sp, TwilioHttpClient), options) : null;
+    }
+
     private static HttpClient Client(IServiceProvider sp, string name) =>
         sp.GetRequiredService<IHttpClientFactory>().CreateClient(name);
 }

@@ -20,6 +20,7 @@ internal sealed class TwilioSmsNotifier : INotifier
     private readonly AuthenticationHeaderValue _authorization;
     private readonly SecretRedactor _redactor;
     private readonly TimeProvider _time;
+    private readonly string? _statusCallback;
 
     public TwilioSmsNotifier(HttpClient http, TwilioOptions options, TimeProvider? timeProvider = null)
     {
@@ -33,6 +34,7 @@ internal sealed class TwilioSmsNotifier : INotifier
         _http = http;
         _time = timeProvider ?? TimeProvider.System;
         _from = options.From;
+        _statusCallback = string.IsNullOrWhiteSpace(options.StatusCallbackUrl) ? null : options.StatusCallbackUrl;
         _timeout = options.Timeout;
         _messagesUri = new Uri(
             $"{options.BaseUrl.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(options.AccountSid)}/Messages.json");
@@ -49,18 +51,26 @@ internal sealed class TwilioSmsNotifier : INotifier
         ArgumentNullException.ThrowIfNull(message);
         using var request = new HttpRequestMessage(HttpMethod.Post, _messagesUri)
         {
-            Content = new FormUrlEncodedContent(
-            [
-                new("To", message.Destination),
-                new("From", _from),
-                new("Body", ProviderHttp.Cap(message.Body, MaxBodyLength)),
-            ]),
+            Content = new FormUrlEncodedContent(Fields(message)),
         };
         request.Headers.Authorization = _authorization;
 
         var attempt = await ProviderHttp.SendAsync(_http, request, _timeout, _time, cancellationToken);
         var result = Classify(attempt);
         return result with { Detail = _redactor.Redact(result.Detail) };
+    }
+
+    private List<KeyValuePair<string, string>> Fields(PageMessage message)
+    {
+        List<KeyValuePair<string, string>> fields =
+        [
+            new("To", message.Destination),
+            new("From", _from),
+            new("Body", ProviderHttp.Cap(message.Body, MaxBodyLength)),
+        ];
+        // Twilio then posts each change of the message's status (sent, delivered, undelivered, failed) to us.
+        if (_statusCallback is not null) fields.Add(new("StatusCallback", _statusCallback));
+        return fields;
     }
 
     private static SendResult Classify(HttpAttempt attempt)

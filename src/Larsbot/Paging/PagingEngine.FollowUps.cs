@@ -18,12 +18,14 @@ public sealed partial class PagingEngine
     internal const string FollowUpStage = "followup";
 
     // One row per person paged for the countdown: the channel that reached them, SMS before push (a call's person
-    // had an SMS too). 'sending' counts: it is on the wire and will reach them.
+    // had an SMS too). 'sending' counts: it is on the wire and will reach them. One the provider reported as not
+    // delivered did not reach them.
     private const string PagedPeopleSql = """
         SELECT person_id, channel, destination FROM (
           SELECT person_id, channel, destination,
                  ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY CASE channel WHEN 'sms' THEN 0 WHEN 'push' THEN 1 ELSE 2 END, id) AS n
-          FROM pages WHERE countdown_id = @countdownId AND stage <> 'followup' AND channel IN ('sms', 'push') AND state IN ('sent', 'sending'))
+          FROM pages WHERE countdown_id = @countdownId AND stage <> 'followup' AND channel IN ('sms', 'push') AND state IN ('sent', 'sending')
+            AND COALESCE(delivery_state, '') NOT IN ('undelivered', 'failed', 'canceled'))
         WHERE n = 1 ORDER BY person_id
         """;
 

@@ -289,6 +289,7 @@ public sealed partial class PagingEngine : IDisposable
                     _ => "everybody paged, not acked yet",
                 };
                 lines.Add($"status: open #{cd.Id}: {what}: '{summary}'");
+                if (await PageFatesAsync(c, cd.Id) is { } fates) lines.Add($"status: #{cd.Id} pages: {fates}");
             }
             var retrying = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state = 'due' AND attempts > 0");
             if (retrying > 0) lines.Add($"status: {retrying} page(s) waiting to be retried after a provider failure");

@@ -166,7 +166,11 @@ public sealed partial class FakeProviders : IAsyncDisposable
     {
         var path = context.Request.Path.Value ?? "";
         context.Items[ArrivedKey] = DateTimeOffset.UtcNow;
-        if (PushoverCancelPath().Match(path) is { Success: true } cancel)
+        if (TwilioResourcePath().Match(path) is { Success: true } resource)
+        {
+            await HandleTwilioResourceAsync(context, resource.Groups["kind"].Value, resource.Groups["sid"].Value);
+        }
+        else if (PushoverCancelPath().Match(path) is { Success: true } cancel)
         {
             await HandlePushoverCancelAsync(context, cancel.Groups["receipt"].Value);
         }
@@ -227,6 +231,7 @@ public sealed partial class FakeProviders : IAsyncDisposable
         if (answer is null)
         {
             var sid = "SM" + Guid.NewGuid().ToString("N");
+            Remember(sid, form);
             await Json(context, 201, new
             {
                 sid, account_sid = AccountSid, to = form["To"], from = form["From"], body = form["Body"], status = "queued",
@@ -331,6 +336,7 @@ public sealed partial class FakeProviders : IAsyncDisposable
         }
         lock (_gate) _calls.Add(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.ContentType, user, form));
         var sid = "CA" + Guid.NewGuid().ToString("N");
+        Remember(sid, form);
         await Json(context, 201, new { sid, account_sid = AccountSid, to, from = form["From"], status = "queued", api_version = "2010-04-01" });
     }
 

@@ -25,6 +25,23 @@ public sealed class TwilioContractTests(PrismFixture prism) : IClassFixture<Pris
     }
 
     [Fact]
+    public async Task A_page_with_a_StatusCallback_conforms_and_polling_a_message_reads_Twilios_published_resource()
+    {
+        var options = new TwilioOptions
+        {
+            AccountSid = ValidSid, AuthToken = "0123456789abcdef0123456789abcdef", From = "+15005550006",
+            BaseUrl = prism.RequireBaseUrl(), Timeout = TimeSpan.FromSeconds(10), StatusCallbackUrl = "https://larsbot.example.net/twilio/status",
+        };
+        var result = await new TwilioSmsNotifier(prism.Http, options).SendAsync(new("lars", "+61400000001", "t", "db1: down"), CancellationToken.None);
+        Assert.True(result.Outcome == SendOutcome.Sent, $"Prism rejected the request with StatusCallback: {result.Detail}{prism.Output()}");
+
+        // The polling fallback's GET .../Messages/{sid}.json: Prism answers with the spec's example message.
+        var status = await new TwilioStatusReader(prism.Http, options).ReadAsync("sms", "SM" + new string('a', 32), CancellationToken.None);
+        Assert.True(status is not null, $"Prism did not answer the message fetch as the spec says{prism.Output()}");
+        Assert.False(string.IsNullOrEmpty(status.Value.Status));
+    }
+
+    [Fact]
     public async Task The_checker_checks_an_AccountSid_that_breaks_the_spec_is_refused()
     {
         var result = await Notifier("ACnot-a-real-sid").SendAsync(new("lars", "+61400000001", "t", "b"), CancellationToken.None);

@@ -1,5 +1,6 @@
--- The people woken hear the outcome (issue 18): when a page is acked or resolved, everyone who was actually paged
--- for it gets one short follow-up through the same outbox. A follow-up is a pages row of stage 'followup' (one per
+-- The people woken hear the outcome, and every page's fate is visible (issue 18).
+-- When a page is acked or resolved, everyone who was actually paged for it gets one short follow-up through the
+-- same outbox. A follow-up is a pages row of stage 'followup' (one per
 -- person and countdown: the engine picks the one channel that reached them). SQLite cannot widen a CHECK in place,
 -- so pages is rebuilt as in 004; page_attempts and receipt_cancels refer to pages, and foreign keys are deferred
 -- to the commit, by which time every page row is back with its id.
@@ -24,6 +25,11 @@ CREATE TABLE pages (
     sent_at         INTEGER,
     provider_id     TEXT,
     receipt         TEXT,
+    -- What the provider said later about delivery (Twilio's status callbacks, or polling the message): queued, sent,
+    -- delivered, undelivered, failed; for calls completed, busy, no-answer, failed. Only ever moves forward.
+    delivery_state  TEXT,
+    delivery_error  TEXT,
+    delivery_at     INTEGER,
     UNIQUE (countdown_id, stage, person_id, channel)
 );
 INSERT INTO pages (id, countdown_id, stage, person_id, channel, destination, title, body, created_at, state, attempts,
@@ -33,3 +39,15 @@ SELECT id, countdown_id, stage, person_id, channel, destination, title, body, cr
 FROM pages_before_011;
 DROP TABLE pages_before_011;
 CREATE INDEX pages_due ON pages(next_attempt_at) WHERE state = 'due';
+CREATE INDEX pages_by_provider_id ON pages(provider_id) WHERE provider_id IS NOT NULL;
+
+-- Every delivery report as it came (callbacks may arrive out of order or twice): the history behind delivery_state.
+CREATE TABLE delivery_events (
+    id          INTEGER PRIMARY KEY,
+    page_id     INTEGER NOT NULL REFERENCES pages(id),
+    state       TEXT    NOT NULL,
+    error_code  TEXT,
+    at          INTEGER NOT NULL,
+    source      TEXT    NOT NULL  -- callback | poll
+);
+CREATE INDEX delivery_events_page ON delivery_events(page_id);

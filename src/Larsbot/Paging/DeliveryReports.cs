@@ -1,0 +1,142 @@
+using Dapper;
+using Larsbot.Irc;
+using Larsbot.Roster;
+using Larsbot.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Larsbot.Paging;
+
+/// <summary>
+/// What the provider says after it accepted a page: Twilio's status callbacks (or polling the message when no public
+/// URL is configured). Each report is kept (delivery_events); the page's delivery_state only moves forward, so a late
+/// or repeated callback changes nothing. When the on-duty person's first page fails to arrive (an SMS undelivered or
+/// failed, a call busy, unanswered or failed), the channel hears it and the next way to reach them goes now (a push
+/// if none went, a call if they have "call": true) instead of waiting for the everyone-page.
+/// </summary>
+public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel channel, PagingEngine engine, TimeProvider time,
+    ILogger<DeliveryReports> log)
+{
+    /// <summary>How far along a state is; a report never moves a page back. Terminal states are 4 (read after delivered).</summary>
+    public static int Rank(string state) => state switch
+    {
+        "accepted" or "scheduled" or "queued" or "initiated" => 1,
+        "sending" or "ringing" => 2,
+        "sent" or "in-progress" => 3,
+        "read" => 5,
+        _ => IsFailure(state) || state is "delivered" or "completed" ? 4 : 0,
+    };
+
+    /// <summary>The provider could not get the page to the phone.</summary>
+    public static bool IsFailure(string state) => state is "undelivered" or "failed" or "busy" or "no-answer" or "canceled";
+
+    private sealed class ReportedPage
+    {
+        public long Id { get; set; }
+        public long CountdownId { get; set; }
+        public string Stage { get; set; } = "";
+        public string PersonId { get; set; } = "";
+        public string Channel { get; set; } = "";
+        public string? DeliveryState { get; set; }
+        public string CountdownState { get; set; } = "";
+    }
+
+    /// <summary>Records one report for the page the provider knows as <paramref name="providerId"/>. False: no such page.</summary>
+    public async Task<bool> RecordAsync(string providerId, string state, string? errorCode, string source, CancellationToken ct = default)
+    {
+        state = state.Trim().ToLowerInvariant();
+        var now = time.GetUtcNow();
+        var nowMs = UnixMs.From(now);
+        string? say = null;
+        var wrote = false;
+        var found = await db.WriteAsync(async (c, tx) =>
+        {
+            var page = await c.QuerySingleOrDefaultAsync<ReportedPage>("""
+                SELECT p.id, p.countdown_id, p.stage, p.person_id, p.channel, p.delivery_state, c.state AS countdown_state
+                FROM pages p JOIN countdowns c ON c.id = p.countdown_id
+                WHERE p.provider_id = @providerId AND p.channel IN ('sms', 'call')
+                """, new { providerId }, tx);
+            if (page is null) return false;
+            await c.ExecuteAsync("INSERT INTO delivery_events(page_id, state, error_code, at, source) VALUES (@id, @state, @errorCode, @now, @source)",
+                new { id = page.Id, state, errorCode, now = nowMs, source }, tx);
+            // Forward only: 'sent' after 'delivered' (callbacks out of order) or the same state again changes nothing.
+            if (page.DeliveryState is { } current && Rank(state) <= Rank(current)) return true;
+            await c.ExecuteAsync("UPDATE pages SET delivery_state = @state, delivery_error = @errorCode, delivery_at = @now WHERE id = @id",
+                new { id = page.Id, state, errorCode, now = nowMs }, tx);
+            if (!IsFailure(state) || page.Stage != "first" || page.CountdownState is not ("paged" or "counting")) return true;
+
+            // The on-duty person's page did not arrive and nobody has acked: try the next way now.
+            var person = roster.FindById(page.PersonId);
+            var what = page.Channel == "sms" ? "SMS" : "call";
+            var why = errorCode is null ? state : $"{errorCode} {ErrorText(errorCode) ?? state}";
+            var next = new List<string>();
+            if (person?.Pushover is { } key && await NextAsync(c, tx, page, person, "push", key, nowMs)) next.Add("push");
+            if (person is { Call: true, Phone: { } phone } && page.Channel != "call" && await NextAsync(c, tx, page, person, "call", phone, nowMs)) next.Add("call");
+            say = $"{what} to {page.PersonId} failed: {why}" + (next.Count > 0 ? $"; trying {string.Join(" and ", next)} now" : "; no other way to reach them before everybody is paged");
+            wrote = next.Count > 0;
+            return true;
+        }, ct);
+        if (!found)
+        {
+            log.LogInformation("Delivery report '{State}' for an unknown message ignored", state);
+            return false;
+        }
+        if (say is not null)
+        {
+            log.LogWarning("{Line}", say);
+            channel.SayPaging(say);
+        }
+        if (wrote) engine.OutboxWake.Set();
+        return true;
+    }
+
+    /// <summary>The same page on another channel, unless one was already decided for this countdown and person.</summary>
+    private static async Task<bool> NextAsync(System.Data.IDbConnection c, System.Data.IDbTransaction tx, ReportedPage failed, Person person,
+        string channel, string destination, long nowMs)
+    {
+        var n = await c.ExecuteAsync("""
+            INSERT OR IGNORE INTO pages(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
+            SELECT countdown_id, 'first', person_id, @channel, @destination, title, body, @now, 'due', @now FROM pages WHERE id = @id
+            """, new { id = failed.Id, channel, destination, now = nowMs }, tx);
+        return n > 0;
+    }
+
+    /// <summary>Twilio's most common delivery error codes, in words a tired human reads.</summary>
+    private static string? ErrorText(string code) => code switch
+    {
+        "30003" => "unreachable",
+        "30004" => "blocked",
+        "30005" => "unknown number",
+        "30006" => "landline or unreachable carrier",
+        "30007" => "filtered as spam",
+        "30008" => "unknown error",
+        _ => null,
+    };
+}
+
+public sealed partial class PagingEngine
+{
+    private sealed class PageFate
+    {
+        public string Channel { get; set; } = "";
+        public string PersonId { get; set; } = "";
+        public string State { get; set; } = "";
+        public long At { get; set; }
+    }
+
+    /// <summary>
+    /// Each page's last known state for `lars status`: "sms brong delivered 03:11:07, push brong sent 03:11:05" (UTC),
+    /// the provider's delivery report where there is one, else the outbox state. Null when nothing was paged yet.
+    /// </summary>
+    private static async Task<string?> PageFatesAsync(System.Data.IDbConnection c, long countdownId)
+    {
+        var fates = (await c.QueryAsync<PageFate>("""
+            SELECT channel, person_id, COALESCE(delivery_state, state) AS state, COALESCE(delivery_at, sent_at, created_at) AS at
+            FROM pages WHERE countdown_id = @countdownId AND stage <> 'followup' ORDER BY id
+            """, new { countdownId })).ToList();
+        if (fates.Count == 0) return null;
+        const int shown = 8;
+        return string.Join(", ", fates.Take(shown).Select(f =>
+                   $"{f.Channel} {f.PersonId} {f.State} {UnixMs.To(f.At).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)}")) +
+               (fates.Count > shown ? $" (+{fates.Count - shown} more)" : "");
+    }
+}
