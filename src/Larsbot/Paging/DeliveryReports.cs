@@ -40,57 +40,86 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel cha
         public string CountdownState { get; set; } = "";
     }
 
-    /// <summary>Records one report for the page the provider knows as <paramref name="providerId"/>. False: no such page.</summary>
+    /// <summary>
+    /// Records one report for the page the provider knows as <paramref name="providerId"/>. False: no such page yet (the
+    /// report is kept, and applied when the page is recorded as sent: see <see cref="ApplyPendingAsync"/>).
+    /// </summary>
     public async Task<bool> RecordAsync(string providerId, string state, string? errorCode, string source, CancellationToken ct = default)
     {
-        state = state.Trim().ToLowerInvariant();
-        var now = time.GetUtcNow();
-        var nowMs = UnixMs.From(now);
-        string? say = null;
-        var wrote = false;
-        var found = await db.WriteAsync(async (c, tx) =>
-        {
-            var page = await c.QuerySingleOrDefaultAsync<ReportedPage>("""
-                SELECT p.id, p.countdown_id, p.stage, p.person_id, p.channel, p.delivery_state, c.state AS countdown_state
-                FROM pages p JOIN countdowns c ON c.id = p.countdown_id
-                WHERE p.provider_id = @providerId AND p.channel IN ('sms', 'call')
-                """, new { providerId }, tx);
-            if (page is null) return false;
-            await c.ExecuteAsync("INSERT INTO delivery_events(page_id, state, error_code, at, source) VALUES (@id, @state, @errorCode, @now, @source)",
-                new { id = page.Id, state, errorCode, now = nowMs, source }, tx);
-            // Forward only: 'sent' after 'delivered' (callbacks out of order) or the same state again changes nothing.
-            if (page.DeliveryState is { } current && Rank(state) <= Rank(current)) return true;
-            await c.ExecuteAsync("UPDATE pages SET delivery_state = @state, delivery_error = @errorCode, delivery_at = @now WHERE id = @id",
-                new { id = page.Id, state, errorCode, now = nowMs }, tx);
-            if (!IsFailure(state) || page.Stage != "first" || page.CountdownState is not ("paged" or "counting")) return true;
+        var nowMs = UnixMs.From(time.GetUtcNow());
+        var outcome = await db.WriteAsync((c, tx) => RecordInAsync(c, tx, providerId, state.Trim().ToLowerInvariant(), errorCode, source, nowMs), ct);
+        if (!outcome.Found) log.LogInformation("Delivery report '{State}' for a message not recorded yet kept for later", state);
+        Announce([outcome]);
+        return outcome.Found;
+    }
 
-            // The on-duty person's page did not arrive and nobody has acked: try the next way now.
-            var person = roster.FindById(page.PersonId);
-            var what = page.Channel == "sms" ? "SMS" : "call";
-            var why = errorCode is null ? state : $"{errorCode} {ErrorText(errorCode) ?? state}";
-            var next = new List<string>();
-            if (person?.Pushover is { } key && await NextAsync(c, tx, page, person, "push", key, nowMs)) next.Add("push");
-            if (person is { Call: true, Phone: { } phone } && page.Channel != "call" && await NextAsync(c, tx, page, person, "call", phone, nowMs)) next.Add("call");
-            say = $"{what} to {page.PersonId} failed: {why}" + (next.Count > 0 ? $"; trying {string.Join(" and ", next)} now" : "; no other way to reach them before everybody is paged");
-            wrote = next.Count > 0;
-            return true;
+    /// <summary>Reports that arrived before the page was recorded as sent, applied in the order they came.</summary>
+    public async Task ApplyPendingAsync(string providerId, CancellationToken ct = default)
+    {
+        var nowMs = UnixMs.From(time.GetUtcNow());
+        var outcomes = await db.WriteAsync(async (c, tx) =>
+        {
+            var pending = (await c.QueryAsync<(long Id, string State, string? ErrorCode, string Source)>(
+                "SELECT id, state, error_code, source FROM delivery_events WHERE provider_id = @providerId AND page_id IS NULL ORDER BY id",
+                new { providerId }, tx)).ToList();
+            var list = new List<Outcome>();
+            foreach (var p in pending)
+            {
+                await c.ExecuteAsync("DELETE FROM delivery_events WHERE id = @id", new { id = p.Id }, tx);
+                list.Add(await RecordInAsync(c, tx, providerId, p.State, p.ErrorCode, p.Source, nowMs));
+            }
+            return list;
         }, ct);
-        if (!found)
+        Announce(outcomes);
+    }
+
+    private sealed record Outcome(bool Found, string? Say, bool Wrote);
+
+    private void Announce(IEnumerable<Outcome> outcomes)
+    {
+        foreach (var o in outcomes)
         {
-            log.LogInformation("Delivery report '{State}' for an unknown message ignored", state);
-            return false;
+            if (o.Say is not null)
+            {
+                log.LogWarning("{Line}", o.Say);
+                channel.SayPaging(o.Say);
+            }
+            if (o.Wrote) engine.OutboxWake.Set();
         }
-        if (say is not null)
-        {
-            log.LogWarning("{Line}", say);
-            channel.SayPaging(say);
-        }
-        if (wrote) engine.OutboxWake.Set();
-        return true;
+    }
+
+    private async Task<Outcome> RecordInAsync(System.Data.IDbConnection c, System.Data.IDbTransaction tx, string providerId, string state,
+        string? errorCode, string source, long nowMs)
+    {
+        var page = await c.QuerySingleOrDefaultAsync<ReportedPage>("""
+            SELECT p.id, p.countdown_id, p.stage, p.person_id, p.channel, p.delivery_state, c.state AS countdown_state
+            FROM pages p JOIN countdowns c ON c.id = p.countdown_id
+            WHERE p.provider_id = @providerId AND p.channel IN ('sms', 'call')
+            """, new { providerId }, tx);
+        await c.ExecuteAsync(
+            "INSERT INTO delivery_events(page_id, provider_id, state, error_code, at, source) VALUES (@id, @providerId, @state, @errorCode, @now, @source)",
+            new { id = page?.Id, providerId, state, errorCode, now = nowMs, source }, tx);
+        if (page is null) return new Outcome(false, null, false);
+        // Forward only: 'sent' after 'delivered' (callbacks out of order) or the same state again changes nothing.
+        if (page.DeliveryState is { } current && Rank(state) <= Rank(current)) return new Outcome(true, null, false);
+        await c.ExecuteAsync("UPDATE pages SET delivery_state = @state, delivery_error = @errorCode, delivery_at = @now WHERE id = @id",
+            new { id = page.Id, state, errorCode, now = nowMs }, tx);
+        if (!IsFailure(state) || page.Stage != "first" || page.CountdownState is not ("paged" or "counting")) return new Outcome(true, null, false);
+
+        // The on-duty person's page did not arrive and nobody has acked: try the next way now.
+        var person = roster.FindById(page.PersonId);
+        var what = page.Channel == "sms" ? "SMS" : "call";
+        var why = errorCode is null ? state : $"{errorCode} {ErrorText(errorCode) ?? state}";
+        var next = new List<string>();
+        if (person?.Pushover is { } key && await NextAsync(c, tx, page, "push", key, nowMs)) next.Add("push");
+        if (person is { Call: true, Phone: { } phone } && page.Channel != "call" && await NextAsync(c, tx, page, "call", phone, nowMs)) next.Add("call");
+        var say = $"{what} to {page.PersonId} failed: {why}" +
+                  (next.Count > 0 ? $"; trying {string.Join(" and ", next)} now" : "; no other way to reach them before everybody is paged");
+        return new Outcome(true, say, next.Count > 0);
     }
 
     /// <summary>The same page on another channel, unless one was already decided for this countdown and person.</summary>
-    private static async Task<bool> NextAsync(System.Data.IDbConnection c, System.Data.IDbTransaction tx, ReportedPage failed, Person person,
+    private static async Task<bool> NextAsync(System.Data.IDbConnection c, System.Data.IDbTransaction tx, ReportedPage failed,
         string channel, string destination, long nowMs)
     {
         var n = await c.ExecuteAsync("""

@@ -37,9 +37,12 @@ public sealed partial class OutboxSender : BackgroundService
     private long _duplicateRisk;
     private long _lastPassAtMs;
 
+    private readonly DeliveryReports? _reports;
+
     public OutboxSender(Database db, PagingEngine engine, IChannel channel, IEnumerable<INotifier> notifiers, TimeProvider time,
-        IOptions<PagingOptions> options, ILogger<OutboxSender> log)
+        IOptions<PagingOptions> options, ILogger<OutboxSender> log, DeliveryReports? reports = null)
     {
+        _reports = reports;
         _db = db;
         _engine = engine;
         _channel = channel;
@@ -342,6 +345,8 @@ public sealed partial class OutboxSender : BackgroundService
             _log.LogWarning("Page {PageId} {Channel} to {Person}: {Outcome}: {Detail}", page.Id, page.Channel, page.PersonId, outcome, result.Detail);
         if (say is not null) _channel.SayPaging(say);
         if (retryAt is not null || cancelQueued) _engine.OutboxWake.Set();
+        // A delivery report may have overtaken the provider's answer: apply it now the page is known by its id.
+        if (outcome == "sent" && result.ProviderId is { } providerId && _reports is not null) await _reports.ApplyPendingAsync(providerId);
     }
 
     /// <summary>Exponential from RetryMinDelay to RetryMaxDelay, with ±25% jitter so retries from many pages spread out.</summary>

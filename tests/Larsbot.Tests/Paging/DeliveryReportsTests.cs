@@ -118,6 +118,30 @@ public class DeliveryReportsTests
     }
 
     [Fact]
+    public async Task A_report_that_overtakes_the_providers_answer_is_kept_and_applied_once_the_page_is_recorded()
+    {
+        var h = new EngineHarness(roster: CallRoster());
+        using var _ = h;
+        await h.TakeDutyAsync("brong", "brong");
+        await h.AlertAsync("db1", "disk / at 99%");
+        await h.AdvanceAsync(h.Options.Countdown);
+        h.Channel.Take();
+        var reports = new DeliveryReports(h.Db, h.Roster, h.Channel, h.Engine, h.Clock, NullLogger<DeliveryReports>.Instance);
+        // Twilio's callback for "sms-1" arrives before its 201 was recorded.
+        Assert.False(await reports.RecordAsync("sms-1", "failed", "30003", "callback"));
+        Assert.Empty(h.Channel.Take());
+
+        var sender = new OutboxSender(h.Db, h.Engine, h.Channel, [new ScriptedNotifier("sms"), new ScriptedNotifier("push"), new ScriptedNotifier("call")],
+            h.Clock, Microsoft.Extensions.Options.Options.Create(h.Options), NullLogger<OutboxSender>.Instance, reports);
+        await sender.SendDueAsync(CancellationToken.None);
+        await sender.DrainAsync();
+        Assert.Contains("SMS to brong failed: 30003 unreachable; trying call now", h.Channel.Take());
+        var sms = await SmsAsync(h);
+        Assert.Equal("failed", await DeliveryStateAsync(h, sms.Id));
+        Assert.Equal(0, await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM delivery_events WHERE page_id IS NULL")));
+    }
+
+    [Fact]
     public async Task Without_a_callback_url_the_poller_asks_twilio_and_acts_on_what_it_says()
     {
         await using var providers = await FakeProviders.StartAsync();

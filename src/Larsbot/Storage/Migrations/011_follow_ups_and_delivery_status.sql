@@ -42,12 +42,16 @@ CREATE INDEX pages_due ON pages(next_attempt_at) WHERE state = 'due';
 CREATE INDEX pages_by_provider_id ON pages(provider_id) WHERE provider_id IS NOT NULL;
 
 -- Every delivery report as it came (callbacks may arrive out of order or twice): the history behind delivery_state.
+-- A report can overtake the provider's own answer (Twilio calls back 'queued' or 'sent' before the bot has recorded
+-- the sid): it is kept with page_id NULL and applied when the page is recorded as sent.
 CREATE TABLE delivery_events (
     id          INTEGER PRIMARY KEY,
-    page_id     INTEGER NOT NULL REFERENCES pages(id),
+    page_id     INTEGER REFERENCES pages(id),
+    provider_id TEXT    NOT NULL,
     state       TEXT    NOT NULL,
     error_code  TEXT,
     at          INTEGER NOT NULL,
     source      TEXT    NOT NULL  -- callback | poll
 );
 CREATE INDEX delivery_events_page ON delivery_events(page_id);
+CREATE INDEX delivery_events_pending ON delivery_events(provider_id) WHERE page_id IS NULL;

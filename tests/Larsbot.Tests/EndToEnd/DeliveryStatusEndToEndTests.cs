@@ -1,0 +1,123 @@
+using Dapper;
+using Larsbot.Tests.Irc;
+using Larsbot.Tests.Notify;
+using Larsbot.Tests.Paging;
+using Larsbot.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Larsbot.Tests.EndToEnd;
+
+/// <summary>
+/// The real bot process, ngircd and the Twilio stand-in posting status callbacks as Twilio does: page → callback
+/// 'failed' → call placed at once → ack → one follow-up to everyone paged → nothing more.
+/// </summary>
+public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private NgircdServer _irc = null!;
+    private FakeProviders _providers = null!;
+    private TempDatabase _db = null!;
+    private BotProcess? _bot;
+    private RawIrcClient? _robn;
+
+    public async Task InitializeAsync()
+    {
+        _irc = await NgircdServer.StartAsync();
+        _providers = await FakeProviders.StartAsync();
+        _db = new TempDatabase();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_robn is not null) await _robn.DisposeAsync();
+        if (_bot is not null) await _bot.DisposeAsync();
+        await _providers.DisposeAsync();
+        await _irc.DisposeAsync();
+        _db.Dispose();
+    }
+
+    private Task<string> SaysAsync(string text) =>
+        _robn!.WaitForLineAsync(l => l.Contains($"PRIVMSG {RunningBot.Channel} :{text}", StringComparison.Ordinal), Wait);
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var c = new SqliteConnection($"Data Source={_db.Path};Pooling=False");
+        await c.OpenAsync();
+        return await c.ExecuteScalarAsync<long>(sql);
+    }
+
+    [Fact]
+    public async Task Page_then_failed_callback_then_call_then_ack_then_one_follow_up_each_then_nothing_more()
+    {
+        var roster = Path.Combine(_db.Dir, "roster.json");
+        await File.WriteAllTextAsync(roster, DeliveryReportsTests.CallRosterJson);
+        _db.SeedDuty("brong");
+        var port = BotProcess.FreePort();
+        var callback = $"http://127.0.0.1:{port}/twilio/status";
+        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        settings.Remove("Intake:HttpUrl");
+        settings["Intake:TcpPort"] = "-1";
+        settings["Roster:Path"] = roster;
+        settings["Twilio:StatusCallbackUrl"] = callback;
+        settings["Paging:Countdown"] = "00:00:01";
+        settings["Paging:TickEvery"] = "00:00:00.500";
+        settings["Paging:EscalateAfter"] = "00:05:00";
+        _bot = BotProcess.Start(settings, port, _db.Dir);
+        await _bot.WaitReadyAsync(Wait);
+        _robn = await RawIrcClient.ConnectAsync(_irc.Port, "robn");
+        await _robn.JoinAsync(RunningBot.Channel);
+
+        var r = await _bot.Http.PostAsync("/alerts", new FormUrlEncodedContent(new Dictionary<string, string>
+            { ["host"] = "db1", ["level"] = "urgent", ["message"] = "disk / at 99%" }));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
+        var sms = await _providers.WaitForTwilioRequestAsync(1, Wait);
+        Assert.Equal(callback, sms["StatusCallback"]);
+        await _providers.WaitForPushoverRequestAsync(1, Wait);
+        var sid = _providers.Sids[0];
+
+        // A forged callback (wrong signature) is refused and changes nothing.
+        var forged = new HttpRequestMessage(HttpMethod.Post, callback) { Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            { ["MessageSid"] = sid, ["MessageStatus"] = "delivered" }) };
+        forged.Headers.Add("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl");
+        Assert.Equal(403, (int)(await _bot.Http.SendAsync(forged)).StatusCode);
+
+        // Twilio reports the SMS sent, then failed (carrier: unreachable), then the 'sent' again, late.
+        Assert.Equal(200, await _providers.ReportAsync(sid, "sent"));
+        Assert.Equal(200, await _providers.ReportAsync(sid, "failed", "30003"));
+        await SaysAsync("SMS to brong failed: 30003 unreachable; trying call now");
+        Assert.Equal(200, await _providers.ReportAsync(sid, "sent"));
+        await UntilAsync(() => _providers.CallRequests.Count == 1);
+        Assert.Equal("+61400000001", _providers.CallRequests[0]["To"]);
+
+        await _robn.SendAsync($"PRIVMSG {RunningBot.Channel} :lars status");
+        var status = await SaysAsync("status: #1 pages: ");
+        Assert.Contains("sms brong failed", status);
+
+        await _robn.SendAsync($"PRIVMSG {RunningBot.Channel} :lars ack");
+        await SaysAsync("ack: OK robn acked 1 issues");
+        // brong was reached by push (the SMS failed): one follow-up, by push, not ringing.
+        var followUp = await _providers.WaitForPushoverRequestAsync(2, Wait);
+        Assert.StartsWith("lars: robn has it (acked ", followUp["message"]);
+        Assert.Equal("0", followUp["priority"]);
+        await UntilAsync(() => CountAsync("SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')").Result == 0);
+
+        // Nothing more: one SMS, one call, the page's push and its follow-up; the everyone-page never comes.
+        Assert.Single(_providers.TwilioRequests);
+        Assert.Single(_providers.CallRequests);
+        Assert.Equal(2, _providers.PushoverRequests.Count);
+        Assert.Equal("acked", (await CountAsync("SELECT COUNT(*) FROM countdowns WHERE state = 'acked'")) == 1 ? "acked" : "open");
+        var metrics = await _bot.Http.GetStringAsync("/metrics");
+        Assert.Contains("larsbot_deliveries_total{channel=\"sms\",state=\"failed\"} 1", metrics);
+        Assert.Contains("larsbot_deliveries_total{channel=\"sms\",state=\"sent\"} 1", metrics);
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not reached");
+            await Task.Delay(20);
+        }
+    }
+}
