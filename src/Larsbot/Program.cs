@@ -23,12 +23,15 @@ switch (verb)
         try
         {
             var app = LarsbotHost.Build([.. passThrough], configFile);
+            var roster = app.Services.GetRequiredService<TeamRoster>();
             if (verb == "check")
             {
-                var roster = app.Services.GetRequiredService<TeamRoster>();
+                foreach (var warning in RosterWarnings.For(roster)) Console.WriteLine($"warning: {warning}");
                 Console.WriteLine($"ok: configuration and roster valid ({roster.People.Count} people)");
                 return 0;
             }
+            var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup");
+            foreach (var warning in RosterWarnings.For(roster)) startup.LogWarning("{Warning}", warning);
             await app.RunAsync();
             return 0;
         }

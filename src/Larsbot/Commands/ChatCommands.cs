@@ -54,7 +54,7 @@ public sealed class ChatCommands
     {
         var command = Extract(m.Text, _channel.CurrentNick, m.IsPrivate);
         if (command is null) return;
-        if (_roster.Identify(m.Nick, m.User, m.Host, m.Account).Verified)
+        if (Identify(m).Verified)
         {
             (command == "ack" ? _acks : _rosterCommands).Enqueue((m, command));
         }
@@ -129,7 +129,7 @@ public sealed class ChatCommands
     public async Task RunAsync(ChannelMessage from, string command)
     {
         var nick = from.Nick;
-        var who = _roster.Identify(from.Nick, from.User, from.Host, from.Account);
+        var who = Identify(from);
         if (command is "" or "commands" or "help" || command.StartsWith("help ", StringComparison.Ordinal))
         {
             // Strangers may read the help too, but not make the bot repeat it without limit.
@@ -145,7 +145,9 @@ public sealed class ChatCommands
             if (_refusals.MayAnswer(nick))
                 _channel.Say(who.Person is null
                     ? $"sorry {nick}, you're not in the roster, so I can't take commands from you. Ask the team to add your nick."
-                    : $"sorry {nick}, that nick is {who.Person.Id}'s but I can't verify it's you (log in to your account or use your usual host).");
+                    : who.How == NotPresent
+                        ? $"sorry {nick}, I only take commands from people in the channel or logged in to their account: join the channel and say it there."
+                        : $"sorry {nick}, that nick is {who.Person.Id}'s but I can't verify it's you (log in to your account or use your usual host).");
             return;
         }
         var person = who.Person!;
@@ -175,6 +177,19 @@ public sealed class ChatCommands
                 _channel.Say($"{nick}: I don't know '{Cut(command)}'. 'lars help' lists the commands.");
                 break;
         }
+    }
+
+    private const string NotPresent = "not in channel";
+
+    /// <summary>
+    /// The roster decides who a speaker is (account, hostmask, nick); on top of that, someone the server does not
+    /// vouch for by account must be in the channel. A private message reaches the bot from anyone on the network,
+    /// and a nick is free for anyone the moment its owner leaves.
+    /// </summary>
+    private Identification Identify(ChannelMessage m)
+    {
+        var who = _roster.Identify(m.Nick, m.User, m.Host, m.Account);
+        return who.Verified && who.How != "account" && !m.InChannel ? new Identification(who.Person, NotPresent) : who;
     }
 
     private static string Cut(string words) => words.Length > 30 ? words[..30] + "…" : words;

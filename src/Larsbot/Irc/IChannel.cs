@@ -46,8 +46,19 @@ public interface IChannel
     event Func<Task>? Disconnected;
 }
 
-/// <summary>A message someone sent. <see cref="Target"/> is the channel, or the bot's nick for a private message.</summary>
+/// <summary>
+/// A message someone sent. <see cref="Target"/> is the channel, or the bot's nick for a private message.
+/// <see cref="Account"/> is the services account the server vouches for on this connection (null: not logged in,
+/// or not known).
+/// </summary>
 public sealed record ChannelMessage(string Nick, string User, string Host, string Target, string Text, string? Account)
 {
     public bool IsPrivate => !Target.StartsWith('#') && !Target.StartsWith('&');
+
+    /// <summary>
+    /// Whether the sender is in the ops channel right now, as far as the IRC client has been told (NAMES, JOIN,
+    /// PART, KICK, QUIT, NICK). Private messages come from anyone on the network, so a command from someone neither
+    /// logged in nor present is refused. Messages not from IRC (tests, other front ends) count as present.
+    /// </summary>
+    public bool InChannel { get; init; } = true;
 }

@@ -20,8 +20,8 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
     // extended-join, account-notify and WHOX keep a nick -> account map for lines that arrive without the tag.
     private static readonly string[] WantedCaps = ["account-tag", "extended-join", "account-notify"];
 
-    // Nick (folded) -> services account, for speakers whose PRIVMSG carries no account tag. Reader loop only.
-    private readonly Dictionary<string, string> _accounts = new();
+    // Who is in the channel and, for servers that do not tag lines, their accounts. Reader loop only.
+    private readonly ChannelMembers _members;
 
     private readonly IrcOptions _options;
     private readonly TimeProvider _time;
@@ -62,6 +62,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         _throttle = new OutgoingThrottle(options.FloodBurst, options.FloodInterval, time);
         _backoff = new ReconnectBackoff(options.ReconnectMinDelay, options.ReconnectMaxDelay, Random.Shared);
         _says = new SayQueue(options.SayQueueLimit);
+        _members = new ChannelMembers(options.Channel);
     }
 
     public bool IsConnected => _registered && _joined;
@@ -239,6 +240,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         _session = session;
         _throttle.Reset();
         _currentNick = _options.Nick;
+        _members.Clear();
         var token = session.Token;
         var sender = Task.Run(() => SendLoopAsync(session), CancellationToken.None);
         var watchdog = Task.Run(() => WatchdogLoopAsync(session), CancellationToken.None);
@@ -287,6 +289,9 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
 
     private async Task HandleAsync(Session session, IrcMessage m)
     {
+        // Membership and accounts first, so a PRIVMSG is judged on what the server said before it.
+        if (_members.Observe(m, _currentNick) is { } renamed && session.Whox && !session.AckedCaps.Contains("account-tag"))
+            Enqueue(session, $"WHO {renamed} %tuhnar,7");
         switch (m.Command)
         {
             case "PING":
@@ -300,14 +305,6 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 break;
             case "903" or "902" or "904" or "905" or "906" or "908":
                 await HandleSaslResultAsync(session, m).ConfigureAwait(false);
-                break;
-            case "ACCOUNT":
-                TrackAccount(m.Nick, m.Param(0));
-                break;
-            case "354":
-                // WHO #ops %tuhnar,7 -> "354 me 7 user host nick account :realname"; account "0" = not logged in.
-                if (m.Param(1) == "7")
-                    TrackAccount(m.Param(4), m.Param(5));
                 break;
             case "001":
                 _registered = true;
@@ -326,7 +323,6 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 HandleNick(session, m);
                 break;
             case "QUIT":
-                TrackAccount(m.Nick, null);
                 // Whoever held our nick left: take it back now rather than at the next regain tick.
                 if (_registered && IrcText.NameEquals(m.Nick, _options.Nick) && !IrcText.NameEquals(_currentNick, _options.Nick))
                     Enqueue(session, $"NICK {_options.Nick}");
@@ -337,14 +333,9 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                     lock (_topicLock)
                         _currentTopic = "";
                     session.JoinPending = true;
-                    _accounts.Clear();
                     // Learn the accounts of people already in the channel (WHOX; servers without it ignore or refuse).
                     if (session.Whox)
                         Enqueue(session, $"WHO {_options.Channel} %tuhnar,7");
-                }
-                else if (IsOurChannel(m.Param(0)) && m.Params.Count >= 3)
-                {
-                    TrackAccount(m.Nick, m.Param(1)); // extended-join: JOIN #chan account :realname
                 }
                 break;
             case "332":
@@ -387,7 +378,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 }
                 break;
             case "PRIVMSG":
-                await HandlePrivmsgAsync(m).ConfigureAwait(false);
+                await HandlePrivmsgAsync(session, m).ConfigureAwait(false);
                 break;
             case "ERROR":
                 // The server's goodbye after our own QUIT is expected, not a problem.
@@ -423,6 +414,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
                 break;
             case "ACK":
                 var acked = (m.Trailing ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                session.AckedCaps.UnionWith(acked);
                 if (acked.Contains("sasl", StringComparer.OrdinalIgnoreCase) && !string.IsNullOrEmpty(_options.SaslAccount))
                     await WriteAsync(session, "AUTHENTICATE PLAIN", session.Token).ConfigureAwait(false);
                 else
@@ -457,16 +449,6 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
             await WriteAsync(session, "CAP END", session.Token).ConfigureAwait(false);
     }
 
-    private void TrackAccount(string? nick, string? account)
-    {
-        if (string.IsNullOrEmpty(nick)) return;
-        var key = IrcCase(nick);
-        if (string.IsNullOrEmpty(account) || account is "*" or "0") _accounts.Remove(key);
-        else if (_accounts.Count < 10_000 || _accounts.ContainsKey(key)) _accounts[key] = account;
-    }
-
-    private static string IrcCase(string nick) => Larsbot.Roster.IrcCase.Fold(nick);
-
     private async Task HandleNickRefusedAsync(Session session, IrcMessage m)
     {
         if (_registered)
@@ -499,8 +481,6 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         var newNick = m.Param(0);
         if (newNick is null)
             return;
-        if (m.Nick is not null && _accounts.Remove(IrcCase(m.Nick), out var acct))
-            TrackAccount(newNick, acct);
         if (IsMe(m.Nick))
         {
             _log.LogInformation("Now known as {Nick}", newNick);
@@ -621,7 +601,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         Enqueue(session, new IrcMessage("TOPIC", _options.Channel, desired).ToString());
     }
 
-    private async Task HandlePrivmsgAsync(IrcMessage m)
+    private async Task HandlePrivmsgAsync(Session session, IrcMessage m)
     {
         var target = m.Param(0);
         var text = m.Param(1);
@@ -632,9 +612,8 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         // CTCP (VERSION, PING, ACTION...) is not for the pager; answering would spend throttle tokens on strangers.
         if (text.StartsWith('\u0001'))
             return;
-        if (!m.Tags.TryGetValue("account", out var account))
-            _accounts.TryGetValue(IrcCase(m.Nick), out account);
-        var message = new ChannelMessage(m.Nick, m.User ?? "", m.Host ?? "", target, text, string.IsNullOrEmpty(account) ? null : account);
+        var account = _members.AccountFor(m, serverTagsAccounts: session.AckedCaps.Contains("account-tag"));
+        var message = new ChannelMessage(m.Nick, m.User ?? "", m.Host ?? "", target, text, account) { InChannel = _members.IsMember(m.Nick) };
         var handlers = MessageReceived;
         if (handlers is null)
             return;
@@ -862,6 +841,7 @@ internal sealed class IrcClient : IChannel, IAsyncDisposable
         public SemaphoreSlim WriteLock { get; } = new(1, 1);
         public ConcurrentQueue<string> Control { get; } = new();
         public HashSet<string> OfferedCaps { get; } = new(StringComparer.OrdinalIgnoreCase);
+        public HashSet<string> AckedCaps { get; } = new(StringComparer.OrdinalIgnoreCase);
         public long ConnectedAt { get; }
         public long LastNickRegain { get; set; }
         public int NickAttempts { get; set; }

@@ -36,6 +36,24 @@ public sealed class ChatCommandsAuthorisationTests : IDisposable
     }
 
     [Fact]
+    public async Task Someone_not_in_the_channel_is_obeyed_only_when_logged_in_to_their_account()
+    {
+        // neilj is nick-only, robn has hostmasks: from outside the channel (a private message) neither is enough.
+        await _commands.RunAsync(From("neilj", "n", "evil.net") with { Target = "Lars_Botlesen", InChannel = false }, "duty take");
+        Assert.Equal(["sorry neilj, I only take commands from people in the channel or logged in to their account: join the channel and say it there."],
+            _h.Channel.Take());
+        await _commands.RunAsync(From("robn", "robn", "127.0.0.1") with { InChannel = false }, "duty take");
+        Assert.Single(_h.Channel.Take(), l => l.StartsWith("sorry robn, I only take commands from people in the channel"));
+        Assert.Empty(await _h.Db.ReadAsync(async c => (await Dapper.SqlMapper.QueryAsync<long>(c, "SELECT 1 FROM duty_changes")).ToList()));
+
+        // The same people in the channel, and brong by account from anywhere, are obeyed.
+        await _commands.RunAsync(From("neilj", "n", "evil.net") with { Target = "Lars_Botlesen" }, "duty take");
+        Assert.StartsWith("duty: Neil Jenkins (neilj) is now on duty", Assert.Single(_h.Channel.Take()));
+        await _commands.RunAsync(From("bg", "b", "anywhere.net", account: "brong") with { InChannel = false }, "duty take");
+        Assert.StartsWith("duty: Bron Gondwana (bg) is now on duty", Assert.Single(_h.Channel.Take()));
+    }
+
+    [Fact]
     public async Task Refusals_are_answered_once_a_minute_per_nick_so_strangers_cannot_flood_the_channel()
     {
         for (var i = 0; i < 50; i++) await _commands.RunAsync(From("mallory", "m", "evil.net"), "ack");

@@ -1,3 +1,4 @@
+using Larsbot.Tests.Support;
 using Dapper;
 using Larsbot.Commands;
 using Larsbot.Tests.Paging;
@@ -18,7 +19,7 @@ public sealed class CommandHelpTests : IDisposable
 
     private async Task<List<string>> SayAsync(string nick, string line)
     {
-        await _commands.RunAsync(nick, ChatCommands.Extract(line, "Lars_Botlesen", isPrivate: false)!, line);
+        await _commands.RunAsync(TestRoster.Local(nick, line), ChatCommands.Extract(line, "Lars_Botlesen", isPrivate: false)!);
         return _h.Channel.Take();
     }
 

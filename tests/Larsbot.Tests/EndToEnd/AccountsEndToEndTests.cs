@@ -78,3 +78,99 @@ public sealed class AccountsEndToEndTests(InspircdServer irc) : IAsyncLifetime
         await impostor.WaitForLineAsync(l => l.Contains("sorry brong_, that nick is brong's but I can't verify it's you"), Wait);
     }
 }
+
+/// <summary>
+/// Against InspIRCd + Atheme: a person identified by account (kim) takes duty and leaves; a stranger with no account
+/// takes the nick and, without joining, tells the bot "ack" in private during a countdown. The bot must not trust
+/// what it once heard about that nick: the ack is refused and the page goes out.
+/// </summary>
+[Collection("inspircd")]
+public sealed class AccountDepartureEndToEndTests(InspircdServer irc) : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+    private FakeProviders _providers = null!;
+    private TempDatabase _db = null!;
+    private RawIrcClient _op = null!;
+    private RunningBot? _bot;
+
+    public async Task InitializeAsync()
+    {
+        _providers = await FakeProviders.StartAsync();
+        _db = new TempDatabase();
+        // The first to join is the channel operator: the op, so that it can KICK.
+        _op = await RawIrcClient.ConnectAsync(irc.Port, "chanop", timeout: Wait);
+        await _op.JoinAsync(RunningBot.Channel);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _op.DisposeAsync();
+        if (_bot is not null) await _bot.DisposeAsync();
+        await _providers.DisposeAsync();
+        _db.Dispose();
+    }
+
+    private Task<string> SaysAsync(string text) =>
+        _op.WaitForLineAsync(l => l.Contains($"PRIVMSG {RunningBot.Channel} :{text}", StringComparison.Ordinal), Wait);
+
+    private async Task StartBotAsync(string account)
+    {
+        var roster = Path.Combine(_db.Dir, "roster.json");
+        await File.WriteAllTextAsync(roster, """
+            {"ledger": {"currency": "AUD", "stipendPerDay": 40, "pageBonus": 20, "timeZone": "UTC"}, "people": [
+             {"id": "kim", "name": "Kim Lee", "nicks": ["NICK"], "timeZone": "UTC", "phone": "+61400000009", "accounts": ["NICK"]}]}
+            """.Replace("NICK", account));
+        var settings = RunningBot.Settings(irc.Port, _providers, _db.Path);
+        settings["Roster:Path"] = roster;
+        settings["Irc:FloodBurst"] = "8"; // InspIRCd's fakelag: a burst of 9, then 1 line/s
+        settings["Irc:FloodInterval"] = "00:00:01";
+        settings["Paging:Countdown"] = "00:00:06";
+        _bot = await RunningBot.StartAsync(settings);
+        await _bot.WaitHealthyAsync(TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>How kim leaves. After "part" and "kick" the bot shares no channel with kim, so it never sees the rest.</summary>
+    [Theory]
+    [InlineData("kim", "part, then quit")]
+    [InlineData("kimn", "part, then change nick")]
+    [InlineData("kimk", "kicked, then quit")]
+    [InlineData("kimq", "quit")]
+    public async Task A_stranger_using_the_nick_of_a_departed_account_holder_cannot_ack_in_private(string nick, string departure)
+    {
+        // kim registers (and so is logged in to) the account named like the nick, joins and takes duty.
+        var kim = await irc.RegisterAsync(nick, "kim-pw-" + nick + "-42");
+        await using (kim)
+        {
+            await StartBotAsync(nick);
+            await kim.JoinAsync(RunningBot.Channel);
+            await kim.SendAsync($"PRIVMSG {RunningBot.Channel} :lars duty take");
+            await SaysAsync($"duty: Kim Lee ({nick}) is now on duty");
+
+            // kim sees the PART or KICK before going on, so it surely happened while kim was still connected.
+            if (departure.StartsWith("part")) await kim.SendAsync($"PART {RunningBot.Channel} :lunch");
+            if (departure.StartsWith("kicked")) await _op.SendAsync($"KICK {RunningBot.Channel} {nick} :out");
+            if (departure != "quit")
+                await kim.WaitForLineAsync(l => RawIrcClient.Is(l, "PART") || RawIrcClient.Is(l, "KICK"), Wait);
+            if (departure.EndsWith("change nick"))
+            {
+                await kim.SendAsync($"NICK {nick}_gone");
+                await kim.WaitForLineAsync(l => RawIrcClient.Is(l, "NICK"), Wait);
+            }
+            else
+            {
+                await kim.SendAsync("QUIT :bye");
+                await kim.WaitForLineAsync(l => RawIrcClient.Is(l, "ERROR"), Wait);
+            }
+        }
+
+        // A stranger, logged in to nothing, takes the nick and never joins.
+        await using var stranger = await RawIrcClient.ConnectAsync(irc.Port, nick, timeout: Wait);
+        await _bot!.PostAlertAsync("db1", "urgent", "disk full");
+        await SaysAsync("LarsSMS: 'db1: disk full' in ");
+        await stranger.SendAsync($"PRIVMSG {RunningBot.Nick} :ack");
+        await SaysAsync($"sorry {nick}, that nick is kim's but I can't verify it's you");
+        await SaysAsync("LarsSMS: paging kim (+61400000009) now");
+        Assert.Equal("+61400000009", (await _providers.WaitForTwilioRequestAsync(1, Wait))["To"]);
+        Assert.DoesNotContain(_op.Lines, l => l.Contains(":ack: OK"));
+    }
+}

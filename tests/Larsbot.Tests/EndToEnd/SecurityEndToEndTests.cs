@@ -31,6 +31,8 @@ public sealed class SecurityEndToEndTests : IAsyncLifetime
         settings["Roster:Path"] = roster;
         // These tests read each alert's own line: alerts posted back to back must not be grouped as a storm.
         settings["Paging:StormThreshold"] = "1000";
+        // Long enough that an ack sent after the first countdown line is surely in time.
+        settings["Paging:Countdown"] = "00:00:06";
         _bot = await RunningBot.StartAsync(settings);
         await _bot.WaitHealthyAsync();
         _watcher = await RawIrcClient.ConnectAsync(_irc.Port, "watcher");
@@ -60,6 +62,28 @@ public sealed class SecurityEndToEndTests : IAsyncLifetime
         await rob.JoinAsync(RunningBot.Channel);
         await rob.SendAsync($"PRIVMSG {RunningBot.Channel} :lars duty take");
         await SaysAsync("duty: Rob Norris (rob_laptop) is now on duty");
+    }
+
+    [Fact]
+    public async Task A_private_ack_from_a_nick_only_persons_nick_outside_the_channel_is_refused_and_the_page_goes_out()
+    {
+        // neilj is identified by nick alone. A stranger takes that nick and, without joining, messages the bot.
+        await using var stranger = await RawIrcClient.ConnectAsync(_irc.Port, "neilj", userName: "mallory");
+        await _bot.PostAlertAsync("db1", "urgent", "disk full");
+        await SaysAsync("LarsSMS: 'db1: disk full' in ");
+        await stranger.SendAsync($"PRIVMSG {RunningBot.Nick} :ack");
+        await SaysAsync("sorry neilj, I only take commands from people in the channel or logged in to their account");
+        await SaysAsync("LarsSMS: nobody on duty, paging everybody now");
+        await _providers.WaitForTwilioRequestAsync(3, Wait);
+        Assert.DoesNotContain(_watcher.Lines, l => l.Contains(":ack: OK"));
+
+        // In the channel, the same nick is obeyed (nick-only is weak, and check warns about it; it is not refused).
+        await stranger.JoinAsync(RunningBot.Channel);
+        await _bot.PostAlertAsync("db2", "urgent", "disk full");
+        await SaysAsync("LarsSMS: 'db2: disk full' in ");
+        await stranger.SendAsync($"PRIVMSG {RunningBot.Nick} :ack");
+        await SaysAsync("ack: OK neilj acked");
+        Assert.Equal(3, _providers.TwilioRequests.Count);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Larsbot.Tests.Support;
 using Dapper;
 using Larsbot.Commands;
 using Larsbot.Duty;
@@ -58,7 +59,7 @@ internal sealed class LedgerHarness : IDisposable
 
     /// <summary>What someone types: "lars duty give brong" from robn.</summary>
     public Task SayAsync(string nick, string line) =>
-        Commands.RunAsync(nick, ChatCommands.Extract(line, "Lars_Botlesen", isPrivate: false)!, line);
+        Commands.RunAsync(TestRoster.Local(nick, line), ChatCommands.Extract(line, "Lars_Botlesen", isPrivate: false)!);
 
     /// <summary>The outbox's part: every page that is due is accepted by its provider now.</summary>
     public Task<int> SendOutboxAsync() =>

@@ -7,6 +7,13 @@ public static class TestRoster
     /// <summary>The repository's roster.sample.json: brong (phone+push), robn (phone+push), neilj (phone only).</summary>
     public static TeamRoster Sample() => RosterLoader.LoadFile(Path.Combine(RepoPaths.Root, "roster.sample.json"));
 
+    /// <summary>
+    /// A line said in the channel by a client on loopback, as ngircd shows it (nick!~nick@127.0.0.1): the sample
+    /// roster's 127.0.0.1 hostmasks recognise brong, brong_, robn, neilj and neilj_ this way.
+    /// </summary>
+    public static Larsbot.Irc.ChannelMessage Local(string nick, string text) =>
+        new(nick, "~" + nick.ToLowerInvariant(), "127.0.0.1", "#ops", text, null);
+
     /// <summary>A team of <paramref name="n"/> (p1..pN, nicks p1..pN), each with a phone and a Pushover key: a big everyone-page.</summary>
     public static string LargeJson(int n) =>
         "{\"ledger\": {\"currency\": \"AUD\", \"stipendPerDay\": 40.00, \"pageBonus\": 20.00, \"timeZone\": \"UTC\"}, \"people\": [" +
