@@ -83,7 +83,8 @@ public sealed class SecurityEndToEndTests : IAsyncLifetime
         await SaysAsync("LarsSMS: 'db2: disk full' in ");
         await stranger.SendAsync($"PRIVMSG {RunningBot.Nick} :ack");
         await SaysAsync("ack: OK neilj acked");
-        Assert.Equal(3, _providers.TwilioRequests.Count);
+        // No page beyond the first three (the follow-ups telling brong and robn that neilj has it are not pages).
+        Assert.Equal(3, _providers.TwilioRequests.Count(r => !r["Body"].StartsWith("lars: ", StringComparison.Ordinal)));
     }
 
     [Fact]
