@@ -69,7 +69,8 @@ public static class HealthEndpoint
 
     /// <summary>
     /// The database half of /health, evaluated at most once per <see cref="CacheFor"/>: callers within that time (and
-    /// callers arriving while it runs) share one probe write and one pages query.
+    /// callers arriving while it runs) share one probe write and one pages query. A write that failed anywhere since
+    /// (an alert that got 503) makes the next caller probe again, so a broken disk shows at once.
     /// </summary>
     public sealed class HealthProbe(Database db, TimeProvider time, TimeSpan pageFailingFor)
     {
@@ -77,12 +78,15 @@ public static class HealthEndpoint
         private readonly Lock _lock = new();
         private Task<(bool Writable, PageHealth? Pages)>? _current;
         private long _startedAt;
+        private int _failuresSeen = -1;
 
         public Task<(bool Writable, PageHealth? Pages)> GetAsync()
         {
             lock (_lock)
             {
-                if (_current is not null && (!_current.IsCompleted || time.GetElapsedTime(_startedAt) < CacheFor)) return _current;
+                if (_current is not null && (!_current.IsCompleted
+                                             || (time.GetElapsedTime(_startedAt) < CacheFor && Volatile.Read(ref _failuresSeen) == db.WriteFailures)))
+                    return _current;
                 _startedAt = time.GetTimestamp();
                 return _current = ProbeAsync();
             }
@@ -94,6 +98,7 @@ public static class HealthEndpoint
             try
             {
                 var writable = await db.CanWriteAsync();
+                Volatile.Write(ref _failuresSeen, db.WriteFailures);
                 return (writable, await PageHealthAsync(db, time.GetUtcNow(), pageFailingFor));
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
