@@ -34,7 +34,8 @@ public sealed partial class TcpIntakeServer(AlertIntake intake, IntakeGate gate,
             QueueLimit = 0,
         }));
 
-    [GeneratedRegex(@"^[A-Z]{3,10} \S+ HTTP/\d", RegexOptions.CultureInvariant)]
+    // A whole request line, method to version: an alert such as "URGENT web1 HTTP/2 errors up" is not one.
+    [GeneratedRegex(@"^(GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH|CONNECT|TRACE) \S+ HTTP/\d(\.\d)?$", RegexOptions.CultureInvariant)]
     private static partial Regex HttpRequestLine();
 
     /// <summary>The port actually bound (useful when configured as 0).</summary>

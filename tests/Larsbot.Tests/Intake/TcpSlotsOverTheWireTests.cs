@@ -86,5 +86,7 @@ public sealed class TcpSlotsOverTheWireTests : BotsOnOneIrc
         var answers = await TcpAsync(bot, 10, request);
         Assert.Equal(["ERR this is the line intake, not HTTP"], answers);
         Assert.Equal(0, await ScalarAsync(db, "SELECT COUNT(*) FROM alerts"));
+        // An alert that merely mentions HTTP is still an alert.
+        Assert.Matches(@"^OK \d+$", (await TcpAsync(bot, 1, "URGENT web1 HTTP/2 errors up"))[0]);
     }
 }
