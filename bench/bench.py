@@ -108,6 +108,7 @@ def bot_env(http_port, db, extra=None):
         "LARSBOT_Intake__HttpUrl": f"http://127.0.0.1:{http_port}", "LARSBOT_Intake__TcpPort": "-1",
         # The comparison is of intake, not of our per-host flood limit: lift it as Alertmanager has none.
         "LARSBOT_Intake__PerHostBurst": "100000000", "LARSBOT_Intake__PerHostPerMinute": "100000000",
+        "LARSBOT_Intake__PerCallerBurst": "100000000", "LARSBOT_Intake__PerCallerPerMinute": "100000000",
         "LARSBOT_Roster__Path": os.path.join(ROOT, "roster.sample.json"), "LARSBOT_Database__Path": db,
         "LARSBOT_Twilio__AccountSid": "AC" + "0" * 32, "LARSBOT_Twilio__AuthToken": "t" * 32,
         "LARSBOT_Twilio__From": "+15005550006", "LARSBOT_Twilio__BaseUrl": stub_url,

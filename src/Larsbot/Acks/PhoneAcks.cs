@@ -84,16 +84,22 @@ internal static class PhoneAcks
             : $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{SecurityElement.Escape(text)}</Message></Response>",
         "text/xml");
 
+    /// <summary>POST /ack needs no body; a form carrying only its token fits easily.</summary>
+    public const int MaxAckBodyBytes = 4096;
+
     private static async Task<IResult> HttpAckAsync(HttpContext http, IntakeGate gate, PagingEngine engine, TeamRoster roster,
         IOptions<AckOptions> options, IOptions<IntakeOptions> intake)
     {
         if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Json(new { error = denied }, statusCode: 403);
         var (token, malformed) = HttpAuth.Bearer(http.Request);
         if (malformed) return Results.Json(new { error = "Authorization must be 'Bearer <token>'" }, statusCode: 401);
-        if (token is null && http.Request.HasFormContentType)
+        // A Bearer token is checked before any body is read (the body is never read then). Only without one is a
+        // small urlencoded body read, capped, for its 'token' field: a stranger cannot make the bot buffer a form.
+        if (token is null && http.Request.ContentType is { } type && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
         {
-            var form = await http.Request.ReadFormAsync(http.RequestAborted);
-            token = form["token"].FirstOrDefault();
+            var raw = await HttpAuth.ReadCappedAsync(http.Request, MaxAckBodyBytes, http.RequestAborted);
+            if (raw is null) return Results.Json(new { error = $"body over {MaxAckBodyBytes} bytes" }, statusCode: 413);
+            token = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(raw)).TryGetValue("token", out var t) ? t.FirstOrDefault() : null;
         }
         if (string.IsNullOrEmpty(token)) return Results.Json(new { error = "missing token: send 'Authorization: Bearer <token>' or a 'token' field" }, statusCode: 401);
 

@@ -5,6 +5,7 @@ using Larsbot.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Larsbot.Hosting;
@@ -20,16 +21,19 @@ public static class HealthEndpoint
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", async (IChannel irc, Database db, PagingEngine engine, OutboxSender outbox, TimeProvider time,
+        var probe = new HealthProbe(app.ServiceProvider.GetRequiredService<Database>(), app.ServiceProvider.GetRequiredService<TimeProvider>(),
+            app.ServiceProvider.GetRequiredService<IOptions<PagingOptions>>().Value.PageFailingUnhealthyAfter);
+        app.MapGet("/health", async (IChannel irc, PagingEngine engine, OutboxSender outbox, TimeProvider time,
             IOptions<PagingOptions> paging) =>
         {
             var now = time.GetUtcNow();
-            var writable = await db.CanWriteAsync();
+            // The database part (a probe write and the pages query) is shared by every request within a second:
+            // however fast /health is asked, it costs the writer at most one commit a second.
+            var (writable, pages) = await probe.GetAsync();
             var engineAge = engine.LastLoopAt is { } l ? now - l : (TimeSpan?)null;
             var outboxAge = outbox.LastPassAt is { } o ? now - o : (TimeSpan?)null;
             var engineOk = engineAge is { } a && a < StaleAfter;
             var outboxOk = outboxAge is { } b && b < StaleAfter;
-            var pages = await PageHealthAsync(db, now, paging.Value.PageFailingUnhealthyAfter);
 
             var problems = new List<string>();
             if (!irc.IsConnected) problems.Add("not connected to IRC");
@@ -63,7 +67,48 @@ public static class HealthEndpoint
 
     private static double? Seconds(TimeSpan? t) => t is { } v ? Math.Round(v.TotalSeconds, 1) : null;
 
-    private sealed class PageHealth
+    /// <summary>
+    /// The database half of /health, evaluated at most once per <see cref="CacheFor"/>: callers within that time (and
+    /// callers arriving while it runs) share one probe write and one pages query. A write that failed anywhere since
+    /// (an alert that got 503) makes the next caller probe again, so a broken disk shows at once.
+    /// </summary>
+    public sealed class HealthProbe(Database db, TimeProvider time, TimeSpan pageFailingFor)
+    {
+        public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+        private readonly Lock _lock = new();
+        private Task<(bool Writable, PageHealth? Pages)>? _current;
+        private long _startedAt;
+        private int _failuresSeen = -1;
+
+        public Task<(bool Writable, PageHealth? Pages)> GetAsync()
+        {
+            lock (_lock)
+            {
+                if (_current is not null && (!_current.IsCompleted
+                                             || (time.GetElapsedTime(_startedAt) < CacheFor && Volatile.Read(ref _failuresSeen) == db.WriteFailures)))
+                    return _current;
+                _startedAt = time.GetTimestamp();
+                return _current = ProbeAsync();
+            }
+        }
+
+        private async Task<(bool, PageHealth?)> ProbeAsync()
+        {
+            await Task.Yield(); // never run the probe under the lock
+            try
+            {
+                var writable = await db.CanWriteAsync();
+                Volatile.Write(ref _failuresSeen, db.WriteFailures);
+                return (writable, await PageHealthAsync(db, time.GetUtcNow(), pageFailingFor));
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                return (false, null);
+            }
+        }
+    }
+
+    public sealed class PageHealth
     {
         public long Retrying { get; set; }
         public long FailingLong { get; set; }

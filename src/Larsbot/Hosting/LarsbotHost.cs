@@ -64,6 +64,7 @@ public static class LarsbotHost
         builder.WebHost.UseUrls(intake.HttpUrl);
 
         var app = builder.Build();
+        app.UseAllowedHosts(); // Intake:AllowedHosts, before any endpoint (DNS rebinding)
         app.UseRouting();
         app.MapIntake();
         app.MapAlertmanager();

@@ -15,8 +15,11 @@ public sealed record AlertInput(string? Host, string? Level, string? Message)
 }
 
 /// <summary>The outcome of handing in one alert: an id (stored) or a one-line reason (nothing stored).</summary>
-public sealed record IntakeResult(long? Id, string? Error, bool Transient = false, TimeSpan? RetryAfter = null)
+public sealed record IntakeResult(long? Id, string? Error, bool Transient = false, TimeSpan? RetryAfter = null, bool Forbidden = false)
 {
+    /// <summary>The HTTP status for a refusal: 429, 403, 503 or 400.</summary>
+    public int Status => RateLimited ? 429 : Forbidden ? 403 : Transient ? 503 : 400;
+
     /// <summary>Refused by the per-host rate limit (HTTP 429): nothing stored, send it again after <see cref="RetryAfter"/>.</summary>
     public bool RateLimited => RetryAfter is not null;
 
@@ -47,32 +50,61 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, PagingEngine 
         return null;
     }
 
-    public async Task<IntakeResult> AcceptAsync(AlertInput input, string source, CancellationToken ct = default)
+    /// <param name="caller">Who sends it: limited per caller, and a token limited to some hosts may not use a key
+    /// that names open alerts of other hosts (a repeat would count up, or re-page, someone else's alert).</param>
+    public async Task<IntakeResult> AcceptAsync(AlertInput input, string source, CancellationToken ct = default, IntakeCaller? caller = null)
     {
         var error = Validate(input, out var host, out var level, out var message);
         if (error is not null) return new IntakeResult(null, error);
         // Over the limit is refused, not stored: "accepted" keeps meaning "stored and handled like any other alert".
-        if (limiter?.TryTake(host, level) is { } wait)
-            return new IntakeResult(null, $"rate limited: host '{Shorten(host)}' sends too many alerts; retry in {wait.TotalSeconds:0} s", RetryAfter: wait);
-        return await StoreAsync(host, level, message, source, ct, NullIfEmpty(input.Key));
+        if (limiter?.TryTake(host, level, caller?.Key) is { } over) return RateLimited(host, over);
+        var key = NullIfEmpty(input.Key);
+        if (caller?.Hosts is not null && key is not null && ForeignHost(caller, await OpenHostsOfKeyAsync(key)) is { } refused)
+            return refused;
+        return await StoreAsync(host, level, message, source, ct, key);
     }
 
     /// <summary>
     /// Stores a resolve (or a tool's acknowledge) for the engine's next pass. Names the alert by key (and host, when
     /// given, so a token limited to some hosts cannot end others' alerts), or by host and text for unkeyed ones.
+    /// A caller limited to some hosts may name by key only alerts of its hosts: the open alerts with that key are
+    /// looked up here, any of another host is 403, and the event is stored once per host they are on, so an alert of
+    /// another host that arrives with the same key before the engine's pass is not touched either.
     /// </summary>
-    public async Task<IntakeResult> RecordEventAsync(string kind, string? key, string? host, string? message, string source, CancellationToken ct = default)
+    public async Task<IntakeResult> RecordEventAsync(string kind, string? key, string? host, string? message, string source,
+        CancellationToken ct = default, IntakeCaller? caller = null)
     {
         key = NullIfEmpty(key?.Trim());
         host = NullIfEmpty(host?.Trim());
         message = NullIfEmpty(message);
         if (key is { Length: > MaxKeyLength }) return new IntakeResult(null, $"key longer than {MaxKeyLength} characters");
         if (key is null && (host is null || message is null)) return new IntakeResult(null, $"{kind} needs a key, or host and message");
+        if (limiter?.TryTake(host, kind, caller?.Key) is { } over) return RateLimited(host, over);
+        List<string?> hosts = [host];
+        if (caller?.Hosts is not null)
+        {
+            if (host is not null && !caller.MaySendFor(host))
+                return new IntakeResult(null, $"this token may not {kind} alerts of host '{Shorten(host)}'", Forbidden: true);
+            if (key is not null)
+            {
+                var open = await OpenHostsOfKeyAsync(key);
+                if (ForeignHost(caller, open, kind) is { } refused) return refused;
+                // Nothing open under this key (of the named host): there is nothing this caller may end.
+                if (host is null) hosts = [.. open.Distinct(StringComparer.Ordinal)];
+                if (hosts.Count == 0) return new IntakeResult(0, null);
+            }
+        }
         try
         {
-            var id = await db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
-                "INSERT INTO alert_events(received_at, source, kind, dedup_key, host, message) VALUES (@at, @source, @kind, @key, @host, @message) RETURNING id",
-                new { at = UnixMs.From(time.GetUtcNow()), source, kind, key, host, message }, tx), ct);
+            long id = 0;
+            var at = UnixMs.From(time.GetUtcNow());
+            await db.WriteAsync(async (c, tx) =>
+            {
+                foreach (var h in hosts)
+                    id = await c.ExecuteScalarAsync<long>(
+                        "INSERT INTO alert_events(received_at, source, kind, dedup_key, host, message) VALUES (@at, @source, @kind, @key, @host, @message) RETURNING id",
+                        new { at, source, kind, key, host = h, message }, tx);
+            }, ct);
             engine.Wake.Set();
             return new IntakeResult(id, null);
         }
@@ -82,6 +114,27 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, PagingEngine 
             return new IntakeResult(null, $"could not store the {kind} (database unavailable); try again", Transient: true);
         }
     }
+
+    internal static IntakeResult RateLimited(string? host, RateRefusal over) =>
+        new(null, over.ByCaller || host is null
+                ? $"rate limited: this sender sends too many alerts; retry in {over.Wait.TotalSeconds:0} s"
+                : $"rate limited: host '{Shorten(host)}' sends too many alerts; retry in {over.Wait.TotalSeconds:0} s",
+            RetryAfter: over.Wait);
+
+    /// <summary>Hosts of the open alerts (handled or not yet) that carry this key.</summary>
+    public Task<List<string>> OpenHostsOfKeyAsync(string key) => db.ReadAsync(async c => (await c.QueryAsync<string>(
+        // Two halves, each matching an index: handled open alerts (alerts_open_by_key), and the few not handled yet.
+        "SELECT host FROM alerts WHERE dedup_key = @key AND handled_at IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL " +
+        "UNION SELECT host FROM alerts WHERE handled_at IS NULL AND dedup_key = @key", new { key })).ToList());
+
+    /// <summary>403 when <paramref name="caller"/> is limited to some hosts and <paramref name="key"/> names open alerts of another.</summary>
+    public async Task<IntakeResult?> CheckKeyScopeAsync(IntakeCaller caller, string key, string kind) =>
+        caller.Hosts is null ? null : ForeignHost(caller, await OpenHostsOfKeyAsync(key), kind);
+
+    private static IntakeResult? ForeignHost(IntakeCaller caller, List<string> hosts, string kind = "send") =>
+        hosts.FirstOrDefault(h => !caller.MaySendFor(h)) is { } foreign
+            ? new IntakeResult(null, $"this token may not {(kind == "send" ? "use a key of" : kind)} alerts of host '{Shorten(foreign)}'", Forbidden: true)
+            : null;
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 

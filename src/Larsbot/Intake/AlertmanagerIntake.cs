@@ -25,10 +25,12 @@ internal static class AlertmanagerIntake
     private sealed record Parsed(string Status, string Host, string Level, string Message, string Key);
 
     private static async Task<IResult> HandleAsync(HttpContext http, AlertIntake intake, IntakeGate gate,
-        IOptions<IntakeOptions> intakeOptions, IOptions<AlertmanagerOptions> options)
+        IOptions<IntakeOptions> intakeOptions, IOptions<AlertmanagerOptions> options, HostRateLimiter limiter)
     {
         var remote = http.Connection.RemoteIpAddress;
         if (gate.CheckNetwork(remote) is { } denied) return Error(403, denied);
+        // A browser cannot send application/json to another site without a preflight the bot never grants.
+        if (CrossSite.NotJson(http.Request) is { } notJson) return Error(415, notJson);
         var (token, malformed) = HttpAuth.Bearer(http.Request);
         if (malformed) return Error(401, "Authorization must be 'Bearer <token>'");
         var max = intakeOptions.Value.MaxBodyBytes * 16; // a group of alerts, not one
@@ -49,6 +51,7 @@ internal static class AlertmanagerIntake
             if (!auth.Ok) return Error(auth.Status, auth.Reason!);
             caller = auth.Caller!;
         }
+        if (caller.WithoutToken && CrossSite.ForeignOrigin(http.Request) is { } foreign) return Error(403, foreign);
         if (body is null) return Error(413, $"body over {max} bytes");
 
         List<Parsed> alerts;
@@ -68,11 +71,24 @@ internal static class AlertmanagerIntake
                 return Error(400, bad);
         }
 
+        // The caller's limit, one token per alert in the group (all or none). Over it is 503 with Retry-After, not
+        // 429: Alertmanager retries only 5xx, so the group comes again later instead of being dropped for good.
+        if (limiter.TryTakeMany(caller.Key, alerts.Count, alerts.Count(a => a.Status != "resolved" && a.Level == "urgent")) is { } over)
+        {
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(over.Wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Error(503, $"rate limited: this sender sends too many alerts; retry in {over.Wait.TotalSeconds:0} s");
+        }
+        // A token limited to some hosts may not name, by fingerprint, open alerts of another host.
+        foreach (var a in alerts)
+            if (await intake.CheckKeyScopeAsync(caller, a.Key, a.Status == "resolved" ? "resolve" : "send") is { } outOfScope)
+                return Error(403, outOfScope.Error!);
+
         int stored = 0, resolved = 0;
         foreach (var a in alerts)
         {
-            // Past the per-host rate limit on purpose: Alertmanager already groups and throttles, and drops a 4xx for
-            // good, so refusing here would lose alerts. Repeats are folded by fingerprint in the engine instead.
+            // Past the per-host rate limit on purpose (the caller's limit above applies): Alertmanager already groups
+            // and re-sends every firing alert of a group each group_interval, so a per-host limit would refuse a big
+            // group for ever. Repeats are folded by fingerprint in the engine instead.
             var result = a.Status == "resolved"
                 ? await intake.RecordEventAsync("resolve", a.Key, a.Host, null, "alertmanager", http.RequestAborted)
                 : await intake.StoreAsync(a.Host, a.Level, a.Message, "alertmanager", http.RequestAborted, a.Key);

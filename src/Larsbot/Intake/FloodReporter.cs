@@ -13,6 +13,9 @@ namespace Larsbot.Intake;
 public sealed class FloodReporter(HostRateLimiter limiter, AlertIntake intake, IOptions<IntakeOptions> options, TimeProvider time,
     ILogger<FloodReporter> log) : BackgroundService
 {
+    /// <summary>The host a per-caller flood report is stored under.</summary>
+    public const string ReportHost = "larsbot";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -32,13 +35,15 @@ public sealed class FloodReporter(HostRateLimiter limiter, AlertIntake intake, I
     public async Task ReportAsync(CancellationToken ct)
     {
         var every = Paging.PagingEngine.Duration(options.Value.FloodReportAfter);
-        foreach (var (host, count, urgent) in limiter.TakeRefused())
+        foreach (var (subject, isCaller, count, urgent) in limiter.TakeRefused())
         {
-            var text = $"flooding: {count} alert{(count == 1 ? "" : "s")} held back in {every} (answered 429, not stored" +
+            var held = $"{count} alert{(count == 1 ? "" : "s")} held back in {every} (answered 429, not stored" +
                        (urgent > 0 ? $"; {urgent} urgent" : "") + "); the sender should retry";
-            log.LogWarning("Host {Host} is flooding: {Count} alerts refused ({Urgent} urgent)", host, count, urgent);
+            // A caller over its own limit (many hosts, or invented ones) is reported under the bot's name.
+            var (host, text) = isCaller ? (ReportHost, $"{subject} is flooding: {held}") : (subject, $"flooding: {held}");
+            log.LogWarning("{Subject} is flooding: {Count} alerts refused ({Urgent} urgent)", isCaller ? subject : $"Host {subject}", count, urgent);
             var r = await intake.StoreAsync(host, urgent > 0 ? "urgent" : "irc", text, "flood", ct);
-            if (!r.Ok) log.LogError("Could not store the flood report for {Host}: {Error}", host, r.Error);
+            if (!r.Ok) log.LogError("Could not store the flood report for {Subject}: {Error}", subject, r.Error);
         }
     }
 }

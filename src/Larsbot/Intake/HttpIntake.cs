@@ -52,20 +52,23 @@ public static class HttpIntake
         // Authenticate before saying anything about the body: a stranger learns only that a token is needed.
         var auth = gate.Authenticate(remote, headerToken ?? fieldToken);
         if (!auth.Ok) return Error(auth.Status, auth.Reason!);
+        var caller = auth.Caller!;
+        // Accepted without a token: a web page elsewhere must not be able to post this form from someone's browser.
+        if (caller.WithoutToken && CrossSite.ForeignOrigin(http.Request) is { } foreign) return Error(403, foreign);
         if (problem is not null) return Error(status, problem);
-        if (IntakeGate.CheckHost(auth.Caller!, input!.Host) is { } notYours) return Error(403, notYours);
+        if (IntakeGate.CheckHost(caller, input!.Host) is { } notYours) return Error(403, notYours);
 
         IntakeResult result;
         switch (input.Action?.Trim().ToLowerInvariant())
         {
             case null or "" or "trigger":
-                result = await intake.AcceptAsync(input, "http", http.RequestAborted);
+                result = await intake.AcceptAsync(input, "http", http.RequestAborted, caller);
                 break;
             case "resolve":
                 // A token limited to some hosts must say which host it resolves (checked above), so it cannot end others' alerts.
-                if (auth.Caller!.Hosts is not null && string.IsNullOrWhiteSpace(input.Host))
+                if (caller.Hosts is not null && string.IsNullOrWhiteSpace(input.Host))
                     return Error(403, "this token may resolve only with a host");
-                result = await intake.RecordEventAsync("resolve", input.Key, input.Host, input.Message, "http", http.RequestAborted);
+                result = await intake.RecordEventAsync("resolve", input.Key, input.Host, input.Message, "http", http.RequestAborted, caller);
                 break;
             default:
                 return Error(400, $"unknown action '{Shorten(input.Action!)}' (use trigger or resolve)");
@@ -76,7 +79,7 @@ public static class HttpIntake
             http.Response.Headers.RetryAfter = ((int)Math.Ceiling(result.RetryAfter!.Value.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Error(429, result.Error!);
         }
-        return Error(result.Transient ? 503 : 400, result.Error!);
+        return Error(result.Status, result.Error!);
     }
 
     private static (AlertInput? Input, string? Token, string? Error) ParseForm(byte[] body)

@@ -6,9 +6,17 @@ using Microsoft.Extensions.Options;
 
 namespace Larsbot.Intake;
 
-/// <summary>Who is sending: null hosts = any host (shared token, loopback, trusted network).</summary>
-public sealed record IntakeCaller(string Via, IReadOnlyList<string>? Hosts)
+/// <summary>
+/// Who is sending: null hosts = any host (shared token, loopback, trusted network). <see cref="Key"/> names the
+/// caller for the per-caller rate limit: the token's name when a token was given, else the remote address.
+/// </summary>
+public sealed record IntakeCaller(string Via, IReadOnlyList<string>? Hosts, string? LimitKey = null)
 {
+    public string Key => LimitKey ?? Via;
+
+    /// <summary>True when no token was presented (loopback or a trusted network): a browser could be the sender.</summary>
+    public bool WithoutToken => Via is "loopback" or "network";
+
     public bool MaySendFor(string host) => Hosts is null || Hosts.Any(h => Wildcard.IsMatch(h, host));
 }
 
@@ -41,6 +49,9 @@ public sealed class IntakeGate
             .OfType<IPNetwork>().ToArray();
     }
 
+    /// <summary>True when any intake token is configured (then a PagerDuty routing_key must be one of them).</summary>
+    public bool HasTokens => _tokens.Length > 0;
+
     private static IPAddress Normalise(IPAddress? a) =>
         a is null ? IPAddress.None : a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 
@@ -62,21 +73,23 @@ public sealed class IntakeGate
         var ip = Normalise(remote);
         if (string.IsNullOrEmpty(token))
         {
-            if (IPAddress.IsLoopback(ip) && _options.AllowLoopbackWithoutToken) return IntakeAuth.Allow(new IntakeCaller("loopback", null));
+            if (IPAddress.IsLoopback(ip) && _options.AllowLoopbackWithoutToken) return IntakeAuth.Allow(new IntakeCaller("loopback", null, ip.ToString()));
             if (_tokens.Length == 0 && _networks.Length > 0 && _networks.Any(n => n.Contains(ip)))
-                return IntakeAuth.Allow(new IntakeCaller("network", null));
+                return IntakeAuth.Allow(new IntakeCaller("network", null, ip.ToString()));
             return IntakeAuth.Deny(401, "missing token: send 'Authorization: Bearer <token>' or a 'token' field");
         }
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(token));
         IntakeToken? found = null;
-        foreach (var (d, t) in _tokens)
+        var index = -1;
+        for (var i = 0; i < _tokens.Length; i++)
         {
             // No early exit: every token is compared whatever matched.
-            if (CryptographicOperations.FixedTimeEquals(d, digest)) found = t;
+            if (CryptographicOperations.FixedTimeEquals(_tokens[i].Digest, digest)) (found, index) = (_tokens[i].Token, i);
         }
         if (found is null) return IntakeAuth.Deny(401, "bad token");
-        return IntakeAuth.Allow(new IntakeCaller(found.Name.Length > 0 ? $"token '{found.Name}'" : "token",
-            found.Hosts.Count == 0 ? null : found.Hosts));
+        var via = found.Name.Length > 0 ? $"token '{found.Name}'" : "token";
+        return IntakeAuth.Allow(new IntakeCaller(via, found.Hosts.Count == 0 ? null : found.Hosts,
+            found.Name.Length > 0 ? via : $"token #{index}"));
     }
 
     /// <summary>403 reason when the caller's token may not send alerts for <paramref name="host"/>.</summary>

@@ -13,6 +13,15 @@ public sealed class IntakeOptions
     /// <summary>A TCP client silent this long is disconnected, so idle sockets cannot pile up.</summary>
     public TimeSpan TcpIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
     public int TcpMaxConnections { get; set; } = 256;
+    /// <summary>Connections one address may hold open at once, so one address cannot take every slot.</summary>
+    public int TcpMaxConnectionsPerAddress { get; set; } = 16;
+    /// <summary>A TCP client that has not sent a line (or its AUTH, when a token is needed) this long after connecting is disconnected.</summary>
+    public TimeSpan TcpFirstLineTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Host names (the Host header, without port; <c>*</c> patterns) the HTTP side answers to. Empty: any. IP
+    /// literals and <c>localhost</c> are always allowed. Set it to refuse DNS-rebinding pages.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
 
     /// <summary>
     /// Bearer tokens. When any is configured, every sender outside loopback (and loopback too, unless
@@ -29,6 +38,10 @@ public sealed class IntakeOptions
     public int PerHostBurst { get; set; } = 20;
     /// <summary>Sustained alerts per minute per host once the burst is spent; more are answered 429.</summary>
     public int PerHostPerMinute { get; set; } = 60;
+    /// <summary>Alerts, resolves and acknowledges one caller (a token's name, else the remote address) may send back to back, whatever the hosts.</summary>
+    public int PerCallerBurst { get; set; } = 200;
+    /// <summary>Sustained alerts per minute per caller once its burst is spent; more are answered 429 (503 to Alertmanager).</summary>
+    public int PerCallerPerMinute { get; set; } = 600;
     /// <summary>How long refusals for a flooding host are counted before the channel gets one line about them.</summary>
     public TimeSpan FloodReportAfter { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -53,6 +66,12 @@ public sealed class IntakeOptions
                 yield return $"Intake:AllowedNetworks:{i}: '{AllowedNetworks[i]}' is not a CIDR range like 10.0.0.0/8";
         if (PerHostBurst < 1 || PerHostPerMinute < 1)
             yield return "Intake:PerHostBurst and Intake:PerHostPerMinute must be at least 1";
+        if (PerCallerBurst < 1 || PerCallerPerMinute < 1)
+            yield return "Intake:PerCallerBurst and Intake:PerCallerPerMinute must be at least 1";
+        if (TcpMaxConnections < 1 || TcpMaxConnectionsPerAddress < 1)
+            yield return "Intake:TcpMaxConnections and Intake:TcpMaxConnectionsPerAddress must be at least 1";
+        if (TcpFirstLineTimeout <= TimeSpan.Zero || TcpIdleTimeout <= TimeSpan.Zero)
+            yield return "Intake:TcpFirstLineTimeout and Intake:TcpIdleTimeout must be positive";
         if (FloodReportAfter <= TimeSpan.Zero)
             yield return "Intake:FloodReportAfter must be positive";
     }

@@ -8,7 +8,7 @@ namespace Larsbot.Intake;
 
 /// <summary>
 /// POST /v2/enqueue: PagerDuty's Events API v2, answered as PagerDuty does, so a tool that can page PagerDuty can
-/// page through Larsbot by changing only the URL. The routing_key is the Larsbot intake token.
+/// page through Larsbot by changing only the URL. The routing_key is the Larsbot intake token (when tokens are set).
 /// </summary>
 internal static class PagerDutyIntake
 {
@@ -23,6 +23,8 @@ internal static class PagerDutyIntake
     {
         var remote = http.Connection.RemoteIpAddress;
         if (gate.CheckNetwork(remote) is { } denied) return Invalid(403, "Forbidden", denied);
+        // A browser cannot send application/json to another site without a preflight the bot never grants.
+        if (CrossSite.NotJson(http.Request) is { } notJson) return Invalid(415, "Unsupported Media Type", notJson);
         var body = await HttpAuth.ReadCappedAsync(http.Request, intakeOptions.Value.MaxBodyBytes, http.RequestAborted);
         if (body is null) return Invalid(413, "Payload too large", $"body over {intakeOptions.Value.MaxBodyBytes} bytes");
 
@@ -40,8 +42,13 @@ internal static class PagerDutyIntake
         if (root.ValueKind != JsonValueKind.Object) return Invalid(400, "Unrecognized object", "Event object format is unrecognized", "JSON parse error");
 
         var (bearer, _) = HttpAuth.Bearer(http.Request);
-        var auth = gate.Authenticate(remote, Str(root, "routing_key") ?? bearer);
+        // PagerDuty tools always send a routing_key. With no intake tokens configured it is not a credential (the
+        // network rules decide, as for curl), so a tool works on the defaults; with tokens it must be one of them.
+        var routingKey = gate.HasTokens ? Str(root, "routing_key") : null;
+        var auth = gate.Authenticate(remote, routingKey ?? bearer);
         if (!auth.Ok) return Invalid(auth.Status, auth.Status == 401 ? "Unauthorized" : "Forbidden", auth.Reason!);
+        var caller = auth.Caller!;
+        if (caller.WithoutToken && CrossSite.ForeignOrigin(http.Request) is { } foreign) return Invalid(403, "Forbidden", foreign);
 
         var errors = new List<string>();
         var action = Str(root, "event_action");
@@ -65,20 +72,21 @@ internal static class PagerDutyIntake
             }
         }
         if (errors.Count > 0) return Invalid(400, "invalid event", "Event object is invalid", [.. errors]);
-        if (source is not null && IntakeGate.CheckHost(auth.Caller!, source) is { } notYours) return Invalid(403, "Forbidden", notYours);
+        if (source is not null && IntakeGate.CheckHost(caller, source) is { } notYours) return Invalid(403, "Forbidden", notYours);
 
         // PagerDuty makes up a key for a trigger without one, and returns it so the tool can resolve later.
         dedupKey ??= Guid.NewGuid().ToString("N");
         var key = "pd:" + dedupKey;
         var result = action == "trigger"
-            ? await intake.AcceptAsync(new AlertInput(source, level, summary) { Key = key }, "pagerduty", http.RequestAborted)
-            : await intake.RecordEventAsync(action!, key, null, null, "pagerduty", http.RequestAborted);
+            ? await intake.AcceptAsync(new AlertInput(source, level, summary) { Key = key }, "pagerduty", http.RequestAborted, caller)
+            // By key only: a token limited to some hosts is checked against the hosts of the alerts the key names.
+            : await intake.RecordEventAsync(action!, key, null, null, "pagerduty", http.RequestAborted, caller);
         if (result.RateLimited)
         {
             http.Response.Headers.RetryAfter = ((int)Math.Ceiling(result.RetryAfter!.Value.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Invalid(429, "throttle event", result.Error!);
         }
-        if (!result.Ok) return Invalid(result.Transient ? 503 : 400, result.Transient ? "error" : "invalid event", result.Error!);
+        if (!result.Ok) return Invalid(result.Status, result.Status switch { 503 => "error", 403 => "Forbidden", _ => "invalid event" }, result.Error!);
         return Results.Json(new { status = "success", message = "Event processed", dedup_key = dedupKey }, statusCode: 202);
     }
 

@@ -65,6 +65,11 @@ public sealed class Database : IDisposable
         return c;
     }
 
+    private int _writeFailures;
+
+    /// <summary>Writes that failed since start: /health probes again at once when this moves, whatever its cache.</summary>
+    public int WriteFailures => Volatile.Read(ref _writeFailures);
+
     public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work)
     {
         await using var c = Open();
@@ -88,6 +93,7 @@ public sealed class Database : IDisposable
             catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
             {
                 // A disk fault can leave the connection unusable: start the next write on a fresh one.
+                Interlocked.Increment(ref _writeFailures);
                 DropWriter();
                 throw;
             }
@@ -122,6 +128,7 @@ public sealed class Database : IDisposable
             }
             catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
             {
+                Interlocked.Increment(ref _writeFailures);
                 DropWriter();
                 throw;
             }

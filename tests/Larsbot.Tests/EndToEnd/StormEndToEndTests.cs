@@ -24,6 +24,8 @@ public sealed class StormEndToEndTests(ITestOutputHelper output)
         settings["Paging:Countdown"] = "00:00:15";
         settings["Paging:TickEvery"] = "00:00:05";
         settings["Paging:EscalateAfter"] = "00:10:00";
+        // One sender (loopback) for all 500 hosts: a monitoring system watching that many needs a bigger caller limit.
+        settings["Intake:PerCallerBurst"] = "100000";
         db.SeedDuty("brong");
         await using var bot = await RunningBot.StartAsync(settings);
         await bot.WaitHealthyAsync();

@@ -32,6 +32,8 @@ public sealed class IntakeFuzzTests(ITestOutputHelper output) : IAsyncLifetime
         var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
         settings["Intake:PerHostBurst"] = "1000000"; // robustness, not the limit, is under test here
         settings["Intake:PerHostPerMinute"] = "1000000";
+        settings["Intake:PerCallerBurst"] = "1000000";
+        settings["Intake:PerCallerPerMinute"] = "1000000";
         _bot = await RunningBot.StartAsync(settings);
     }
 
