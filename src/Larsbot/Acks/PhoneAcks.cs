@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,10 @@ internal static class PhoneAcks
 {
     public static IServiceCollection AddPhoneAcks(this IServiceCollection services, Microsoft.Extensions.Configuration.IConfiguration config)
     {
+        // Checked while the host is built, so `larsbot check` reports them too. Values are never echoed.
+        var problems = (config.GetSection("Acks").Get<AckOptions>() ?? new AckOptions()).Validate()
+            .Concat((config.GetSection("Pushover").Get<PushoverOptions>() ?? new PushoverOptions()).ValidateCallbackSecret()).ToList();
+        if (problems.Count > 0) throw new Hosting.StartupException(string.Join("; ", problems));
         services.Configure<AckOptions>(config.GetSection("Acks"));
         return services;
     }
