@@ -52,6 +52,15 @@ public sealed class StartChecksTests : IDisposable
     }
 
     [Fact]
+    public async Task Viewer_tokens_are_at_least_16_characters_and_never_also_an_intake_or_ack_token()
+    {
+        Assert.Contains("StatusPage:Tokens:0:Token is shorter than 16 characters", Refused(("StatusPage:Tokens:0:Token", "peek")));
+        Assert.Contains("StatusPage:Tokens:0:Token is also an intake or ack token",
+            Refused(("StatusPage:Tokens:0:Token", "shared-token-0123456789"), ("Intake:Tokens:0:Token", "shared-token-0123456789")));
+        await BuildsAsync(("StatusPage:Tokens:0:Name", "manager"), ("StatusPage:Tokens:0:Token", "viewer-token-0123456789"));
+    }
+
+    [Fact]
     public async Task An_smtp_password_needs_an_encrypted_connection()
     {
         var m = Refused(("Email:SmtpHost", "smtp.example.net"), ("Email:Username", "larsbot"), ("Email:Password", "hunter2-smtp"),
