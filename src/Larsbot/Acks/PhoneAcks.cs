@@ -5,10 +5,13 @@ using Larsbot.Intake;
 using Larsbot.Notify;
 using Larsbot.Paging;
 using Larsbot.Roster;
+using Larsbot.Storage;
+using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,6 +27,10 @@ internal static class PhoneAcks
 {
     public static IServiceCollection AddPhoneAcks(this IServiceCollection services, Microsoft.Extensions.Configuration.IConfiguration config)
     {
+        // Checked while the host is built, so `larsbot check` reports them too. Values are never echoed.
+        var problems = (config.GetSection("Acks").Get<AckOptions>() ?? new AckOptions()).Validate()
+            .Concat((config.GetSection("Pushover").Get<PushoverOptions>() ?? new PushoverOptions()).ValidateCallbackSecret()).ToList();
+        if (problems.Count > 0) throw new Hosting.StartupException(string.Join("; ", problems));
         services.Configure<AckOptions>(config.GetSection("Acks"));
         return services;
     }
@@ -35,7 +42,11 @@ internal static class PhoneAcks
         return app;
     }
 
-    /// <summary>X-Twilio-Signature: base64(HMAC-SHA1(auth token, URL + each POST key and value, keys sorted ordinally)).</summary>
+    /// <summary>
+    /// X-Twilio-Signature: base64(HMAC-SHA1(auth token, URL + each POST key and value, keys sorted ordinally)). A key
+    /// sent more than once appears once per value, its values in the order they came (the sort is stable), so
+    /// <c>a=1&amp;a=2</c> and <c>a=1,2</c> sign differently.
+    /// </summary>
     public static string TwilioSignature(string authToken, string url, IEnumerable<KeyValuePair<string, string>> form)
     {
         var sb = new StringBuilder(url);
@@ -43,15 +54,19 @@ internal static class PhoneAcks
         return Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
-    private static async Task<IResult> TwilioSmsAsync(HttpContext http, IntakeGate gate, PagingEngine engine, TeamRoster roster,
-        IOptions<TwilioOptions> twilio, IOptions<AckOptions> options, IOptions<IntakeOptions> intake, ILoggerFactory logs)
+    /// <summary>A form body as its key/value pairs, in order, one pair per value (repeated keys kept apart).</summary>
+    internal static List<KeyValuePair<string, string>> FormPairs(string body) =>
+        QueryHelpers.ParseQuery(body).SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string>(kv.Key, v ?? ""))).ToList();
+
+    private static async Task<IResult> TwilioSmsAsync(HttpContext http, IntakeGate gate, PagingEngine engine, TeamRoster roster, Database db,
+        TimeProvider time, IOptions<TwilioOptions> twilio, IOptions<AckOptions> options, IOptions<IntakeOptions> intake, ILoggerFactory logs)
     {
         var log = logs.CreateLogger("Larsbot.Acks.TwilioSms");
         if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Text(denied, statusCode: 403);
         if (!twilio.Value.IsConfigured) return Results.Text("Twilio is not configured", statusCode: 404);
         var raw = await HttpAuth.ReadCappedAsync(http.Request, intake.Value.MaxBodyBytes, http.RequestAborted);
         if (raw is null) return Results.Text("too large", statusCode: 413);
-        var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(raw)).Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value.ToString())).ToList();
+        var form = FormPairs(Encoding.UTF8.GetString(raw));
 
         var url = options.Value.TwilioSmsUrl is { Length: > 0 } configured ? configured
             : $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}{http.Request.QueryString}";
@@ -63,8 +78,25 @@ internal static class PhoneAcks
             return Results.Text("bad signature", statusCode: 403);
         }
 
-        var from = form.FirstOrDefault(kv => kv.Key == "From").Value ?? "";
-        var body = (form.FirstOrDefault(kv => kv.Key == "Body").Value ?? "").Trim().TrimEnd('!', '.').ToLowerInvariant();
+        // Twilio sends each of these once; a request with none or two is not one of its incoming messages.
+        string? One(string key) => form.Count(kv => kv.Key == key) == 1 ? form.First(kv => kv.Key == key).Value : null;
+        var sid = One("MessageSid");
+        var from = One("From");
+        var text = One("Body");
+        if (string.IsNullOrEmpty(sid) || from is null || text is null) return Results.Text("MessageSid, From and Body must each come once", statusCode: 400);
+
+        // A signature never expires, so a captured request could be sent again: each MessageSid is taken once, and
+        // durably, before anything is done for it.
+        var fresh = await db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "INSERT INTO twilio_message_sids(message_sid, seen_at, from_number) VALUES (@sid, @at, @from) ON CONFLICT DO NOTHING",
+            new { sid, at = UnixMs.From(time.GetUtcNow()), from }, tx), http.RequestAborted) == 1;
+        if (!fresh)
+        {
+            log.LogWarning("Incoming SMS with an already handled MessageSid ignored (a replayed request)");
+            return Reply(null);
+        }
+
+        var body = text.Trim().TrimEnd('!', '.').ToLowerInvariant();
         var person = roster.People.FirstOrDefault(p => p.Phone is not null && p.Phone == from);
         if (person is null)
         {
@@ -74,7 +106,16 @@ internal static class PhoneAcks
         }
         if (body is not ("ack" or "a" or "ok"))
             return Reply("Larsbot: reply 'ack' to ack all open pages.");
-        await engine.AckAsync($"{person.Id} (sms)", person, "sms", http.RequestAborted);
+        try
+        {
+            await engine.AckAsync($"{person.Id} (sms)", person, "sms", http.RequestAborted);
+        }
+        catch
+        {
+            // Not acked after all: let the same message count if it comes again.
+            await db.WriteAsync((c, tx) => c.ExecuteAsync("DELETE FROM twilio_message_sids WHERE message_sid = @sid", new { sid }, tx));
+            throw;
+        }
         return Reply("Larsbot: acked. Ack mode is on.");
     }
 

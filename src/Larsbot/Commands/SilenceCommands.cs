@@ -13,6 +13,10 @@ internal sealed partial class SilenceCommands(PagingEngine engine, IChannel chan
     [GeneratedRegex(@"\bshush\s+(\S+)\s+(\S+)(?:\s+(.+?))?\s*$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex ShushLine();
 
+    // `--all` may stand anywhere after the command word: it is taken out before the rest is read.
+    [GeneratedRegex(@"(?<!\S)--all(?!\S)", RegexOptions.IgnoreCase)]
+    private static partial Regex AllFlag();
+
     [GeneratedRegex(@"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")]
     private static partial Regex DurationText();
 
@@ -24,7 +28,8 @@ internal sealed partial class SilenceCommands(PagingEngine engine, IChannel chan
         switch (words)
         {
             case ["shush", ..]:
-                var m = ShushLine().Match(original);
+                var all = AllFlag().IsMatch(original);
+                var m = ShushLine().Match(all ? AllFlag().Replace(original, " ") : original);
                 if (!m.Success || ParseDuration(m.Groups[2].Value) is not { } duration)
                 {
                     channel.Say($"{nick}: {Usage}.");
@@ -36,9 +41,15 @@ internal sealed partial class SilenceCommands(PagingEngine engine, IChannel chan
                     return true;
                 }
                 var pattern = m.Groups[1].Value;
-                if (pattern.Trim('*', '?', '.').Length == 0)
+                if (!all && pattern.Trim('*', '?', '.').Length == 0)
                 {
-                    channel.Say($"{nick}: '{pattern}' would silence every host; name a host or a pattern like db*.");
+                    channel.Say($"{nick}: '{pattern}' would silence every host; name a host or a pattern like db*, or add --all if you mean every host.");
+                    return true;
+                }
+                if (!all && await EveryKnownHostAsync(pattern) is { } hidden)
+                {
+                    channel.Say($"{nick}: '{pattern}' matches all {hidden} hosts seen in recent alerts and would hide every one of them; " +
+                                $"name fewer, or say 'lars shush {pattern} {m.Groups[2].Value} --all{(m.Groups[3].Success ? " " + m.Groups[3].Value : "")}' if you mean it.");
                     return true;
                 }
                 channel.Say(await engine.ShushAsync(nick, person, pattern, duration, m.Groups[3].Success ? m.Groups[3].Value : null));
@@ -52,6 +63,13 @@ internal sealed partial class SilenceCommands(PagingEngine engine, IChannel chan
             default:
                 return false;
         }
+    }
+
+    /// <summary>How many known hosts <paramref name="pattern"/> would hide, when that is all of them (two or more); else null.</summary>
+    private async Task<int?> EveryKnownHostAsync(string pattern)
+    {
+        var known = await engine.KnownHostsAsync();
+        return known.Count >= 2 && known.All(h => Wildcard.IsMatch(pattern, h)) ? known.Count : null;
     }
 
     /// <summary>"90s", "30m", "2h", "1d", "1h30m"; null when not a positive duration.</summary>

@@ -50,7 +50,15 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
         var message = Compose(alerts, to);
         using var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
         await client.ConnectAsync(_options.SmtpHost, _options.SmtpPort, Enum.Parse<SecureSocketOptions>(_options.Security, ignoreCase: true), ct);
-        if (_options.Username.Length > 0) await client.AuthenticateAsync(_options.Username, _options.Password, ct);
+        if (_options.Username.Length > 0)
+        {
+            // StartTlsWhenAvailable carries on in plain text when the server (or someone in between) offers no
+            // STARTTLS: then the password stays here.
+            if (!client.IsSecure)
+                throw new InvalidOperationException($"SMTP server {_options.SmtpHost}:{_options.SmtpPort} gave no TLS (Email:Security {_options.Security}); " +
+                                                    "not logging in over plain text. Use Email:Security StartTls or SslOnConnect");
+            await client.AuthenticateAsync(_options.Username, _options.Password, ct);
+        }
         await client.SendAsync(message, ct);
         await client.DisconnectAsync(true, ct);
 
@@ -113,6 +121,9 @@ internal static class EmailHosting
 {
     public static IServiceCollection AddEmailDigest(this IServiceCollection services, Microsoft.Extensions.Configuration.IConfiguration config)
     {
+        if (Microsoft.Extensions.Configuration.ConfigurationBinder.Get<EmailOptions>(config.GetSection("Email")) is { } email
+            && email.Validate().ToList() is { Count: > 0 } problems)
+            throw new Hosting.StartupException(string.Join("; ", problems));
         services.Configure<EmailOptions>(config.GetSection("Email"));
         services.AddSingleton<EmailDigest>();
         services.AddHostedService(sp => sp.GetRequiredService<EmailDigest>());

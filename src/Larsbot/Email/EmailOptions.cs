@@ -19,4 +19,19 @@ internal sealed class EmailOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(SmtpHost);
+
+    /// <summary>
+    /// Start-up checks (also `larsbot check`). A password is never sent over a connection that is not encrypted:
+    /// with Security None it would be, so that is refused here; with StartTlsWhenAvailable (or Auto) against a server
+    /// that offers no TLS, <see cref="EmailDigest"/> refuses to log in when it sends.
+    /// </summary>
+    public IEnumerable<string> Validate()
+    {
+        if (!IsConfigured) yield break;
+        if (!Enum.TryParse<MailKit.Security.SecureSocketOptions>(Security, ignoreCase: true, out var security) || int.TryParse(Security, out _))
+            yield return $"Email:Security '{Security}' is not one of None, StartTls, StartTlsWhenAvailable, SslOnConnect, Auto";
+        else if (security == MailKit.Security.SecureSocketOptions.None && Password.Length > 0)
+            yield return "Email:Password is set but Email:Security is None, so the password would cross the network in plain text; " +
+                         "use StartTls (port 587) or SslOnConnect (port 465)";
+    }
 }

@@ -55,7 +55,7 @@ public static class LarsbotHost
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config)
-            .AddLedger(config).AddCommands().AddStatusPage().AddMetricsEndpoint().AddPhoneAcks(config).AddPushoverAcks().AddEmailDigest(config);
+            .AddLedger(config).AddCommands().AddStatusPage(config).AddMetricsEndpoint().AddPhoneAcks(config).AddPushoverAcks().AddEmailDigest(config);
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();

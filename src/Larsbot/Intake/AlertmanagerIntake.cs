@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Larsbot.Intake;
@@ -37,13 +38,10 @@ internal static class AlertmanagerIntake
         var body = await HttpAuth.ReadCappedAsync(http.Request, max, http.RequestAborted);
 
         IntakeCaller? caller = null;
-        var secret = options.Value.GrafanaSecret;
-        if (secret.Length > 0 && http.Request.Headers.TryGetValue("X-Grafana-Alerting-Signature", out var sig) && body is not null)
+        if (body is not null && CheckGrafanaSignature(http.Request, body, options.Value, http.RequestServices.GetRequiredService<TimeProvider>()) is { } signed)
         {
-            var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body);
-            var given = TryHex(sig.ToString());
-            if (given is null || !CryptographicOperations.FixedTimeEquals(expected, given)) return Error(401, "bad X-Grafana-Alerting-Signature");
-            caller = new IntakeCaller("grafana signature", null);
+            if (!signed.Ok) return Error(signed.Status, signed.Reason!);
+            caller = signed.Caller;
         }
         if (caller is null)
         {
@@ -97,6 +95,41 @@ internal static class AlertmanagerIntake
             if (a.Status == "resolved") resolved++; else stored++;
         }
         return Results.Json(new { status = "success", firing = stored, resolved });
+    }
+
+    /// <summary>Grafana may send a signature this old (or this far ahead, for clock skew) and no older.</summary>
+    public static readonly TimeSpan GrafanaMaxAge = TimeSpan.FromMinutes(5);
+
+    /// <summary>The timestamp header to set in the contact point's HMAC settings (Grafana's own suggestion).</summary>
+    public const string GrafanaTimestampHeader = "X-Grafana-Alerting-Signature-Timestamp";
+
+    /// <summary>
+    /// Grafana's HMAC: null when no signature was sent (or no secret is set), so the token rule applies; else allowed
+    /// or 401. The signature is hex HMAC-SHA256 of the body, or, when Grafana also sends a timestamp (Unix seconds, in
+    /// <see cref="GrafanaTimestampHeader"/>), of <c>timestamp + ":" + body</c>; then a timestamp
+    /// more than <see cref="GrafanaMaxAge"/> from now is refused, so a captured request cannot be replayed later.
+    /// </summary>
+    internal static IntakeAuth? CheckGrafanaSignature(HttpRequest request, byte[] body, AlertmanagerOptions options, TimeProvider time)
+    {
+        var secret = options.GrafanaSecret;
+        if (secret.Length == 0 || !request.Headers.TryGetValue("X-Grafana-Alerting-Signature", out var sig)) return null;
+        var signed = body;
+        if (request.Headers.TryGetValue(GrafanaTimestampHeader, out var stamp))
+        {
+            var text = stamp.ToString().Trim();
+            if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                || seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+                return IntakeAuth.Deny(401, $"bad {GrafanaTimestampHeader}: Unix seconds expected");
+            var age = time.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(seconds);
+            if (age.Duration() > GrafanaMaxAge)
+                return IntakeAuth.Deny(401, $"{GrafanaTimestampHeader} is {(int)age.TotalSeconds} s from now (more than {GrafanaMaxAge.TotalMinutes:0} min): a replayed or delayed request");
+            signed = [.. Encoding.UTF8.GetBytes(text + ":"), .. body];
+        }
+        var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed);
+        var given = TryHex(sig.ToString());
+        return given is not null && CryptographicOperations.FixedTimeEquals(expected, given)
+            ? IntakeAuth.Allow(new IntakeCaller("grafana signature", null))
+            : IntakeAuth.Deny(401, "bad X-Grafana-Alerting-Signature");
     }
 
     private static List<Parsed> Parse(byte[] body, AlertmanagerOptions options)

@@ -34,4 +34,17 @@ internal sealed class PushoverOptions
         : null;
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(AppToken);
+
+    /// <summary>
+    /// The callback secret is all that proves a callback came from Pushover, so it is as long as an intake token.
+    /// Empty is fine (no callback; receipts are polled). The value is never echoed.
+    /// </summary>
+    public IEnumerable<string> ValidateCallbackSecret()
+    {
+        if (CallbackSecret.Length == 0) yield break;
+        if (CallbackSecret.Length < Acks.AckOptions.MinSecretLength)
+            yield return $"Pushover:CallbackSecret is shorter than {Acks.AckOptions.MinSecretLength} characters; use a long random string (openssl rand -hex 24)";
+        else if (CallbackSecret.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            yield return "Pushover:CallbackSecret must not contain spaces or control characters";
+    }
 }

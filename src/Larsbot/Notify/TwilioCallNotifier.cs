@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Security;
 using System.Text;
 using System.Text.Json;
 
@@ -11,8 +10,11 @@ namespace Larsbot.Notify;
 /// </summary>
 internal sealed class TwilioCallNotifier : INotifier
 {
-    /// <summary>Twilio refuses inline TwiML over 4000 characters; the spoken text is cut well inside that.</summary>
+    /// <summary>At most this many characters of the page are read out (a call is not the place for a log file).</summary>
     public const int MaxSpokenLength = 1000;
+
+    /// <summary>Twilio refuses inline TwiML over 4000 characters: the whole document stays within it, after escaping.</summary>
+    public const int MaxTwimlLength = 4000;
 
     private readonly HttpClient _http;
     private readonly Uri _callsUri;
@@ -40,11 +42,55 @@ internal sealed class TwilioCallNotifier : INotifier
 
     public string Channel => "call";
 
-    /// <summary>What the callee hears: the title and the page, twice, so a half-awake person catches it.</summary>
+    private const string Head = "<Response><Say>";
+    private const string Middle = "</Say><Pause length=\"1\"/><Say>";
+    private const string Tail = "</Say><Say>Say lars ack in the channel to stop the pages.</Say></Response>";
+
+    /// <summary>
+    /// What the callee hears: the title and the page, twice, so a half-awake person catches it. Whatever the alert
+    /// says, the result is well-formed XML within <see cref="MaxTwimlLength"/>: characters XML cannot hold (control
+    /// characters, lone surrogates, U+FFFE/U+FFFF) are dropped, line breaks and tabs read as spaces, the five markup
+    /// characters are escaped, and the text is cut (with "…") so that both readings fit after escaping.
+    /// </summary>
     public static string Twiml(PageMessage message)
     {
-        var text = SecurityElement.Escape(ProviderHttp.Cap($"{message.Title}. {message.Body}", MaxSpokenLength));
-        return $"<Response><Say>{text}</Say><Pause length=\"1\"/><Say>{text}</Say><Say>Say lars ack in the channel to stop the pages.</Say></Response>";
+        var room = (MaxTwimlLength - Head.Length - Middle.Length - Tail.Length) / 2;
+        var text = SpeakableXml($"{message.Title}. {message.Body}", room, MaxSpokenLength);
+        return Head + text + Middle + text + Tail;
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> as XML character data of at most <paramref name="maxEscaped"/> characters (counted after
+    /// escaping, "…" included) and <paramref name="maxChars"/> characters of the original; a surrogate pair is never split.
+    /// </summary>
+    internal static string SpeakableXml(string text, int maxEscaped, int maxChars)
+    {
+        var sb = new StringBuilder(Math.Min(text.Length, maxEscaped));
+        var kept = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            string piece;
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1])) continue; // lone: not a character at all
+                piece = text.Substring(i++, 2);
+            }
+            else if (char.IsLowSurrogate(c) || c is '\uFFFE' or '\uFFFF') continue;
+            else if (c is '\t' or '\n' or '\r') piece = " ";
+            else if (char.IsControl(c)) continue; // C0 (illegal in XML 1.0), DEL and C1 (legal, but nothing to say)
+            else piece = c switch { '&' => "&amp;", '<' => "&lt;", '>' => "&gt;", '"' => "&quot;", '\'' => "&apos;", _ => c.ToString() };
+
+            // Room is kept for the "…" that says it was cut.
+            if (kept >= maxChars || sb.Length + piece.Length > maxEscaped - 1)
+            {
+                sb.Append('…');
+                break;
+            }
+            sb.Append(piece);
+            kept++;
+        }
+        return sb.ToString();
     }
 
     public async Task<SendResult> SendAsync(PageMessage message, CancellationToken cancellationToken)

@@ -48,6 +48,17 @@ public sealed partial class PagingEngine
         return rest;
     }
 
+    /// <summary>How many recent alerts' hosts make up the "known hosts" a shush pattern is checked against.</summary>
+    public const int KnownHostsFromLastAlerts = 10_000;
+
+    /// <summary>
+    /// The known hosts: those of the last <see cref="KnownHostsFromLastAlerts"/> alerts (newest first by id, so a
+    /// bounded read without an index), in name order. A shush matching every one of them would hide everything.
+    /// </summary>
+    public Task<List<string>> KnownHostsAsync() => _db.ReadAsync(async c => (await c.QueryAsync<string>(
+        "SELECT DISTINCT host FROM (SELECT host FROM alerts ORDER BY id DESC LIMIT @n) ORDER BY host",
+        new { n = KnownHostsFromLastAlerts })).ToList());
+
     /// <summary>`lars shush db* 2h maintenance`: returns the line to say.</summary>
     public async Task<string> ShushAsync(string nick, Person person, string pattern, TimeSpan duration, string? reason, CancellationToken ct = default)
     {

@@ -4,21 +4,30 @@ using Larsbot.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Larsbot.StatusPage;
 
 /// <summary>
 /// GET / (the page), GET /live (its changing part, polled), GET /status.json (the same for scripts) and
 /// GET /reports/{file} (past payout reports). Read-only, and guarded by the intake's rule: loopback (and
-/// Intake:AllowedNetworks without tokens) freely, anyone else with an intake token as <c>Authorization: Bearer</c>
-/// or <c>?token=</c>. One rule means one place to lock the HTTP port down.
+/// Intake:AllowedNetworks without tokens) freely, anyone else with an intake token or a viewer token
+/// (StatusPage:Tokens: opens these pages and no other door) as <c>Authorization: Bearer</c> or <c>?token=</c>.
+/// One rule means one place to lock the HTTP port down.
 /// </summary>
 internal static class StatusPageEndpoints
 {
-    public static IServiceCollection AddStatusPage(this IServiceCollection services)
+    public static IServiceCollection AddStatusPage(this IServiceCollection services, IConfiguration config)
     {
+        var options = config.GetSection("StatusPage").Get<StatusPageOptions>() ?? new StatusPageOptions();
+        if (options.Validate(config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions(),
+                config.GetSection("Acks").Get<Acks.AckOptions>() ?? new Acks.AckOptions()).ToList() is { Count: > 0 } problems)
+            throw new Hosting.StartupException(string.Join("; ", problems));
+        services.Configure<StatusPageOptions>(config.GetSection("StatusPage"));
+        services.AddSingleton<ViewerTokens>();
         services.AddSingleton<StatusStore>();
         services.AddSingleton<ReportFiles>();
         services.AddSingleton<LedgerSummary>();
@@ -72,12 +81,19 @@ internal static class StatusPageEndpoints
         return Results.Content(StatusPageHtml.Page(snapshot, month, reports.List(), query, nonce), "text/html; charset=utf-8");
     }
 
-    /// <summary>The intake's rule: network first (403), then the token (401). Null when the caller may look.</summary>
+    /// <summary>
+    /// The intake's rule: network first (403), then the token (401). Null when the caller may look. A viewer token
+    /// also opens the page from outside loopback when no intake tokens or networks are set (it can only look);
+    /// Intake:AllowedNetworks still shuts out every other address.
+    /// </summary>
     internal static IResult? Authorise(HttpContext http)
     {
         var gate = http.RequestServices.GetRequiredService<IntakeGate>();
+        var viewers = http.RequestServices.GetRequiredService<ViewerTokens>();
+        var networksSet = http.RequestServices.GetRequiredService<IOptions<IntakeOptions>>().Value.AllowedNetworks.Count > 0;
         var remote = http.Connection.RemoteIpAddress;
-        if (gate.CheckNetwork(remote) is { } denied) return Results.Text(denied + "\n", "text/plain", statusCode: 403);
+        var denied = gate.CheckNetwork(remote);
+        if (denied is not null && (networksSet || !viewers.Any)) return Results.Text(denied + "\n", "text/plain", statusCode: 403);
         string? token = null;
         if (http.Request.Headers.Authorization.ToString() is { Length: > 0 } authz)
         {
@@ -86,6 +102,10 @@ internal static class StatusPageEndpoints
             token = authz["Bearer ".Length..].Trim();
         }
         token ??= http.Request.Query["token"].ToString();
+        if (viewers.Matches(token)) return null;
+        if (denied is not null)
+            return Results.Text((string.IsNullOrEmpty(token) ? "missing token: send 'Authorization: Bearer <token>' or add ?token=<token> to the address" : "bad token") + "\n",
+                "text/plain", statusCode: 401);
         var auth = gate.Authenticate(remote, token);
         if (!auth.Ok)
             return Results.Text((auth.Reason!.StartsWith("missing token", StringComparison.Ordinal)

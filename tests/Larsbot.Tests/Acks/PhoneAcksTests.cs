@@ -20,6 +20,19 @@ public class TwilioSignatureTests
         ]);
         Assert.Equal("RSOYDt4T1cUTdK1PDd93/VVr8B8=", sig);
     }
+
+    [Fact]
+    public void A_repeated_key_signs_each_value_in_the_order_it_came()
+    {
+        const string url = "https://larsbot.example.net/twilio/sms";
+        var form = PhoneAcks.FormPairs("To=%2B1800&MediaUrl=b&From=%2B1415&MediaUrl=a");
+        Assert.Equal([new("To", "+1800"), new("MediaUrl", "b"), new("MediaUrl", "a"), new("From", "+1415")], form);
+        var expected = Convert.ToBase64String(System.Security.Cryptography.HMACSHA1.HashData("12345"u8.ToArray(),
+            System.Text.Encoding.UTF8.GetBytes(url + "From+1415MediaUrlbMediaUrlaTo+1800")));
+        Assert.Equal(expected, PhoneAcks.TwilioSignature("12345", url, form));
+        // Joined with a comma, as a NameValueCollection would, is another message.
+        Assert.NotEqual(expected, PhoneAcks.TwilioSignature("12345", url, [new("To", "+1800"), new("MediaUrl", "b,a"), new("From", "+1415")]));
+    }
 }
 
 /// <summary>Acks from the phone: an SMS reply through Twilio's webhook, and POST /ack with a personal token.</summary>
@@ -28,6 +41,7 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private const string RobnToken = "robn-ack-token-0123456789";
     private BotRig _rig = null!;
+    private Dictionary<string, string?> _settings = null!;
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
     private TempDatabase _db = null!;
@@ -38,7 +52,7 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var settings = _settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
         settings["Acks:Tokens:0:Token"] = RobnToken;
         settings["Acks:Tokens:0:Person"] = "robn";
         settings["Paging:Countdown"] = "00:00:30";
@@ -65,7 +79,14 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
         return (await c.QueryAsync<(string, string, string)>("SELECT nick, person_id, source FROM acks ORDER BY id")).ToList();
     }
 
-    private Task<HttpResponseMessage> SmsAsync(Dictionary<string, string> form, string? signature = null)
+    private async Task<long> CountAsync(string table)
+    {
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path}");
+        await c.OpenAsync();
+        return await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}");
+    }
+
+    private Task<HttpResponseMessage> SmsAsync(IEnumerable<KeyValuePair<string, string>> form, string? signature = null)
     {
         var url = _bot.HttpBase + "/twilio/sms";
         var req = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
@@ -94,6 +115,7 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
 
         // A number not in the roster gets an empty answer and acks nothing.
         form["From"] = "+15550000000";
+        form["MessageSid"] = "SM0124";
         r = await SmsAsync(form);
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.DoesNotContain("<Message>", await r.Content.ReadAsStringAsync());
@@ -114,5 +136,67 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         await SaysAsync("ack: OK robn (http) acked 1 issues");
         Assert.Equal([("robn (http)", "robn", "http")], await AcksAsync());
+    }
+
+    [Fact]
+    public async Task A_replayed_sms_ack_acks_nothing_and_renews_nothing_even_after_a_restart()
+    {
+        await _bot.PostAlertAsync("db3", "urgent", "down");
+        await SaysAsync("URGENT db3 - down");
+        var form = new Dictionary<string, string>
+        {
+            ["MessageSid"] = "SM0456", ["AccountSid"] = FakeProviders.DefaultAccountSid, ["From"] = "+61400000001",
+            ["To"] = FakeProviders.DefaultTwilioFrom, ["Body"] = "ack",
+        };
+        var signature = PhoneAcks.TwilioSignature(FakeProviders.DefaultAuthToken, _bot.HttpBase + "/twilio/sms", form);
+        Assert.Contains("acked", await (await SmsAsync(form, signature)).Content.ReadAsStringAsync());
+        await SaysAsync("ack: OK brong (sms) acked 1 issues");
+
+        // The same correctly signed request again, as someone who saw it on the wire would send it: nothing happens.
+        var replay = await SmsAsync(form, signature);
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        Assert.DoesNotContain("<Message>", await replay.Content.ReadAsStringAsync());
+        Assert.Equal(1, await CountAsync("acks"));
+        Assert.Equal(1, await CountAsync("ack_modes"));
+
+        // Remembered in the database, not in memory: a restarted bot (same port, so the same signed URL) refuses it too.
+        var port = new Uri(_bot.HttpBase).Port;
+        await _bot.DisposeAsync();
+        _settings["Intake:HttpUrl"] = $"http://127.0.0.1:{port}";
+        _bot = await RunningBot.StartAsync(_settings);
+        await _bot.WaitHealthyAsync();
+        Assert.DoesNotContain("<Message>", await (await SmsAsync(form, signature)).Content.ReadAsStringAsync());
+        Assert.Equal(1, await CountAsync("acks"));
+        Assert.Equal(1, await CountAsync("ack_modes"));
+
+        // A new message (a new MessageSid) from the same phone still acks.
+        form["MessageSid"] = "SM0457";
+        Assert.Contains("acked", await (await SmsAsync(form)).Content.ReadAsStringAsync());
+        Assert.Equal(2, await CountAsync("acks"));
+    }
+
+    [Fact]
+    public async Task Repeated_form_keys_are_checked_value_by_value_as_Twilio_signs_them()
+    {
+        List<KeyValuePair<string, string>> form =
+        [
+            new("MessageSid", "SM0789"), new("From", "+61400000001"), new("To", FakeProviders.DefaultTwilioFrom),
+            new("MediaUrl", "https://api.twilio.com/m/2"), new("Body", "ack"), new("MediaUrl", "https://api.twilio.com/m/1"),
+        ];
+        var url = _bot.HttpBase + "/twilio/sms";
+        // Signed with the repeated key's values joined by a comma (another message): refused.
+        var joined = form.Where(kv => kv.Key != "MediaUrl").Append(new("MediaUrl", "https://api.twilio.com/m/2,https://api.twilio.com/m/1"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await SmsAsync(form, PhoneAcks.TwilioSignature(FakeProviders.DefaultAuthToken, url, joined))).StatusCode);
+        Assert.Equal(0, await CountAsync("acks"));
+
+        // Signed as Twilio signs it: each value, in the order sent.
+        var r = await SmsAsync(form);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Contains("acked", await r.Content.ReadAsStringAsync());
+
+        // A signed request naming two senders is not one of Twilio's messages: it acks as nobody.
+        List<KeyValuePair<string, string>> twoFroms = [new("MessageSid", "SM0790"), new("From", "+61400000001"), new("From", "+61400000002"), new("Body", "ack")];
+        Assert.Equal(HttpStatusCode.BadRequest, (await SmsAsync(twoFroms)).StatusCode);
+        Assert.Equal(1, await CountAsync("acks"));
     }
 }

@@ -69,10 +69,39 @@ public class SilenceTests
         await SayAsync(cmd, h, "shush web1 soon");
         Assert.StartsWith("brong: say 'lars shush", Assert.Single(h.Channel.Take()));
         await SayAsync(cmd, h, "shush * 1h");
-        Assert.Equal(["brong: '*' would silence every host; name a host or a pattern like db*."], h.Channel.Take());
+        Assert.Equal(["brong: '*' would silence every host; name a host or a pattern like db*, or add --all if you mean every host."], h.Channel.Take());
         await SayAsync(cmd, h, "shush web1 8d");
         Assert.Equal(["brong: a shush lasts at most 7 days."], h.Channel.Take());
         Assert.False(await cmd.TryRunAsync("brong", h.Roster.FindById("brong")!, "ack", "lars ack"));
+    }
+
+    [Fact]
+    public async Task A_pattern_hiding_every_known_host_needs_all()
+    {
+        var (h, cmd) = await SetupAsync();
+        using var _ = h;
+        foreach (var host in new[] { "db1", "db2", "web1", "db1" }) await h.AlertAsync(host, "disk");
+        await h.Engine.RunDueAsync();
+        await h.AckAsync("brong");
+        h.Channel.Take();
+
+        // Not pure wildcards, but it matches db1, db2 and web1: everything the bot has heard of.
+        await SayAsync(cmd, h, "shush *b* 2h kernel upgrades");
+        Assert.Equal(["brong: '*b*' matches all 3 hosts seen in recent alerts and would hide every one of them; " +
+                      "name fewer, or say 'lars shush *b* 2h --all kernel upgrades' if you mean it."], h.Channel.Take());
+        await SayAsync(cmd, h, "shush *B? 2h"); // db1 db2 web1: patterns match case-insensitively
+        Assert.StartsWith("brong: '*B?' matches all 3 hosts", Assert.Single(h.Channel.Take()));
+        Assert.Empty(await h.Db.ReadAsync(c => Dapper.SqlMapper.QueryAsync<long>(c, "SELECT id FROM silences")));
+
+        // Fewer hosts: as before.
+        await SayAsync(cmd, h, "shush db* 2h");
+        Assert.StartsWith("shush #1: alerts for 'db*'", Assert.Single(h.Channel.Take()));
+        // Meant: --all anywhere after the command word.
+        await SayAsync(cmd, h, "shush *b* 2h --all kernel upgrades");
+        Assert.Equal(["shush #2: alerts for '*b*' are shown but never page until 2026-11-23 05:00 UTC (2h 0m): kernel upgrades. 'lars unshush 2' ends it."],
+            h.Channel.Take());
+        await SayAsync(cmd, h, "shush --all * 1h");
+        Assert.StartsWith("shush #3: alerts for '*'", Assert.Single(h.Channel.Take()));
     }
 
     [Theory]

@@ -108,4 +108,63 @@ public class TwilioCallNotifierTests
         Assert.Contains("<Say>Larsbot: URGENT, nobody acked. db1: &lt;disk&gt; &amp; more</Say>", call["Twiml"]);
         Assert.Empty(fake.Rejections);
     }
+
+    public static TheoryData<string, string> HostileTexts() => new()
+    {
+        { "markup", string.Concat(Enumerable.Repeat("&<>\"'", 400)) },
+        { "ampersands", new string('&', 5000) },
+        { "controls", string.Concat(Enumerable.Range(0, 0x20).Select(i => (char)i)) + "\u007f\u0085\ufffe\uffff disk full" },
+        { "lone surrogates", "db1 \ud800 down \udc00 now \ud83d" + string.Concat(Enumerable.Repeat("x\udfff", 300)) },
+        { "emoji", string.Concat(Enumerable.Repeat("🔥💾 disk & <full> ", 400)) },
+        { "everything", string.Concat(Enumerable.Repeat("\u0000&\ud83d\udd25<\ud800\u0008'\"\r\n>", 2000)) },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileTexts), DisableDiscoveryEnumeration = true)] // as written: serialising would mangle lone surrogates
+    public void TwiML_is_well_formed_and_under_Twilios_limit_whatever_the_alert_says(string name, string body)
+    {
+        var twiml = Larsbot.Notify.TwilioCallNotifier.Twiml(new("neilj", "+4790000003", "Larsbot: URGENT, nobody acked", "db1: " + body));
+        Assert.True(twiml.Length <= Larsbot.Notify.TwilioCallNotifier.MaxTwimlLength, $"{name}: {twiml.Length} characters");
+        // System.Xml checks every character is legal XML (a control character throws here); it lets a lone
+        // surrogate through from a string, so that is checked by hand: every surrogate is half of a pair.
+        var doc = System.Xml.Linq.XDocument.Parse(twiml);
+        for (var i = 0; i < twiml.Length; i++)
+            if (char.IsSurrogate(twiml[i]))
+                Assert.True(char.IsSurrogatePair(twiml, i) || (i > 0 && char.IsSurrogatePair(twiml, i - 1)), $"{name}: lone surrogate at {i}");
+        var says = doc.Root!.Elements("Say").Select(e => e.Value).ToList();
+        Assert.Equal(3, says.Count);
+        Assert.Equal(says[0], says[1]);
+        Assert.StartsWith("Larsbot: URGENT, nobody acked. db1: ", says[0]);
+        Assert.Equal("Say lars ack in the channel to stop the pages.", says[2]);
+        Assert.DoesNotContain(says[0], c => char.IsControl(c) || c is '\ufffe' or '\uffff');
+        // Characters (an emoji is one), the "…" of a cut included.
+        var spoken = says[0].EnumerateRunes().Count();
+        Assert.True(spoken <= Larsbot.Notify.TwilioCallNotifier.MaxSpokenLength + 1, $"{name}: {spoken}");
+    }
+
+    [Fact]
+    public void TwiML_keeps_emoji_whole_and_marks_a_cut()
+    {
+        var twiml = Larsbot.Notify.TwilioCallNotifier.Twiml(new("neilj", "+4790000003", "T", string.Concat(Enumerable.Repeat("🔥", 3000))));
+        var say = System.Xml.Linq.XDocument.Parse(twiml).Root!.Element("Say")!.Value;
+        Assert.EndsWith("🔥…", say);
+        Assert.Equal("T. hello & bye", System.Xml.Linq.XDocument.Parse(Larsbot.Notify.TwilioCallNotifier.Twiml(new("x", "+1", "T", "hello & bye"))).Root!.Element("Say")!.Value);
+    }
+
+    [Fact]
+    public async Task A_call_for_a_hostile_alert_reaches_Twilio_as_valid_TwiML()
+    {
+        await using var fake = await Larsbot.Tests.Notify.FakeProviders.StartAsync();
+        using var http = new HttpClient();
+        var notifier = new Larsbot.Notify.TwilioCallNotifier(http, new Larsbot.Notify.TwilioOptions
+        {
+            AccountSid = fake.AccountSid, AuthToken = fake.AuthToken, From = Larsbot.Tests.Notify.FakeProviders.DefaultTwilioFrom, BaseUrl = fake.BaseUrl,
+        });
+        var body = string.Concat(Enumerable.Repeat("\u0001<&>\ud800🔥'\"", 1500));
+        var result = await notifier.SendAsync(new("neilj", "+4790000003", "Larsbot: URGENT, nobody acked", body), CancellationToken.None);
+        Assert.Equal(Larsbot.Notify.SendOutcome.Sent, result.Outcome);
+        var twiml = Assert.Single(fake.CallRequests)["Twiml"];
+        Assert.InRange(twiml.Length, 1000, Larsbot.Notify.TwilioCallNotifier.MaxTwimlLength);
+        System.Xml.Linq.XDocument.Parse(twiml);
+    }
 }
