@@ -19,6 +19,7 @@ internal sealed class TwilioCallNotifier : INotifier
     private readonly HttpClient _http;
     private readonly Uri _callsUri;
     private readonly string _from;
+    private readonly string? _statusCallback;
     private readonly TimeSpan _timeout;
     private readonly AuthenticationHeaderValue _authorization;
     private readonly SecretRedactor _redactor;
@@ -32,6 +33,7 @@ internal sealed class TwilioCallNotifier : INotifier
         _http = http;
         _time = timeProvider ?? TimeProvider.System;
         _from = options.From;
+        _statusCallback = string.IsNullOrWhiteSpace(options.StatusCallbackUrl) ? null : options.StatusCallbackUrl;
         _timeout = options.Timeout;
         _callsUri = new Uri($"{options.BaseUrl.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(options.AccountSid)}/Calls.json");
         var userPass = $"{options.AccountSid}:{options.AuthToken}";
@@ -52,6 +54,14 @@ internal sealed class TwilioCallNotifier : INotifier
     /// characters, lone surrogates, U+FFFE/U+FFFF) are dropped, line breaks and tabs read as spaces, the five markup
     /// characters are escaped, and the text is cut (with "…") so that both readings fit after escaping.
     /// </summary>
+    private List<KeyValuePair<string, string>> Fields(PageMessage message)
+    {
+        List<KeyValuePair<string, string>> fields = [new("To", message.Destination), new("From", _from), new("Twiml", Twiml(message))];
+        // Twilio posts the call's outcome (completed, busy, no-answer, failed) to us when it ends.
+        if (_statusCallback is not null) fields.Add(new("StatusCallback", _statusCallback));
+        return fields;
+    }
+
     public static string Twiml(PageMessage message)
     {
         var room = (MaxTwimlLength - Head.Length - Middle.Length - Tail.Length) / 2;
@@ -98,7 +108,7 @@ internal sealed class TwilioCallNotifier : INotifier
         ArgumentNullException.ThrowIfNull(message);
         using var request = new HttpRequestMessage(HttpMethod.Post, _callsUri)
         {
-            Content = new FormUrlEncodedContent([new("To", message.Destination), new("From", _from), new("Twiml", Twiml(message))]),
+            Content = new FormUrlEncodedContent(Fields(message)),
         };
         request.Headers.Authorization = _authorization;
         var attempt = await ProviderHttp.SendAsync(_http, request, _timeout, _time, cancellationToken);

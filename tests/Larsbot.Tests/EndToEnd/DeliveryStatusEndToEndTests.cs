@@ -88,6 +88,11 @@ public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
         Assert.Equal(200, await _providers.ReportAsync(sid, "sent"));
         await UntilAsync(() => _providers.CallRequests.Count == 1);
         Assert.Equal("+61400000001", _providers.CallRequests[0]["To"]);
+        Assert.Equal(callback, _providers.CallRequests[0]["StatusCallback"]);
+        // The call is not answered either: said, and nothing is left to try before the everyone-page.
+        var callSid = _providers.Sids.Single(s => s.StartsWith("CA", StringComparison.Ordinal));
+        Assert.Equal(200, await _providers.ReportAsync(callSid, "no-answer"));
+        await SaysAsync("call to brong failed: no-answer; no other way to reach them before everybody is paged");
 
         await _robn.SendAsync($"PRIVMSG {RunningBot.Channel} :lars status");
         var status = await SaysAsync("status: #1 pages: ");

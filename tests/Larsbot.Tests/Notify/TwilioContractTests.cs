@@ -56,7 +56,7 @@ public sealed class TwilioContractTests(PrismFixture prism) : IClassFixture<Pris
         var calls = new TwilioCallNotifier(prism.Http, new TwilioOptions
         {
             AccountSid = ValidSid, AuthToken = "0123456789abcdef0123456789abcdef", From = "+15005550006",
-            BaseUrl = prism.RequireBaseUrl(), Timeout = TimeSpan.FromSeconds(10),
+            BaseUrl = prism.RequireBaseUrl(), Timeout = TimeSpan.FromSeconds(10), StatusCallbackUrl = "https://larsbot.example.net/twilio/status",
         });
         var result = await calls.SendAsync(new("lars", "+61400000001", "Larsbot: URGENT", "db1: down & out <now>"), CancellationToken.None);
 
