@@ -25,7 +25,7 @@ namespace Larsbot.Acks;
 /// callback (or one racing the poll) never starts or renews ack mode.
 /// </summary>
 internal sealed class PushoverAcks(Database db, PagingEngine engine, TeamRoster roster, IOptions<PushoverOptions> options,
-    IHttpClientFactory httpFactory, TimeProvider time, ILogger<PushoverAcks> log) : BackgroundService
+    IHttpClientFactory httpFactory, TimeProvider time, ILogger<PushoverAcks> log, DeliveryReports reports) : BackgroundService
 {
     private readonly PushoverOptions _options = options.Value;
 
@@ -40,6 +40,7 @@ internal sealed class PushoverAcks(Database db, PagingEngine engine, TeamRoster 
             LIMIT 1
             """, new { receipt }));
         if (page is null || roster.FindById(page.PersonId) is not { } person) return false;
+        await reports.RecordPushAckedAsync(receipt, ct); // the status page and `lars status` show "push neilj acked"
         // Checked again inside the ack's transaction: the callback and the poll (or a repeated callback) may race here.
         return await engine.AckIfOpenAsync($"{person.Id} ({how})", person, "pushover", page.CountdownId, ct);
     }

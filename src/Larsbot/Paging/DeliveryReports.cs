@@ -22,7 +22,7 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel cha
         "accepted" or "scheduled" or "queued" or "initiated" => 1,
         "sending" or "ringing" => 2,
         "sent" or "in-progress" => 3,
-        "read" => 5,
+        "read" or "acked" => 5,
         _ => IsFailure(state) || state is "delivered" or "completed" ? 4 : 0,
     };
 
@@ -51,6 +51,21 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel cha
         if (!outcome.Found) log.LogInformation("Delivery report '{State}' for a message not recorded yet kept for later", state);
         Announce([outcome]);
         return outcome.Found;
+    }
+
+    /// <summary>A Pushover emergency page was acknowledged on the phone: "push neilj acked".</summary>
+    public Task RecordPushAckedAsync(string receipt, CancellationToken ct = default)
+    {
+        var nowMs = UnixMs.From(time.GetUtcNow());
+        return db.WriteAsync(async (c, tx) =>
+        {
+            var id = await c.ExecuteScalarAsync<long?>("SELECT id FROM pages WHERE channel = 'push' AND provider_id = @receipt", new { receipt }, tx);
+            if (id is null) return;
+            await c.ExecuteAsync("INSERT INTO delivery_events(page_id, provider_id, state, at, source) VALUES (@id, @receipt, 'acked', @now, 'pushover')",
+                new { id, receipt, now = nowMs }, tx);
+            await c.ExecuteAsync("UPDATE pages SET delivery_state = 'acked', delivery_at = @now WHERE id = @id AND COALESCE(delivery_state, '') <> 'acked'",
+                new { id, now = nowMs }, tx);
+        }, ct);
     }
 
     /// <summary>Reports that arrived before the page was recorded as sent, applied in the order they came.</summary>

@@ -160,6 +160,7 @@ internal static class StatusJson
             deadline = o.Deadline is { } t ? UnixMs.From(t) : (long?)null,
             secondsLeft = o.Deadline is { } u ? Math.Max(0, (u - s.Now).TotalSeconds) : (double?)null,
             alerts = o.Alerts.Select(a => new { id = a.Id, host = a.Host, message = a.Message }),
+            pages = o.Pages.Select(p => new { channel = p.Channel, person = p.PersonId, state = p.State, at = UnixMs.From(p.At) }),
         }),
         recent = s.Recent.Select(a => new
         {

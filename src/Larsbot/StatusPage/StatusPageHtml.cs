@@ -137,7 +137,11 @@ internal static class StatusPageHtml
             sb.Append(Inv, $"<div class=\"open {H(o.State)}\" data-countdown=\"{o.CountdownId}\"><p class=\"what\">#{o.CountdownId}: {what}</p><ul>");
             foreach (var a in o.Alerts)
                 sb.Append(Inv, $"<li><span class=\"host\">{H(a.Host)}</span> {H(a.Message)}</li>");
-            sb.Append("</ul></div>\n");
+            sb.Append("</ul>");
+            if (o.Pages.Count > 0)
+                sb.Append("<p class=\"pages\">").AppendJoin(" · ", o.Pages.Select(p =>
+                    H($"{p.Channel} {p.PersonId} {p.State} {p.At.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}"))).Append("</p>");
+            sb.Append("</div>\n");
         }
         sb.Append("</section>\n");
     }

@@ -13,7 +13,14 @@ internal sealed record DutyView(Person Person, DateTimeOffset Since, DateTimeOff
 internal sealed record AckModeView(string Nick, string PersonId, DateTimeOffset Started, DateTimeOffset EndsAt);
 
 /// <summary>An escalation nobody has acked yet. <see cref="Deadline"/> is what the live countdown counts down to.</summary>
-internal sealed record OpenPageView(long CountdownId, string State, DateTimeOffset? Deadline, string? DutyPerson, IReadOnlyList<AlertView> Alerts);
+internal sealed record OpenPageView(long CountdownId, string State, DateTimeOffset? Deadline, string? DutyPerson, IReadOnlyList<AlertView> Alerts)
+{
+    /// <summary>Each page's last known state per person: the provider's delivery report, else the outbox state.</summary>
+    public IReadOnlyList<PageFateView> Pages { get; init; } = [];
+}
+
+/// <summary>"sms brong delivered 03:11:07": one page of an open escalation and what became of it.</summary>
+internal sealed record PageFateView(string Channel, string PersonId, string State, DateTimeOffset At);
 
 /// <summary>One alert and what became of it; <see cref="AckedBy"/> is the nick that acked its page.</summary>
 internal sealed record AlertView(long Id, DateTimeOffset ReceivedAt, string Host, string Level, string Message, string? Disposition,
@@ -60,6 +67,11 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
         ORDER BY m.id DESC LIMIT 1
         """;
 
+    private const string PagesSql = """
+        SELECT channel, person_id, COALESCE(delivery_state, state), COALESCE(delivery_at, sent_at, created_at)
+        FROM pages WHERE countdown_id = @id AND stage <> 'followup' ORDER BY id
+        """;
+
     private const string OpenSql = "SELECT id, state, page_at, escalate_at, duty_person FROM countdowns WHERE state IN ('counting','paged','escalated') ORDER BY id";
 
     // The alert, its escalation and the ack that ended it, newest first.
@@ -97,7 +109,9 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
                     "paged" when cd.EscalateAt is { } e => UnixMs.To(e),
                     _ => (DateTimeOffset?)null,
                 };
-                open.Add(new OpenPageView(cd.Id, cd.State, deadline, cd.DutyPerson, alerts));
+                var pages = (await c.QueryAsync<(string Channel, string PersonId, string State, long At)>(PagesSql, new { id = cd.Id }))
+                    .Select(p => new PageFateView(p.Channel, p.PersonId, p.State, UnixMs.To(p.At))).ToList();
+                open.Add(new OpenPageView(cd.Id, cd.State, deadline, cd.DutyPerson, alerts) { Pages = pages });
             }
 
             var recent = (await c.QueryAsync<AlertRow>(string.Format(AlertsSql, ""), new { limit = RecentCount })).Select(ToView).ToList();

@@ -66,6 +66,10 @@ public sealed class PushoverAcksEndToEndTests : IAsyncLifetime
         _providers.AcknowledgeReceipt(receipt, push["user"]);
         var line = await _watcher.WaitForLineAsync(l => l.Contains("(pushover) acked 1 issues", StringComparison.Ordinal), Wait);
         Assert.Matches(@"ack: OK (brong|robn) \(pushover\) acked 1 issues", line);
+        // Its fate is visible: "push brong acked".
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path};Pooling=False");
+        await c.OpenAsync();
+        Assert.Equal("acked", await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT delivery_state FROM pages WHERE receipt = @receipt", new { receipt }));
     }
 
     [Fact]

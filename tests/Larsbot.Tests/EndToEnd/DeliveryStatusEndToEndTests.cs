@@ -97,6 +97,14 @@ public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
         await _robn.SendAsync($"PRIVMSG {RunningBot.Channel} :lars status");
         var status = await SaysAsync("status: #1 pages: ");
         Assert.Contains("sms brong failed", status);
+        // The status page shows the same, for people not in IRC.
+        using (var json = System.Text.Json.JsonDocument.Parse(await _bot.Http.GetStringAsync("/status.json")))
+        {
+            var pages = json.RootElement.GetProperty("open")[0].GetProperty("pages").EnumerateArray()
+                .Select(p => $"{p.GetProperty("channel").GetString()} {p.GetProperty("person").GetString()} {p.GetProperty("state").GetString()}").ToList();
+            Assert.Equal(["sms brong failed", "push brong sent", "call brong no-answer"], pages);
+        }
+        Assert.Contains("sms brong failed", await _bot.Http.GetStringAsync("/"));
 
         await _robn.SendAsync($"PRIVMSG {RunningBot.Channel} :lars ack");
         await SaysAsync("ack: OK robn acked 1 issues");
