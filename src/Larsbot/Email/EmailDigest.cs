@@ -28,18 +28,31 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
     private IReadOnlyList<string> Recipients =>
         _options.To.Count > 0 ? _options.To : roster.People.Where(p => p.Email is not null).Select(p => p.Email!).ToList();
 
-    /// <summary>Sends one digest if there is anything new. Returns how many alerts it covered (0: nothing sent).</summary>
+    // Only up to the first alert the engine has not handled yet: a digest that went past it would never list it
+    // (unkeyed info alerts are handled at intake, so later ones are often ready before an earlier keyed one).
+    private const string NewInfo = """
+        FROM alerts WHERE level = 'info' AND id > @last AND handled_at IS NOT NULL AND duplicate_of IS NULL
+          AND id < COALESCE((SELECT MIN(id) FROM alerts WHERE handled_at IS NULL), 9223372036854775807)
+        """;
+
+    /// <summary>When the next digest may go: never sooner than Email:DigestEvery after the last one (null: none sent yet).</summary>
+    public async Task<DateTimeOffset?> NextAllowedAtAsync() =>
+        await db.ReadAsync(c => c.ExecuteScalarAsync<long?>("SELECT MAX(sent_at) FROM email_digests")) is { } at
+            ? UnixMs.To(at) + _options.DigestEvery : null;
+
+    /// <summary>
+    /// Sends one digest if there is anything new and the last one went at least Email:DigestEvery ago: never two back
+    /// to back, however many info alerts arrive (a flood is one digest listing the first Email:MaxAlertsPerDigest
+    /// and counting the rest). Returns how many alerts it covered (0: nothing sent).
+    /// </summary>
     public async Task<int> SendDueAsync(CancellationToken ct)
     {
+        if (await NextAllowedAtAsync() is { } allowed && allowed > time.GetUtcNow()) return 0;
         var last = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>("SELECT MAX(last_alert_id) FROM email_digests")) ?? 0;
-        // Only up to the first alert the engine has not handled yet: a digest that went past it would never list it
-        // (unkeyed info alerts are handled at intake, so later ones are often ready before an earlier keyed one).
-        var alerts = await db.ReadAsync(async c => (await c.QueryAsync<AlertRow>("""
-            SELECT * FROM alerts WHERE level = 'info' AND id > @last AND handled_at IS NOT NULL AND duplicate_of IS NULL
-              AND id < COALESCE((SELECT MIN(id) FROM alerts WHERE handled_at IS NULL), 9223372036854775807)
-            ORDER BY id LIMIT @max
-            """, new { last, max = _options.MaxAlertsPerDigest })).ToList());
-        if (alerts.Count == 0) return 0;
+        var (total, lastId) = await db.ReadAsync(c => c.QuerySingleAsync<(long Total, long? LastId)>("SELECT COUNT(*), MAX(id) " + NewInfo, new { last }));
+        if (total == 0 || lastId is null) return 0;
+        var alerts = await db.ReadAsync(async c => (await c.QueryAsync<AlertRow>(
+            "SELECT * " + NewInfo + " ORDER BY id LIMIT @max", new { last, max = _options.MaxAlertsPerDigest })).ToList());
         var to = Recipients;
         if (to.Count == 0)
         {
@@ -47,7 +60,7 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
             return 0;
         }
 
-        var message = Compose(alerts, to);
+        var message = Compose(alerts, to, (int)total - alerts.Count);
         using var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
         await client.ConnectAsync(_options.SmtpHost, _options.SmtpPort, Enum.Parse<SecureSocketOptions>(_options.Security, ignoreCase: true), ct);
         if (_options.Username.Length > 0)
@@ -64,12 +77,12 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
 
         await db.WriteAsync((c, tx) => c.ExecuteAsync(
             "INSERT INTO email_digests(sent_at, last_alert_id, alerts, recipients) VALUES (@at, @lastId, @n, @to)",
-            new { at = UnixMs.From(time.GetUtcNow()), lastId = alerts[^1].Id, n = alerts.Count, to = string.Join(", ", to) }, tx), ct);
-        log.LogInformation("Info digest with {Count} alert(s) sent to {Recipients} recipient(s)", alerts.Count, to.Count);
-        return alerts.Count;
+            new { at = UnixMs.From(time.GetUtcNow()), lastId, n = total, to = string.Join(", ", to) }, tx), ct);
+        log.LogInformation("Info digest with {Count} alert(s) sent to {Recipients} recipient(s)", total, to.Count);
+        return (int)total;
     }
 
-    private MimeMessage Compose(List<AlertRow> alerts, IReadOnlyList<string> to)
+    private MimeMessage Compose(List<AlertRow> alerts, IReadOnlyList<string> to, int notListed)
     {
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(_options.From));
@@ -89,6 +102,7 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
             if (seen > 1) body.Append(" (seen ").Append(seen).Append(" times)");
             body.Append('\n');
         }
+        if (notListed > 0) body.Append("(+").Append(notListed).Append(" more info alerts not listed: see the status page or the database)\n");
         message.Body = new TextPart("plain") { Text = body.ToString() };
         return message;
     }
@@ -100,9 +114,12 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
         {
             try
             {
-                await Task.Delay(_options.DigestEvery, time, stoppingToken);
-                // Drain a backlog larger than one digest in the same interval.
-                while (await SendDueAsync(stoppingToken) >= _options.MaxAlertsPerDigest) { }
+                // From the rows: a restart neither sends a digest right after the last one nor waits a whole
+                // interval more than it has to.
+                var now = time.GetUtcNow();
+                var next = await NextAllowedAtAsync() ?? now + _options.DigestEvery;
+                if (next > now) await Task.Delay(next - now, time, stoppingToken);
+                if (await SendDueAsync(stoppingToken) == 0) await Task.Delay(_options.DigestEvery, time, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

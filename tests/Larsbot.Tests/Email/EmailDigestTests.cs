@@ -62,7 +62,8 @@ public sealed class EmailDigestTests : IAsyncLifetime
         Assert.Contains("mx1 - queue at 300", mail);
         Assert.DoesNotContain("db1", mail);
 
-        // Nothing new: nothing sent. A new info alert: the next digest lists only it.
+        // Nothing new: nothing sent. A new info alert: the next digest, an interval later, lists only it.
+        h.Clock.Advance(TimeSpan.FromMinutes(15));
         Assert.Equal(0, await digest.SendDueAsync(CancellationToken.None));
         await h.AlertAsync("web1", "cert renews in 20 days", "info");
         await h.Engine.RunDueAsync();
@@ -102,5 +103,31 @@ public sealed class EmailDigestTests : IAsyncLifetime
 
         Assert.Equal(1, await Digest(h, o => o.To = ["ops@example.com"]).SendDueAsync(CancellationToken.None));
         Assert.Contains("To: ops@example.com", Assert.Single(Delivered()));
+    }
+
+    [Fact]
+    public async Task An_info_flood_is_one_digest_an_interval_never_two_back_to_back()
+    {
+        using var h = new EngineHarness();
+        for (var i = 0; i < 12; i++) await h.AlertAsync($"host{i}", $"flood {i}", "info");
+        await h.Engine.RunDueAsync();
+        var digest = Digest(h, o => o.MaxAlertsPerDigest = 5);
+
+        Assert.Equal(12, await digest.SendDueAsync(CancellationToken.None));
+        var mail = Assert.Single(Delivered());
+        Assert.Contains("host4 - flood 4", mail);
+        Assert.DoesNotContain("host5 - flood 5", mail);
+        Assert.Contains("(+7 more info alerts not listed", mail);
+
+        // More arrive at once: nothing goes until the interval has passed since the last digest.
+        for (var i = 0; i < 12; i++) await h.AlertAsync($"late{i}", $"flood {i}", "info");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(0, await digest.SendDueAsync(CancellationToken.None));
+        h.Clock.Advance(TimeSpan.FromMinutes(15) - TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await digest.SendDueAsync(CancellationToken.None));
+        Assert.Single(Delivered());
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(12, await digest.SendDueAsync(CancellationToken.None));
+        Assert.Equal(2, Delivered().Length);
     }
 }
