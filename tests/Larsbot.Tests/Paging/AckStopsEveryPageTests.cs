@@ -148,6 +148,27 @@ public class AckStopsEveryPageTests
     }
 
     [Fact]
+    public async Task Emergency_pushes_still_ringing_are_cancelled_when_the_alert_resolves_too()
+    {
+        using var h = new EngineHarness();
+        await h.TakeDutyAsync("brong", "brong");
+        await h.Intake.AcceptAsync(new Larsbot.Intake.AlertInput("db1", "urgent", "disk / at 99%") { Key = "db1-disk" }, "test");
+        await h.AdvanceAsync(h.Options.Countdown);
+        var sms = new GatedNotifier("sms");
+        var push = new GatedNotifier("push", receipts: true);
+        sms.Release();
+        push.Release();
+        var sender = Sender(h, sms, push);
+        await SettleAsync(h, sender);
+        Assert.Single(Pages(push));
+
+        await h.Intake.RecordEventAsync("resolve", "db1-disk", null, null, "test");
+        await h.Engine.RunDueAsync();
+        await SettleAsync(h, sender);
+        Assert.Equal(["rpush-1"], push.Cancels);
+    }
+
+    [Fact]
     public async Task A_late_or_repeated_pushover_ack_never_starts_or_renews_ack_mode()
     {
         using var h = await EveryonePagedAsync(2);
