@@ -11,41 +11,8 @@ using Larsbot.Tests.Support;
 namespace Larsbot.Tests.Intake;
 
 /// <summary>Tokens, networks and the per-host limit through real sockets, against the real host.</summary>
-public sealed class IntakeAuthOverTheWireTests : IAsyncLifetime
+public sealed class IntakeAuthOverTheWireTests : BotsOnOneIrc
 {
-    private const string Shared = "shared-token-0123456789";
-    private const string Gateways = "gateway-token-0123456789";
-    private NgircdServer _irc = null!;
-    private FakeProviders _providers = null!;
-    private readonly List<(TempDatabase Db, RunningBot Bot)> _bots = [];
-
-    public async Task InitializeAsync()
-    {
-        _irc = await NgircdServer.StartAsync();
-        _providers = await FakeProviders.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var (db, bot) in _bots)
-        {
-            await bot.DisposeAsync();
-            db.Dispose();
-        }
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-    }
-
-    private async Task<(RunningBot Bot, TempDatabase Db)> StartAsync(Dictionary<string, string?> extra)
-    {
-        var db = new TempDatabase();
-        var settings = RunningBot.Settings(_irc.Port, _providers, db.Path);
-        foreach (var (k, v) in extra) settings[k] = v;
-        var bot = await RunningBot.StartAsync(settings);
-        _bots.Add((db, bot));
-        return (bot, db);
-    }
-
     private static Dictionary<string, string?> TokensOnly() => new()
     {
         ["Intake:AllowLoopbackWithoutToken"] = "false",
@@ -132,7 +99,7 @@ public sealed class IntakeAuthOverTheWireTests : IAsyncLifetime
             ["Intake:FloodReportAfter"] = "00:00:00.300",
         });
         await bot.WaitHealthyAsync();
-        await using var watcher = await RawIrcClient.ConnectAsync(_irc.Port, "watcher");
+        await using var watcher = await RawIrcClient.ConnectAsync(Irc.Port, "watcher");
         await watcher.JoinAsync(RunningBot.Channel);
 
         var statuses = new List<HttpStatusCode>();
