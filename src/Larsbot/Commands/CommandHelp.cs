@@ -40,6 +40,7 @@ public static class CommandHelp
         [
             "lars shush <host or glob> <90s|30m|2h|1d> [why], e.g. lars shush db* 2h kernel upgrade",
             "matching alerts are shown but never page (at most 7 days) | lars unshush <id> ends one early",
+            "a pattern that hides every known host needs --all: lars shush * 1h --all maintenance",
         ],
         ["help"] = ["lars help: the command list | lars help <command>: details for one"],
     };

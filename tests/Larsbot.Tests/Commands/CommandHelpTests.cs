@@ -24,6 +24,14 @@ public sealed class CommandHelpTests : IDisposable
     }
 
     [Fact]
+    public void Help_for_shush_says_how_to_silence_every_host_on_purpose()
+    {
+        var lines = CommandHelp.For("shush")!;
+        Assert.Contains(lines, l => l.Contains("--all", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.True(l.Length < 100, l));
+    }
+
+    [Fact]
     public async Task Help_is_five_short_lines_ending_with_how_to_get_details()
     {
         var lines = await SayAsync("brong", "lars help");
