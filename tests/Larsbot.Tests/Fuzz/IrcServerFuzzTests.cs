@@ -66,9 +66,10 @@ public sealed class IrcServerFuzzTests(ITestOutputHelper output)
                     if (l == "PONG :fuzz-done" || l == "PONG fuzz-done") pong.TrySetResult();
                 }
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
-                // Our own Close() below can land before the bot's QUIT has ended the stream: that is the end too.
+                // Our own Close() below can land before the bot's QUIT has ended the stream (mid-read it disposes the
+                // stream under the reader): that is the end too.
             }
         });
         async Task SendAsync(byte[] bytes) => await stream.WriteAsync(bytes);
