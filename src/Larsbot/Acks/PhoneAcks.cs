@@ -62,24 +62,12 @@ internal static class PhoneAcks
         TimeProvider time, IOptions<TwilioOptions> twilio, IOptions<AckOptions> options, IOptions<IntakeOptions> intake, ILoggerFactory logs)
     {
         var log = logs.CreateLogger("Larsbot.Acks.TwilioSms");
-        if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Text(denied, statusCode: 403);
-        if (!twilio.Value.IsConfigured) return Results.Text("Twilio is not configured", statusCode: 404);
-        var raw = await HttpAuth.ReadCappedAsync(http.Request, intake.Value.MaxBodyBytes, http.RequestAborted);
-        if (raw is null) return Results.Text("too large", statusCode: 413);
-        var form = FormPairs(Encoding.UTF8.GetString(raw));
-
-        var url = options.Value.TwilioSmsUrl is { Length: > 0 } configured ? configured
-            : $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}{http.Request.QueryString}";
-        var expected = Encoding.ASCII.GetBytes(TwilioSignature(twilio.Value.AuthToken, url, form));
-        var given = Encoding.ASCII.GetBytes(http.Request.Headers["X-Twilio-Signature"].ToString());
-        if (!CryptographicOperations.FixedTimeEquals(expected, given))
-        {
-            log.LogWarning("Incoming SMS with a bad X-Twilio-Signature refused (check Acks:TwilioSmsUrl matches the URL set in Twilio)");
-            return Results.Text("bad signature", statusCode: 403);
-        }
+        var (form, refusal) = await TwilioWebhook.ReadSignedFormAsync(http, gate, twilio.Value, intake.Value, options.Value.TwilioSmsUrl, log,
+            "Incoming SMS with a bad X-Twilio-Signature refused (check Acks:TwilioSmsUrl matches the URL set in Twilio)");
+        if (form is null) return refusal!;
 
         // Twilio sends each of these once; a request with none or two is not one of its incoming messages.
-        string? One(string key) => form.Count(kv => kv.Key == key) == 1 ? form.First(kv => kv.Key == key).Value : null;
+        string? One(string key) => TwilioWebhook.One(form, key);
         var sid = One("MessageSid");
         var from = One("From");
         var text = One("Body");

@@ -1,12 +1,9 @@
-using System.Security.Cryptography;
-using System.Text;
 using Larsbot.Intake;
 using Larsbot.Notify;
 using Larsbot.Paging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,24 +26,11 @@ internal static class TwilioStatusCallbacks
         IOptions<IntakeOptions> intake, ILoggerFactory logs)
     {
         var log = logs.CreateLogger("Larsbot.Acks.TwilioStatus");
-        if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Text(denied, statusCode: 403);
-        if (!twilio.Value.IsConfigured) return Results.Text("Twilio is not configured", statusCode: 404);
-        var raw = await HttpAuth.ReadCappedAsync(http.Request, intake.Value.MaxBodyBytes, http.RequestAborted);
-        if (raw is null) return Results.Text("too large", statusCode: 413);
-        var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(raw))
-            .SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string>(kv.Key, v ?? ""))).ToList();
+        var (form, refusal) = await TwilioWebhook.ReadSignedFormAsync(http, gate, twilio.Value, intake.Value, twilio.Value.StatusCallbackUrl, log,
+            "A status callback with a bad X-Twilio-Signature was refused (check Twilio:StatusCallbackUrl is the URL Twilio calls)");
+        if (form is null) return refusal!;
 
-        var url = twilio.Value.StatusCallbackUrl is { Length: > 0 } configured ? configured
-            : $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}{http.Request.QueryString}";
-        var expected = Encoding.ASCII.GetBytes(PhoneAcks.TwilioSignature(twilio.Value.AuthToken, url, form));
-        var given = Encoding.ASCII.GetBytes(http.Request.Headers["X-Twilio-Signature"].ToString());
-        if (!CryptographicOperations.FixedTimeEquals(expected, given))
-        {
-            log.LogWarning("A status callback with a bad X-Twilio-Signature was refused (check Twilio:StatusCallbackUrl is the URL Twilio calls)");
-            return Results.Text("bad signature", statusCode: 403);
-        }
-
-        string? One(string key) => form.Count(kv => kv.Key == key) == 1 ? form.First(kv => kv.Key == key).Value : null;
+        string? One(string key) => TwilioWebhook.One(form, key);
         var sid = One("MessageSid") ?? One("CallSid");
         var status = One("MessageStatus") ?? One("CallStatus");
         if (string.IsNullOrEmpty(sid) || string.IsNullOrEmpty(status) || status.Length > 32)
