@@ -9,7 +9,7 @@ namespace Larsbot.Tests.Paging;
 public class AckStopsEveryPageTests
 {
     private static OutboxSender Sender(EngineHarness h, params Larsbot.Notify.INotifier[] notifiers) =>
-        new(h.Db, h.Engine, h.Channel, notifiers, h.Clock, Microsoft.Extensions.Options.Options.Create(h.Options), NullLogger<OutboxSender>.Instance);
+        h.Sender(notifiers);
 
     /// <summary>Runs the sender the way its loop does (a pass, then another whenever a send finished) until nothing is left to start.</summary>
     private static async Task SettleAsync(EngineHarness h, OutboxSender sender)

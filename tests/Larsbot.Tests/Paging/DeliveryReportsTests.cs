@@ -42,8 +42,7 @@ public class DeliveryReportsTests
         await h.AlertAsync("db1", "disk / at 99%");
         await h.AdvanceAsync(h.Options.Countdown);
         var calls = new ScriptedNotifier("call");
-        var sender = new OutboxSender(h.Db, h.Engine, h.Channel, [new ScriptedNotifier("sms"), new ScriptedNotifier("push"), calls], h.Clock,
-            Microsoft.Extensions.Options.Options.Create(h.Options), NullLogger<OutboxSender>.Instance);
+        var sender = h.Sender([new ScriptedNotifier("sms"), new ScriptedNotifier("push"), calls]);
         await sender.SendDueAsync(CancellationToken.None);
         await sender.DrainAsync();
         h.Channel.Take();
@@ -131,8 +130,7 @@ public class DeliveryReportsTests
         Assert.False(await reports.RecordAsync("sms-1", "failed", "30003", "callback"));
         Assert.Empty(h.Channel.Take());
 
-        var sender = new OutboxSender(h.Db, h.Engine, h.Channel, [new ScriptedNotifier("sms"), new ScriptedNotifier("push"), new ScriptedNotifier("call")],
-            h.Clock, Microsoft.Extensions.Options.Options.Create(h.Options), NullLogger<OutboxSender>.Instance, reports);
+        var sender = h.Sender([new ScriptedNotifier("sms"), new ScriptedNotifier("push"), new ScriptedNotifier("call")], reports);
         await sender.SendDueAsync(CancellationToken.None);
         await sender.DrainAsync();
         Assert.Contains("SMS to brong failed: 30003 unreachable; trying call now", h.Channel.Take());
@@ -156,8 +154,7 @@ public class DeliveryReportsTests
             BaseUrl = providers.BaseUrl,
         };
         using var http = new HttpClient();
-        var sender = new OutboxSender(h.Db, h.Engine, h.Channel, [new TwilioSmsNotifier(http, options, h.Clock), new ScriptedNotifier("push"), new ScriptedNotifier("call")],
-            h.Clock, Microsoft.Extensions.Options.Options.Create(h.Options), NullLogger<OutboxSender>.Instance);
+        var sender = h.Sender([new TwilioSmsNotifier(http, options, h.Clock), new ScriptedNotifier("push"), new ScriptedNotifier("call")]);
         await sender.SendDueAsync(CancellationToken.None);
         await sender.DrainAsync();
         h.Channel.Take();

@@ -58,6 +58,10 @@ public sealed class EngineHarness : IDisposable
         await Engine.RunDueAsync();
     }
 
+    /// <summary>The outbox sender over this harness's file, clock and channel, with these notifiers.</summary>
+    public OutboxSender Sender(IEnumerable<Larsbot.Notify.INotifier> notifiers, DeliveryReports? reports = null) =>
+        new(Db, Engine, Channel, notifiers, Clock, Microsoft.Extensions.Options.Options.Create(Options), NullLogger<OutboxSender>.Instance, reports);
+
     public Task TakeDutyAsync(string personId, string nick) => Engine.TakeDutyAsync(nick, Roster.FindById(personId)!);
 
     public Task AckAsync(string nick) => Engine.AckAsync(nick, Roster.FindByNick(nick)!);

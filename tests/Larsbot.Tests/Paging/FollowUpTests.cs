@@ -9,7 +9,7 @@ namespace Larsbot.Tests.Paging;
 public class FollowUpTests
 {
     private static OutboxSender Sender(EngineHarness h, params Larsbot.Notify.INotifier[] notifiers) =>
-        new(h.Db, h.Engine, h.Channel, notifiers, h.Clock, Microsoft.Extensions.Options.Options.Create(h.Options), NullLogger<OutboxSender>.Instance);
+        h.Sender(notifiers);
 
     private static async Task SendAllAsync(EngineHarness h, OutboxSender sender)
     {

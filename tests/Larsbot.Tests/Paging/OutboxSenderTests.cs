@@ -15,8 +15,7 @@ public class OutboxSenderTests
         await h.AlertAsync("gateway2", "rblcheck: listed");
         await h.AdvanceAsync(TimeSpan.FromSeconds(30));
         h.Channel.Take();
-        var sender = new OutboxSender(h.Db, h.Engine, h.Channel, [sms, push], h.Clock,
-            Microsoft.Extensions.Options.Options.Create(h.Options), NullLogger<OutboxSender>.Instance);
+        var sender = h.Sender([sms, push]);
         return (h, sender);
     }
 
