@@ -156,31 +156,3 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel cha
         _ => null,
     };
 }
-
-public sealed partial class PagingEngine
-{
-    private sealed class PageFate
-    {
-        public string Channel { get; set; } = "";
-        public string PersonId { get; set; } = "";
-        public string State { get; set; } = "";
-        public long At { get; set; }
-    }
-
-    /// <summary>
-    /// Each page's last known state for `lars status`: "sms brong delivered 03:11:07, push brong sent 03:11:05" (UTC),
-    /// the provider's delivery report where there is one, else the outbox state. Null when nothing was paged yet.
-    /// </summary>
-    private static async Task<string?> PageFatesAsync(System.Data.IDbConnection c, long countdownId)
-    {
-        var fates = (await c.QueryAsync<PageFate>("""
-            SELECT channel, person_id, COALESCE(delivery_state, state) AS state, COALESCE(delivery_at, sent_at, created_at) AS at
-            FROM pages WHERE countdown_id = @countdownId AND stage <> 'followup' ORDER BY id
-            """, new { countdownId })).ToList();
-        if (fates.Count == 0) return null;
-        const int shown = 8;
-        return string.Join(", ", fates.Take(shown).Select(f =>
-                   $"{f.Channel} {f.PersonId} {f.State} {UnixMs.To(f.At).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)}")) +
-               (fates.Count > shown ? $" (+{fates.Count - shown} more)" : "");
-    }
-}
