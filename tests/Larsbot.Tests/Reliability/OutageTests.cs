@@ -210,7 +210,16 @@ public sealed class OutageTests(ITestOutputHelper output)
             {
                 Shell("chattr", ["-i", .. files]);
             }
-            Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(bot.Http, "ok2", "stored again")).StatusCode);
+            // Recovers: the first write after the disk came back can still meet the writer in its failed state (seen once
+            // in a full run), answered 503 like any failure (nothing stored, send again). Within 5 s an alert is stored.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            HttpResponseMessage again;
+            while ((again = await PostAsync(bot.Http, "ok2", "stored again")).StatusCode != HttpStatusCode.Accepted && DateTime.UtcNow < deadline)
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+                await Task.Delay(50);
+            }
+            Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
             Assert.Equal(2, await CountAsync(db.Path, "SELECT COUNT(*) FROM alerts"));
             Assert.Equal(0, await CountAsync(db.Path, "SELECT COUNT(*) FROM alerts WHERE host LIKE 'ro%'"));
         }
