@@ -86,8 +86,12 @@ public sealed class RawIrcClient : IAsyncDisposable
         while (true)
         {
             Task arrived;
+            bool closed;
             lock (_lines)
             {
+                // Read before the scan: the reader adds its last line before it sets Closed, so a close seen here
+                // cannot hide a matching line that came just before it (it did once, with QUIT's ERROR line).
+                closed = Closed;
                 for (var i = _cursor; i < _lines.Count; i++)
                 {
                     if (match(_lines[i]))
@@ -98,7 +102,7 @@ public sealed class RawIrcClient : IAsyncDisposable
                 }
                 arrived = _arrived.Task;
             }
-            if (Closed)
+            if (closed)
                 throw new IOException($"{Nick}: connection closed before a matching line. Received:\n" + string.Join('\n', Lines));
             try
             {
