@@ -58,7 +58,7 @@ internal static class PhoneAcks
     internal static List<KeyValuePair<string, string>> FormPairs(string body) =>
         QueryHelpers.ParseQuery(body).SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string>(kv.Key, v ?? ""))).ToList();
 
-    private static async Task<IResult> TwilioSmsAsync(HttpContext http, IntakeGate gate, PagingEngine engine, TeamRoster roster, Database db,
+    private static async Task<IResult> TwilioSmsAsync(HttpContext http, IntakeGate gate, AckStore acks, TeamRoster roster, Database db,
         TimeProvider time, IOptions<TwilioOptions> twilio, IOptions<AckOptions> options, IOptions<IntakeOptions> intake, ILoggerFactory logs)
     {
         var log = logs.CreateLogger("Larsbot.Acks.TwilioSms");
@@ -96,7 +96,7 @@ internal static class PhoneAcks
             return Reply("Larsbot: reply 'ack' to ack all open pages.");
         try
         {
-            await engine.AckAsync($"{person.Id} (sms)", person, "sms", http.RequestAborted);
+            await acks.AckAsync($"{person.Id} (sms)", person, "sms", http.RequestAborted);
         }
         catch
         {
@@ -116,7 +116,7 @@ internal static class PhoneAcks
     /// <summary>POST /ack needs no body; a form carrying only its token fits easily.</summary>
     public const int MaxAckBodyBytes = 4096;
 
-    private static async Task<IResult> HttpAckAsync(HttpContext http, IntakeGate gate, PagingEngine engine, TeamRoster roster,
+    private static async Task<IResult> HttpAckAsync(HttpContext http, IntakeGate gate, AckStore acks, TeamRoster roster,
         IOptions<AckOptions> options, IOptions<IntakeOptions> intake)
     {
         if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Json(new { error = denied }, statusCode: 403);
@@ -140,7 +140,7 @@ internal static class PhoneAcks
         if (found is null) return Results.Json(new { error = "bad token" }, statusCode: 401);
         var person = roster.FindById(found.Person);
         if (person is null) return Results.Json(new { error = $"token's person '{found.Person}' is not in the roster" }, statusCode: 403);
-        await engine.AckAsync($"{person.Id} (http)", person, "http", http.RequestAborted);
+        await acks.AckAsync($"{person.Id} (http)", person, "http", http.RequestAborted);
         return Results.Json(new { acked = true, person = person.Id });
     }
 }

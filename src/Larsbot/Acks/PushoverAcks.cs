@@ -4,6 +4,7 @@ using System.Text.Json;
 using Dapper;
 using Larsbot.Intake;
 using Larsbot.Notify;
+using Larsbot.Outbox;
 using Larsbot.Paging;
 using Larsbot.Roster;
 using Larsbot.Storage;
@@ -24,7 +25,7 @@ namespace Larsbot.Acks;
 /// Only pages whose escalation is still open are acked, checked in the ack's own transaction, so a late or repeated
 /// callback (or one racing the poll) never starts or renews ack mode.
 /// </summary>
-internal sealed class PushoverAcks(Database db, PagingEngine engine, TeamRoster roster, IOptions<PushoverOptions> options,
+internal sealed class PushoverAcks(Database db, AckStore acks, TeamRoster roster, IOptions<PushoverOptions> options,
     IHttpClientFactory httpFactory, TimeProvider time, ILogger<PushoverAcks> log, DeliveryReports reports) : BackgroundService
 {
     private readonly PushoverOptions _options = options.Value;
@@ -42,7 +43,7 @@ internal sealed class PushoverAcks(Database db, PagingEngine engine, TeamRoster 
         if (page is null || roster.FindById(page.PersonId) is not { } person) return false;
         await reports.RecordPushAckedAsync(receipt, ct); // the status page and `lars status` show "push neilj acked"
         // Checked again inside the ack's transaction: the callback and the poll (or a repeated callback) may race here.
-        return await engine.AckIfOpenAsync($"{person.Id} ({how})", person, "pushover", page.CountdownId, ct);
+        return await acks.AckIfOpenAsync($"{person.Id} ({how})", person, "pushover", page.CountdownId!.Value, ct);
     }
 
     /// <summary>One pass over the receipts of open emergency pages.</summary>

@@ -1,4 +1,6 @@
+using Larsbot.Duty;
 using Larsbot.Irc;
+using Larsbot.Outbox;
 using Larsbot.Paging;
 using Larsbot.Roster;
 using Microsoft.Extensions.Logging;
@@ -8,23 +10,31 @@ namespace Larsbot.Commands;
 /// <summary>
 /// What people type: "lars ack", "Lars_Botlesen: status". Case, extra spaces and a trailing "!" or "." are forgiven;
 /// a typo gets the nearest command ("did you mean 'lars ack'?", never run), anything else a one-line pointer to help.
+/// A command writes rows through the store that owns them (an ack, a duty change) and wakes the engine; every answer
+/// is a line in the outbox.
 /// </summary>
 public sealed class ChatCommands
 {
     private readonly IChannel _channel;
-    private readonly PagingEngine _engine;
+    private readonly OutboxStore _outbox;
+    private readonly AckStore _acksStore;
+    private readonly StatusReport _status;
+    private readonly DutyHandover _duty;
     private readonly TeamRoster _roster;
     private readonly ILogger<ChatCommands> _log;
     private readonly IReadOnlyList<IChatCommandHandler> _handlers;
     private readonly RefusalLimiter _refusals;
 
-    public ChatCommands(IChannel channel, PagingEngine engine, TeamRoster roster, ILogger<ChatCommands> log,
-        IEnumerable<IChatCommandHandler>? handlers = null, TimeProvider? time = null)
+    public ChatCommands(IChannel channel, OutboxStore outbox, AckStore acks, StatusReport status, DutyHandover duty, TeamRoster roster,
+        ILogger<ChatCommands> log, IEnumerable<IChatCommandHandler>? handlers = null, TimeProvider? time = null)
     {
+        _outbox = outbox;
+        _acksStore = acks;
+        _status = status;
+        _duty = duty;
         _handlers = handlers?.ToList() ?? [];
         _refusals = new RefusalLimiter(time ?? TimeProvider.System);
         _channel = channel;
-        _engine = engine;
         _roster = roster;
         _log = log;
         // Commands run one at a time off the IRC reader: a slow disk during an ack must never hold up PONGs (and a
@@ -116,7 +126,14 @@ public sealed class ChatCommands
         catch (Exception e)
         {
             _log.LogError(e, "Command '{Command}' from {Nick} failed", command, m.Nick);
-            _channel.Say($"{m.Nick}: sorry, that failed on my side ({e.GetType().Name}); the log has details");
+            try
+            {
+                await _outbox.SayAsync($"{m.Nick}: sorry, that failed on my side ({e.GetType().Name}); the log has details");
+            }
+            catch (Exception again)
+            {
+                _log.LogError(again, "Could not say that command '{Command}' failed", command);
+            }
         }
     }
 
@@ -133,7 +150,7 @@ public sealed class ChatCommands
         if (command is "" or "commands" or "help" || command.StartsWith("help ", StringComparison.Ordinal))
         {
             // Strangers may read the help too, but not make the bot repeat it without limit.
-            if (who.Verified || _refusals.MayAnswer(nick)) SayHelp(nick, command);
+            if (who.Verified || _refusals.MayAnswer(nick)) await SayHelpAsync(nick, command);
             return;
         }
         if (!who.Verified)
@@ -143,7 +160,7 @@ public sealed class ChatCommands
             _log.LogInformation("Refused '{Command}' from {Nick}!{User}@{Host} (account {Account}): {How}",
                 command.Length > 30 ? command[..30] : command, nick, from.User, from.Host, from.Account ?? "none", who.How);
             if (_refusals.MayAnswer(nick))
-                _channel.Say(who.Person is null
+                await _outbox.SayAsync(who.Person is null
                     ? $"sorry {nick}, you're not in the roster, so I can't take commands from you. Ask the team to add your nick."
                     : who.How == NotPresent
                         ? $"sorry {nick}, I only take commands from people in the channel or logged in to their account: join the channel and say it there."
@@ -154,16 +171,16 @@ public sealed class ChatCommands
         switch (command)
         {
             case "ack":
-                await _engine.AckAsync(nick, person);
+                await _acksStore.AckAsync(nick, person);
                 break;
             case "status":
-                foreach (var line in await _engine.StatusAsync()) _channel.Say(line);
+                await _outbox.SayAsync(await _status.StatusAsync());
                 break;
             case "duty" or "duty who" or "who":
-                _channel.Say(await _engine.DutyReportAsync());
+                await _outbox.SayAsync(await _duty.ReportAsync());
                 break;
             case "duty take" or "take duty" or "take":
-                await _engine.TakeDutyAsync(nick, person);
+                await _duty.TakeAsync(nick, person);
                 break;
             default:
                 foreach (var h in _handlers)
@@ -171,10 +188,10 @@ public sealed class ChatCommands
                 // A guess is only said, never run: "lars akc" must not ack, "lars duty tkae" must not move duty.
                 if (CommandHelp.Nearest(command) is { } guess)
                 {
-                    _channel.Say($"{nick}: did you mean 'lars {Cut(guess)}'?");
+                    await _outbox.SayAsync($"{nick}: did you mean 'lars {Cut(guess)}'?");
                     break;
                 }
-                _channel.Say($"{nick}: I don't know '{Cut(command)}'. 'lars help' lists the commands.");
+                await _outbox.SayAsync($"{nick}: I don't know '{Cut(command)}'. 'lars help' lists the commands.");
                 break;
         }
     }
@@ -195,21 +212,12 @@ public sealed class ChatCommands
     private static string Cut(string words) => words.Length > 30 ? words[..30] + "…" : words;
 
     /// <summary>`lars help` (five short lines) or `lars help &lt;command&gt;` (that command's details).</summary>
-    private void SayHelp(string nick, string command)
+    private Task SayHelpAsync(string nick, string command)
     {
         var topic = command.StartsWith("help ", StringComparison.Ordinal) ? command[5..] : "";
-        if (CommandHelp.For(topic) is { } lines)
-        {
-            foreach (var line in lines) _channel.Say(line);
-        }
-        else if (CommandHelp.Nearest(topic) is { } guess)
-        {
-            _channel.Say($"{nick}: did you mean 'lars help {Cut(guess)}'?");
-        }
-        else
-        {
-            foreach (var line in CommandHelp.Short) _channel.Say(line);
-        }
+        if (CommandHelp.For(topic) is { } lines) return _outbox.SayAsync(lines.ToList());
+        if (CommandHelp.Nearest(topic) is { } guess) return _outbox.SayAsync($"{nick}: did you mean 'lars help {Cut(guess)}'?");
+        return _outbox.SayAsync(CommandHelp.Short.ToList());
     }
 }
 

@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Larsbot.Irc;
+using Larsbot.Outbox;
 using Larsbot.Paging;
 using Larsbot.Roster;
 
 namespace Larsbot.Commands;
 
 /// <summary>`lars shush &lt;host or glob&gt; &lt;duration&gt; [reason]` and `lars unshush &lt;id&gt;`.</summary>
-internal sealed partial class SilenceCommands(PagingEngine engine, IChannel channel) : IChatCommandHandler
+internal sealed partial class SilenceCommands(SilenceStore silences, OutboxStore outbox) : IChatCommandHandler
 {
     // Pattern and reason keep their case, so they are taken from the line as typed.
     [GeneratedRegex(@"\bshush\s+(\S+)\s+(\S+)(?:\s+(.+?))?\s*$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
@@ -32,33 +32,33 @@ internal sealed partial class SilenceCommands(PagingEngine engine, IChannel chan
                 var m = ShushLine().Match(all ? AllFlag().Replace(original, " ") : original);
                 if (!m.Success || ParseDuration(m.Groups[2].Value) is not { } duration)
                 {
-                    channel.Say($"{nick}: {Usage}.");
+                    await outbox.SayAsync($"{nick}: {Usage}.");
                     return true;
                 }
-                if (duration > PagingEngine.MaxSilence)
+                if (duration > SilenceStore.MaxSilence)
                 {
-                    channel.Say($"{nick}: a shush lasts at most {PagingEngine.MaxSilence.TotalDays:0} days.");
+                    await outbox.SayAsync($"{nick}: a shush lasts at most {SilenceStore.MaxSilence.TotalDays:0} days.");
                     return true;
                 }
                 var pattern = m.Groups[1].Value;
                 if (!all && pattern.Trim('*', '?', '.').Length == 0)
                 {
-                    channel.Say($"{nick}: '{pattern}' would silence every host; name a host or a pattern like db*, or add --all if you mean every host.");
+                    await outbox.SayAsync($"{nick}: '{pattern}' would silence every host; name a host or a pattern like db*, or add --all if you mean every host.");
                     return true;
                 }
                 if (!all && await EveryKnownHostAsync(pattern) is { } hidden)
                 {
-                    channel.Say($"{nick}: '{pattern}' matches all {hidden} hosts seen in recent alerts and would hide every one of them; " +
+                    await outbox.SayAsync($"{nick}: '{pattern}' matches all {hidden} hosts seen in recent alerts and would hide every one of them; " +
                                 $"name fewer, or say 'lars shush {pattern} {m.Groups[2].Value} --all{(m.Groups[3].Success ? " " + m.Groups[3].Value : "")}' if you mean it.");
                     return true;
                 }
-                channel.Say(await engine.ShushAsync(nick, person, pattern, duration, m.Groups[3].Success ? m.Groups[3].Value : null));
+                await outbox.SayAsync(await silences.ShushAsync(nick, person, pattern, duration, m.Groups[3].Success ? m.Groups[3].Value : null));
                 return true;
             case ["unshush", var idText] when long.TryParse(idText.TrimStart('#'), NumberStyles.None, CultureInfo.InvariantCulture, out var id):
-                channel.Say(await engine.UnshushAsync(nick, id));
+                await outbox.SayAsync(await silences.UnshushAsync(nick, id));
                 return true;
             case ["unshush", ..]:
-                channel.Say($"{nick}: {Usage}.");
+                await outbox.SayAsync($"{nick}: {Usage}.");
                 return true;
             default:
                 return false;
@@ -68,7 +68,7 @@ internal sealed partial class SilenceCommands(PagingEngine engine, IChannel chan
     /// <summary>How many known hosts <paramref name="pattern"/> would hide, when that is all of them (two or more); else null.</summary>
     private async Task<int?> EveryKnownHostAsync(string pattern)
     {
-        var known = await engine.KnownHostsAsync();
+        var known = await silences.KnownHostsAsync();
         return known.Count >= 2 && known.All(h => Wildcard.IsMatch(pattern, h)) ? known.Count : null;
     }
 

@@ -1,20 +1,53 @@
 using System.Globalization;
 using Dapper;
-using Larsbot.Irc;
-using Larsbot.Paging;
+using Larsbot.Outbox;
 using Larsbot.Roster;
 using Larsbot.Storage;
+using static Larsbot.Text.Wording;
 
 namespace Larsbot.Duty;
 
 /// <summary>
-/// `lars duty give/accept/decline/history`. Giving duty away is allowed but discouraged (the person on duty should
+/// `lars duty take`, `lars duty`, and `lars duty give/accept/decline/history`. Each writes its duty_changes row and
+/// its answer (a line in the outbox) in one transaction and wakes the engine, whose topic follows the rows. Giving duty away is allowed but discouraged (the person on duty should
 /// be knowingly taking it on), so a give is only an offer: a duty_offers row that the named person must accept within
 /// <see cref="OfferLifetime"/>. The offer is a row checked against the injected clock, so it survives a restart and
 /// expires on time without a timer.
 /// </summary>
-internal sealed class DutyHandover(Database db, TeamRoster roster, IChannel channel, PagingEngine engine, TimeProvider time)
+public sealed class DutyHandover(Database db, TeamRoster roster, OutboxStore outbox, EngineWake wake, TimeProvider time)
 {
+    /// <summary>`lars duty take`: the speaker is on duty from now on.</summary>
+    public async Task TakeAsync(string nick, Person person, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow();
+        await db.WriteAsync(async (c, tx) =>
+        {
+            var previous = roster.FindById((await DutyStore.CurrentAsync(c, tx))?.PersonId);
+            if (previous?.Id != person.Id)
+                await DutyStore.RecordAsync(c, tx, now, person.Id, nick, "take");
+            var local = TimeZoneInfo.ConvertTime(now, person.TimeZone);
+            await OutboxStore.SayAsync(c, tx, now, previous?.Id == person.Id
+                ? $"duty: {person.Name} ({nick}) is already on duty"
+                : $"duty: {person.Name} ({nick}) is now on duty" + (previous is null ? "" : $", taking over from {previous.Name}") +
+                  $" ({local.ToString("ddd HH:mm", CultureInfo.InvariantCulture)} in {person.TimeZoneId})");
+        }, ct);
+        outbox.Wake.Set();
+        wake.Set(); // the topic follows
+    }
+
+    /// <summary>`lars duty`: who holds duty, since when, and the time where they are.</summary>
+    public async Task<string> ReportAsync()
+    {
+        var row = await db.ReadAsync(c => DutyStore.CurrentAsync(c));
+        var person = roster.FindById(row?.PersonId);
+        if (person is null) return "duty: nobody is on duty. Urgent pages go to everybody. Say 'lars duty take' to take it.";
+        var now = time.GetUtcNow();
+        var since = UnixMs.To(row!.At);
+        var local = TimeZoneInfo.ConvertTime(now, person.TimeZone);
+        return $"duty: {person.Name} ({person.Id}) since {since.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({Duration(now - since)} ago); " +
+               $"their time now {local.ToString("ddd HH:mm", CultureInfo.InvariantCulture)} {person.TimeZoneId}";
+    }
+
     public static readonly TimeSpan OfferLifetime = TimeSpan.FromMinutes(10);
 
     private const string PendingOfferSql = "SELECT * FROM duty_offers WHERE to_person = @to AND state = 'pending' ORDER BY id DESC LIMIT 1";
@@ -26,12 +59,12 @@ internal sealed class DutyHandover(Database db, TeamRoster roster, IChannel chan
         var target = roster.FindByNick(targetNick) ?? roster.FindById(targetNick);
         if (target is null)
         {
-            channel.Say($"{nick}: '{targetNick}' is not in the roster, so they can't hold duty.");
+            await outbox.SayAsync($"{nick}: '{targetNick}' is not in the roster, so they can't hold duty.");
             return;
         }
         if (target.Id == giver.Id)
         {
-            channel.Say($"{nick}: you can't give duty to yourself.");
+            await outbox.SayAsync($"{nick}: you can't give duty to yourself.");
             return;
         }
         var now = time.GetUtcNow();
@@ -50,12 +83,12 @@ internal sealed class DutyHandover(Database db, TeamRoster roster, IChannel chan
         });
         if (!ok)
         {
-            channel.Say(current is null
+            await outbox.SayAsync(current is null
                 ? $"{nick}: nobody is on duty, so there is nothing to give. {target.Name} can say 'lars duty take'."
                 : $"{nick}: only the person on duty ({roster.FindById(current)?.Name ?? current}) can give duty away. To take it yourself, say 'lars duty take'.");
             return;
         }
-        channel.Say($"duty: handing over is discouraged - whoever is on duty should take it on knowingly. " +
+        await outbox.SayAsync($"duty: handing over is discouraged - whoever is on duty should take it on knowingly. " +
                     $"{target.Nicks[0]}: {giver.Name} offers you duty; say 'lars duty accept' within {OfferLifetime.TotalMinutes:0} minutes, or 'lars duty decline'.");
     }
 
@@ -84,18 +117,18 @@ internal sealed class DutyHandover(Database db, TeamRoster roster, IChannel chan
         switch (outcome)
         {
             case "none":
-                channel.Say($"{nick}: nobody has offered you duty. To take it anyway, say 'lars duty take'.");
+                await outbox.SayAsync($"{nick}: nobody has offered you duty. To take it anyway, say 'lars duty take'.");
                 break;
             case "expired":
-                channel.Say($"{nick}: {from}'s offer expired at {Local(offer!.ExpiresAt, person)} ({person.TimeZoneId}). Ask again, or say 'lars duty take'.");
+                await outbox.SayAsync($"{nick}: {from}'s offer expired at {Local(offer!.ExpiresAt, person)} ({person.TimeZoneId}). Ask again, or say 'lars duty take'.");
                 break;
             case "stale":
-                channel.Say($"{nick}: {from}'s offer no longer stands: duty has changed hands since. Say 'lars duty take' if you mean to take it.");
+                await outbox.SayAsync($"{nick}: {from}'s offer no longer stands: duty has changed hands since. Say 'lars duty take' if you mean to take it.");
                 break;
             default:
-                channel.Say($"duty: {person.Name} ({nick}) accepted duty from {from} and is now on duty " +
+                await outbox.SayAsync($"duty: {person.Name} ({nick}) accepted duty from {from} and is now on duty " +
                             $"({TimeZoneInfo.ConvertTime(now, person.TimeZone).ToString("ddd HH:mm", CultureInfo.InvariantCulture)} in {person.TimeZoneId})");
-                await engine.PublishTopicAsync();
+                wake.Set(); // the topic follows
                 break;
         }
     }
@@ -113,11 +146,11 @@ internal sealed class DutyHandover(Database db, TeamRoster roster, IChannel chan
         });
         if (offer is null)
         {
-            channel.Say($"{nick}: there is no duty offer for you to decline.");
+            await outbox.SayAsync($"{nick}: there is no duty offer for you to decline.");
             return;
         }
         var from = roster.FindById(offer.FromPerson);
-        channel.Say($"duty: {person.Name} declined; {from?.Name ?? offer.FromPerson} stays on duty.");
+        await outbox.SayAsync($"duty: {person.Name} declined; {from?.Name ?? offer.FromPerson} stays on duty.");
     }
 
     /// <summary>The last five changes, newest first, in the asker's own time zone.</summary>

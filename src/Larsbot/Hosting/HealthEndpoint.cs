@@ -1,5 +1,7 @@
+using Larsbot.Text;
 using Dapper;
 using Larsbot.Irc;
+using Larsbot.Outbox;
 using Larsbot.Paging;
 using Larsbot.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -40,7 +42,7 @@ public static class HealthEndpoint
             if (!writable) problems.Add("database not writable");
             if (!engineOk) problems.Add(engineAge is null ? "paging engine has not run yet" : "paging engine stalled");
             if (!outboxOk) problems.Add(outboxAge is null ? "page sender has not run yet" : "page sender stalled");
-            if (pages?.FailingLong > 0) problems.Add($"{pages.FailingLong} page(s) failing for over {PagingEngine.Duration(paging.Value.PageFailingUnhealthyAfter)}");
+            if (pages?.FailingLong > 0) problems.Add($"{pages.FailingLong} page(s) failing for over {Wording.Duration(paging.Value.PageFailingUnhealthyAfter)}");
             if (pages?.GaveUpLastHour > 0) problems.Add($"{pages.GaveUpLastHour} page(s) could not be delivered in the last hour");
 
             var body = new

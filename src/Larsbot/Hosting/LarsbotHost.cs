@@ -7,6 +7,8 @@ using Larsbot.Irc;
 using Larsbot.Ledger;
 using Larsbot.Metrics;
 using Larsbot.Notify;
+using Larsbot.Outbox;
+using Larsbot.Duty;
 using Larsbot.Paging;
 using Larsbot.Roster;
 using Larsbot.StatusPage;
@@ -54,8 +56,8 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Quartz", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddPaging(config).AddIntake(config)
-            .AddLedger(config).AddCommands().AddStatusPage(config).AddMetricsEndpoint().AddPhoneAcks(config).AddPushoverAcks().AddEmailDigest(config);
+        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddOutbox(config).AddPaging(config).AddIntake(config)
+            .AddDuty().AddLedger(config).AddCommands().AddDeliveryPolling().AddStatusPage(config).AddMetricsEndpoint().AddPhoneAcks(config).AddPushoverAcks().AddEmailDigest(config);
         services?.Invoke(builder.Services);
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
@@ -157,29 +159,6 @@ public static class LarsbotHost
                 throw new StartupException(e.Message);
             }
         });
-        return services;
-    }
-
-    public static IServiceCollection AddCommands(this IServiceCollection services)
-    {
-        services.AddSingleton<ChatCommands>();
-        services.AddSingleton<IChatCommandHandler, SilenceCommands>();
-        return services;
-    }
-
-    public static IServiceCollection AddPaging(this IServiceCollection services, IConfiguration config)
-    {
-        services.AddOptions<PagingOptions>().Bind(config.GetSection("Paging"))
-            .Validate(o => !o.Validate().Any(), "Paging options are invalid").ValidateOnStart();
-        services.AddSingleton<PagingEngine>();
-        services.AddSingleton<OutboxSender>();
-        services.AddHostedService(sp => sp.GetRequiredService<OutboxSender>());
-        services.AddHostedService<PagingLoop>();
-        services.AddSingleton<DeliveryReports>();
-        services.AddSingleton(sp => new DeliveryPoller(sp.GetRequiredService<Database>(), sp.GetRequiredService<DeliveryReports>(),
-            sp.GetRequiredService<IOptions<TwilioOptions>>(), NotifyServiceCollectionExtensions.StatusReader(sp), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<DeliveryPoller>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<DeliveryPoller>());
         return services;
     }
 

@@ -30,7 +30,7 @@ public sealed record IntakeResult(long? Id, string? Error, bool Transient = fals
 /// Validates and stores an alert. Shared by every intake so HTTP and TCP accept exactly the same things. The answer
 /// is given only after the row is committed, so "accepted" always means "on disk".
 /// </summary>
-public sealed class AlertIntake(Database db, AlertBatcher batcher, PagingEngine engine, TimeProvider time, ILogger<AlertIntake> log, HostRateLimiter? limiter = null)
+public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake engineWake, TimeProvider time, ILogger<AlertIntake> log, HostRateLimiter? limiter = null)
 {
     public static readonly string[] Levels = ["urgent", "irc", "info"];
     public const int MaxHostLength = 255;
@@ -105,7 +105,7 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, PagingEngine 
                         "INSERT INTO alert_events(received_at, source, kind, dedup_key, host, message) VALUES (@at, @source, @kind, @key, @host, @message) RETURNING id",
                         new { at, source, kind, key, host = h, message }, tx);
             }, ct);
-            engine.Wake.Set();
+            engineWake.Set();
             return new IntakeResult(id, null);
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
@@ -153,7 +153,7 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, PagingEngine 
             log.LogError(e, "Could not store an alert from {Source}", source);
             return new IntakeResult(null, "could not store the alert (database unavailable); try again", Transient: true);
         }
-        if (!alert.RecordedAtIntake) engine.Wake.Set();
+        if (!alert.RecordedAtIntake) engineWake.Set();
         return new IntakeResult(id, null);
     }
 

@@ -1,3 +1,4 @@
+using Larsbot.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -34,7 +35,7 @@ public sealed class FloodReporter(HostRateLimiter limiter, AlertIntake intake, I
 
     public async Task ReportAsync(CancellationToken ct)
     {
-        var every = Paging.PagingEngine.Duration(options.Value.FloodReportAfter);
+        var every = Text.Wording.Duration(options.Value.FloodReportAfter);
         foreach (var (subject, isCaller, count, urgent) in limiter.TakeRefused())
         {
             var held = $"{count} alert{(count == 1 ? "" : "s")} held back in {every} (answered 429, not stored" +

@@ -37,7 +37,7 @@ public sealed class HostRateLimiter
     }
 
     /// <summary>Set when a host is first refused after being quiet: the reporter starts counting.</summary>
-    public Paging.Signal FirstRefusal { get; } = new();
+    public Storage.Signal FirstRefusal { get; } = new();
 
     /// <summary>
     /// Takes one token for <paramref name="host"/> (null: no host bucket, e.g. a resolve by key) and one for

@@ -18,6 +18,8 @@ public static class IrcServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IrcClient>>()));
         services.AddSingleton<IChannel>(sp => sp.GetRequiredService<IrcClient>());
+        // Before the client's own service, so the first join is recorded.
+        services.AddHostedService<IrcPresence>();
         services.AddHostedService<IrcHostedService>();
         return services;
     }

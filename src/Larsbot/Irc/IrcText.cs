@@ -148,29 +148,6 @@ internal static class IrcText
         return text[..take];
     }
 
-    /// <summary>How much of an alert's text a countdown, paging or purge line quotes.</summary>
-    public const int QuoteChars = 100;
-
-    /// <summary>
-    /// Alert text quoted inside another line: at most <paramref name="maxChars"/> chars, cut between text elements
-    /// (never inside a surrogate pair or before a combining mark) and then ending with "…". The full text is in the
-    /// URGENT line; on a phone, five lines each repeating 600 characters are a wall.
-    /// </summary>
-    public static string Quote(string text, int maxChars = QuoteChars)
-    {
-        if (text.Length <= maxChars)
-            return text;
-        var take = 0;
-        while (take < text.Length)
-        {
-            var next = System.Globalization.StringInfo.GetNextTextElementLength(text, take);
-            if (take + next > maxChars - Ellipsis.Length)
-                break;
-            take += next;
-        }
-        return text[..take].TrimEnd() + Ellipsis;
-    }
-
     /// <summary>
     /// Nick and channel comparison under the rfc1459 casemapping most servers default to: besides ASCII letters,
     /// []\~ are the upper case of {}|^.

@@ -1,5 +1,5 @@
 using Dapper;
-using Larsbot.Irc;
+using Larsbot.Outbox;
 using Larsbot.Roster;
 using Larsbot.Storage;
 
@@ -10,7 +10,7 @@ namespace Larsbot.Ledger;
 /// add a report to a page; the one from the person who acked releases the held bonus (the ledger writes the
 /// correction at once for days already settled).
 /// </summary>
-internal sealed class IncidentReports(Database db, TeamRoster roster, LedgerStore ledger, IChannel channel, TimeProvider time)
+internal sealed class IncidentReports(Database db, TeamRoster roster, LedgerStore ledger, OutboxStore outbox, TimeProvider time)
 {
     // An alert belongs to its own countdown (alerts.countdown_id) and to any that ack mode's end reopened it into
     // (countdown_reopens), so one alert can be in several. The report goes to the one it can count for: a page
@@ -46,24 +46,24 @@ internal sealed class IncidentReports(Database db, TeamRoster roster, LedgerStor
         });
         if (page is null)
         {
-            channel.Say($"{nick}: alert {alertId} is not part of any page (only urgent alerts that paged someone need a report).");
+            await outbox.SayAsync($"{nick}: alert {alertId} is not part of any page (only urgent alerts that paged someone need a report).");
             return;
         }
         if (!page.Paged)
         {
-            channel.Say($"{nick}: alert {alertId} was acked before anyone was paged, so there is no bonus and no report is needed.");
+            await outbox.SayAsync($"{nick}: alert {alertId} was acked before anyone was paged, so there is no bonus and no report is needed.");
             return;
         }
         if (page.AckPerson == person.Id)
         {
             await ledger.SettleAsync(now);
             var s = roster.Ledger;
-            channel.Say($"report: thanks {nick}, incident report filed for page #{page.CountdownId}; your {s.Currency} {s.PageBonus:0.00} page bonus is released.");
+            await outbox.SayAsync($"report: thanks {nick}, incident report filed for page #{page.CountdownId}; your {s.Currency} {s.PageBonus:0.00} page bonus is released.");
         }
         else
         {
             var acker = page.AckPerson is null ? "nobody acked it, so there is no bonus" : $"the bonus waits for {page.AckPerson}'s own report";
-            channel.Say($"report: thanks {nick}, noted on page #{page.CountdownId} ({acker}).");
+            await outbox.SayAsync($"report: thanks {nick}, noted on page #{page.CountdownId} ({acker}).");
         }
     }
 

@@ -1,5 +1,3 @@
-using Larsbot.Commands;
-using Larsbot.Duty;
 using Larsbot.Roster;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -58,15 +56,13 @@ internal sealed class LedgerLoop(LedgerStore ledger, Payouts payouts, TimeProvid
 
 public static class LedgerServiceCollectionExtensions
 {
-    /// <summary>Duty handover, incident reports, the ledger, the payout report and its monthly job.</summary>
+    /// <summary>Incident reports, the ledger, the payout report and its monthly job.</summary>
     public static IServiceCollection AddLedger(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<LedgerOptions>(config.GetSection("Ledger"));
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<Payouts>();
         services.AddSingleton<IncidentReports>();
-        services.AddSingleton<DutyHandover>();
-        services.AddSingleton<IChatCommandHandler, DutyAndLedgerCommands>();
         services.AddHostedService<LedgerLoop>();
         services.AddQuartz(q =>
         {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Dapper;
-using Larsbot.Irc;
+using Larsbot.Outbox;
 using Larsbot.Roster;
 using Larsbot.Storage;
 using Microsoft.Extensions.Logging;
@@ -13,7 +13,7 @@ namespace Larsbot.Ledger;
 /// incident reports. Every decision reads the rows and the injected clock, so tests drive it with a FakeTimeProvider;
 /// the Quartz job and the hourly loop only call in here.
 /// </summary>
-internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger, IChannel channel, TimeProvider time,
+internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger, OutboxStore outbox, TimeProvider time,
     IOptions<LedgerOptions> options, ILogger<Payouts> log)
 {
     private LedgerSettings Settings => roster.Ledger;
@@ -109,8 +109,8 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
         // outage) writes every report but must not flood the channel a line a month, ahead of real alerts.
         if (latest is { } l)
         {
-            channel.Say(l.Line);
-            if (ran.Count > 1) channel.Say($"payout: also wrote {ran.Count - 1} older report(s) ({ran[0]} to {ran[^2]}) in {Path.GetFullPath(options.Value.ReportFolder)}");
+            await outbox.SayAsync(l.Line);
+            if (ran.Count > 1) await outbox.SayAsync($"payout: also wrote {ran.Count - 1} older report(s) ({ran[0]} to {ran[^2]}) in {Path.GetFullPath(options.Value.ReportFolder)}");
         }
         return ran;
     }
@@ -150,11 +150,11 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
             string Page(PageFact p) => $"page #{p.CountdownId} ({p.Summary}, {LedgerCalculator.DayOf(p.FirstSentAt, Tz):yyyy-MM-dd})";
             if (list.Count == 1)
             {
-                channel.Say($"{who}: incident report missing for {Page(list[0])}; your {Settings.Currency} {M(Settings.PageBonus)} bonus is held until 'lars report {list[0].AlertId} <text or URL>'");
+                await outbox.SayAsync($"{who}: incident report missing for {Page(list[0])}; your {Settings.Currency} {M(Settings.PageBonus)} bonus is held until 'lars report {list[0].AlertId} <text or URL>'");
                 continue;
             }
             const int shown = 4;
-            channel.Say($"{who}: incident reports missing for {list.Count} pages, {Settings.Currency} {M(Settings.PageBonus * list.Count)} in bonuses held: " +
+            await outbox.SayAsync($"{who}: incident reports missing for {list.Count} pages, {Settings.Currency} {M(Settings.PageBonus * list.Count)} in bonuses held: " +
                         string.Join(", ", list.Take(shown).Select(p => $"'lars report {p.AlertId} <text or URL>' for {Page(p)}")) +
                         (list.Count > shown ? $" (+{list.Count - shown} more)" : ""));
         }

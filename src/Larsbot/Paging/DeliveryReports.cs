@@ -1,5 +1,5 @@
 using Dapper;
-using Larsbot.Irc;
+using Larsbot.Outbox;
 using Larsbot.Roster;
 using Larsbot.Storage;
 using Microsoft.Extensions.Logging;
@@ -13,9 +13,11 @@ namespace Larsbot.Paging;
 /// failed, a call busy, unanswered or failed), the channel hears it and the next way to reach them goes now (a push
 /// if none went, a call if they have "call": true) instead of waiting for the everyone-page.
 /// </summary>
-public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel channel, PagingEngine engine, TimeProvider time,
-    ILogger<DeliveryReports> log)
+public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore outbox, TimeProvider time,
+    ILogger<DeliveryReports> log) : ISentObserver
 {
+    Task ISentObserver.SentAsync(string providerId, CancellationToken ct) => ApplyPendingAsync(providerId, ct);
+
     /// <summary>How far along a state is; a report never moves a page back. Terminal states are 4 (read after delivered).</summary>
     public static int Rank(string state) => state switch
     {
@@ -63,7 +65,7 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel cha
             if (id is null) return;
             await c.ExecuteAsync("INSERT INTO delivery_events(page_id, provider_id, state, at, source) VALUES (@id, @receipt, 'acked', @now, 'pushover')",
                 new { id, receipt, now = nowMs }, tx);
-            await c.ExecuteAsync("UPDATE pages SET delivery_state = 'acked', delivery_at = @now WHERE id = @id AND COALESCE(delivery_state, '') <> 'acked'",
+            await c.ExecuteAsync("UPDATE outbox SET delivery_state = 'acked', delivery_at = @now WHERE id = @id AND COALESCE(delivery_state, '') <> 'acked'",
                 new { id, now = nowMs }, tx);
         }, ct);
     }
@@ -90,16 +92,13 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel cha
 
     private sealed record Outcome(bool Found, string? Say, bool Wrote);
 
+    /// <summary>The line is already in the outbox (written with the report); this logs it and wakes the sender.</summary>
     private void Announce(IEnumerable<Outcome> outcomes)
     {
         foreach (var o in outcomes)
         {
-            if (o.Say is not null)
-            {
-                log.LogWarning("{Line}", o.Say);
-                channel.SayPaging(o.Say);
-            }
-            if (o.Wrote) engine.OutboxWake.Set();
+            if (o.Say is not null) log.LogWarning("{Line}", o.Say);
+            if (o.Wrote || o.Say is not null) outbox.Wake.Set();
         }
     }
 
@@ -117,7 +116,7 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel cha
         if (page is null) return new Outcome(false, null, false);
         // Forward only: 'sent' after 'delivered' (callbacks out of order) or the same state again changes nothing.
         if (page.DeliveryState is { } current && Rank(state) <= Rank(current)) return new Outcome(true, null, false);
-        await c.ExecuteAsync("UPDATE pages SET delivery_state = @state, delivery_error = @errorCode, delivery_at = @now WHERE id = @id",
+        await c.ExecuteAsync("UPDATE outbox SET delivery_state = @state, delivery_error = @errorCode, delivery_at = @now WHERE id = @id",
             new { id = page.Id, state, errorCode, now = nowMs }, tx);
         if (!IsFailure(state) || page.Stage != "first" || page.CountdownState is not ("paged" or "counting")) return new Outcome(true, null, false);
 
@@ -130,6 +129,7 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel cha
         if (person is { Call: true, Phone: { } phone } && page.Channel != "call" && await NextAsync(c, tx, page, "call", phone, nowMs)) next.Add("call");
         var say = $"{what} to {page.PersonId} failed: {why}" +
                   (next.Count > 0 ? $"; trying {string.Join(" and ", next)} now" : "; no other way to reach them before everybody is paged");
+        await OutboxStore.SayAsync(c, tx, UnixMs.To(nowMs), say);
         return new Outcome(true, say, next.Count > 0);
     }
 
@@ -138,7 +138,7 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, IChannel cha
         string channel, string destination, long nowMs)
     {
         var n = await c.ExecuteAsync("""
-            INSERT OR IGNORE INTO pages(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
+            INSERT OR IGNORE INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
             SELECT countdown_id, 'first', person_id, @channel, @destination, title, body, @now, 'due', @now FROM pages WHERE id = @id
             """, new { id = failed.Id, channel, destination, now = nowMs }, tx);
         return n > 0;

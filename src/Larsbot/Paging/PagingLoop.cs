@@ -9,7 +9,6 @@ public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<P
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await engine.PublishTopicAsync();
         var lastPass = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {

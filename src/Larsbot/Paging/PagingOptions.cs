@@ -8,10 +8,7 @@ public sealed class PagingOptions
     /// <summary>From the first page to paging everybody, if nobody has acked.</summary>
     public TimeSpan EscalateAfter { get; set; } = TimeSpan.FromMinutes(5);
     public TimeSpan AckModeFor { get; set; } = TimeSpan.FromMinutes(30);
-    /// <summary>A page that keeps failing is retried this long, then marked failed (and said in the channel).</summary>
-    public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(1);
-    public TimeSpan RetryMinDelay { get; set; } = TimeSpan.FromSeconds(5);
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(2);
+    // Retries (Paging:RetryFor, RetryMinDelay, RetryMaxDelay) are the outbox's: see Outbox/OutboxOptions.cs.
     /// <summary>
     /// IRC unreachable for longer than this means nobody can type `lars ack`: a countdown would only delay the page,
     /// so urgent alerts page at once. The grace covers the bot's own (re)connect, about a second.
@@ -52,7 +49,5 @@ public sealed class PagingOptions
         if (DedupWindow < TimeSpan.Zero) yield return "Paging:DedupWindow must not be negative";
         if (MinPassGap < TimeSpan.Zero || MinPassGap > TimeSpan.FromSeconds(1)) yield return "Paging:MinPassGap must be between 0 and 1 s";
         if (IrcDownGrace < TimeSpan.Zero) yield return "Paging:IrcDownGrace must not be negative";
-        if (RetryMinDelay <= TimeSpan.Zero || RetryMaxDelay < RetryMinDelay)
-            yield return "Paging:RetryMinDelay must be more than zero and at most Paging:RetryMaxDelay";
     }
 }

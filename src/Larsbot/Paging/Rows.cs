@@ -35,24 +35,6 @@ public sealed class CountdownRow
     public long? AckId { get; set; }
 }
 
-public sealed class PageRow
-{
-    public long Id { get; set; }
-    public long CountdownId { get; set; }
-    public string Stage { get; set; } = "";
-    public string PersonId { get; set; } = "";
-    public string Channel { get; set; } = "";
-    public string Destination { get; set; } = "";
-    public string Title { get; set; } = "";
-    public string Body { get; set; } = "";
-    public long CreatedAt { get; set; }
-    public string State { get; set; } = "";
-    public long Attempts { get; set; }
-    public long NextAttemptAt { get; set; }
-    public long? SentAt { get; set; }
-    public string? ProviderId { get; set; }
-}
-
 public sealed class AckModeRow
 {
     public long Id { get; set; }

@@ -18,7 +18,7 @@ public sealed class ChatCommandQueueTests : IDisposable
     private readonly Hold _hold = new();
 
     public ChatCommandQueueTests() =>
-        _ = new ChatCommands(_h.Channel, _h.Engine, _h.Roster, NullLogger<ChatCommands>.Instance, [_hold], _h.Clock);
+        _ = _h.Commands([_hold], _h.Clock);
 
     public void Dispose()
     {

@@ -9,16 +9,15 @@ namespace Larsbot.Tests.Commands;
 
 public sealed class ChatCommandsAuthorisationTests : IDisposable
 {
-    private readonly EngineHarness _h = new();
+    private readonly EngineHarness _h;
     private readonly ChatCommands _commands;
 
     public ChatCommandsAuthorisationTests()
     {
         var roster = RosterLoader.Parse("""{"ledger": {"currency": "AUD", "stipendPerDay": 40, "pageBonus": 20, "timeZone": "UTC"}, "people": [""" +
                                         RosterIdentityTests.People + "]}");
-        var engine = new Larsbot.Paging.PagingEngine(_h.Db, roster, _h.Channel, _h.Clock,
-            Microsoft.Extensions.Options.Options.Create(_h.Options), NullLogger<Larsbot.Paging.PagingEngine>.Instance);
-        _commands = new ChatCommands(_h.Channel, engine, roster, NullLogger<ChatCommands>.Instance, time: _h.Clock);
+        _h = new EngineHarness(roster: roster);
+        _commands = _h.Commands(time: _h.Clock);
     }
 
     public void Dispose() => _h.Dispose();

@@ -13,7 +13,7 @@ public sealed class CommandHelpTests : IDisposable
     private readonly ChatCommands _commands;
 
     public CommandHelpTests() =>
-        _commands = new ChatCommands(_h.Channel, _h.Engine, _h.Roster, NullLogger<ChatCommands>.Instance, time: _h.Clock);
+        _commands = _h.Commands(time: _h.Clock);
 
     public void Dispose() => _h.Dispose();
 

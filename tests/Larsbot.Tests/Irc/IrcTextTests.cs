@@ -159,26 +159,26 @@ public class IrcTextTests
     [Fact]
     public void Quote_keeps_short_text_and_cuts_long_text_to_100_chars_ending_with_an_ellipsis()
     {
-        Assert.Equal("db1: disk full", IrcText.Quote("db1: disk full"));
+        Assert.Equal("db1: disk full", Wording.Quote("db1: disk full"));
         var exactly = new string('x', 100);
-        Assert.Same(exactly, IrcText.Quote(exactly));
-        var cut = IrcText.Quote(new string('y', 600));
+        Assert.Same(exactly, Wording.Quote(exactly));
+        var cut = Wording.Quote(new string('y', 600));
         Assert.Equal(100, cut.Length);
         Assert.Equal(new string('y', 99) + "…", cut);
         // A space before the cut is not kept in front of the ellipsis.
-        Assert.Equal(new string('z', 98) + "…", IrcText.Quote(new string('z', 98) + " " + new string('w', 50)));
+        Assert.Equal(new string('z', 98) + "…", Wording.Quote(new string('z', 98) + " " + new string('w', 50)));
     }
 
     [Fact]
     public void Quote_never_cuts_inside_a_surrogate_pair_or_before_a_combining_mark()
     {
         // "😀" is two UTF-16 chars; placed so the 99-char budget would end between them.
-        var emoji = IrcText.Quote(new string('a', 98) + "😀" + new string('b', 50));
+        var emoji = Wording.Quote(new string('a', 98) + "😀" + new string('b', 50));
         Assert.Equal(new string('a', 98) + "…", emoji);
-        var kept = IrcText.Quote(new string('a', 97) + "😀" + new string('b', 50));
+        var kept = Wording.Quote(new string('a', 97) + "😀" + new string('b', 50));
         Assert.Equal(new string('a', 97) + "😀…", kept);
         // "e" + combining acute: one character on screen, never split from its accent.
-        var accent = IrcText.Quote(new string('a', 98) + "e\u0301" + new string('b', 50));
+        var accent = Wording.Quote(new string('a', 98) + "e\u0301" + new string('b', 50));
         Assert.Equal(new string('a', 98) + "…", accent);
     }
 }

@@ -188,7 +188,7 @@ public class HandComputedMonthTests
         Assert.Empty(await h.Payouts.RunDueAsync());
 
         // A second bot on the same file, as after a restart later that day: nothing to do.
-        var again = new Payouts(h.Engine.Db, h.Engine.Roster, h.Ledger, h.Engine.Channel, h.Clock,
+        var again = new Payouts(h.Engine.Db, h.Engine.Roster, h.Ledger, h.Engine.Outbox, h.Clock,
             Microsoft.Extensions.Options.Options.Create(h.Options), Microsoft.Extensions.Logging.Abstractions.NullLogger<Payouts>.Instance);
         Assert.Empty(await again.RunDueAsync());
         var months = await h.Engine.Db.ReadAsync(async c => (await c.QueryAsync<string>("SELECT month FROM payout_runs ORDER BY month")).ToList());
@@ -201,7 +201,7 @@ public class HandComputedMonthTests
         using var h = await LiveOctoberAsync(runPayout: false);
         Assert.Equal(["2026-09"], await h.Payouts.RunDueAsync()); // 08:59: October is not due yet
         await h.AtAsync(Mel(2026, 11, 1, 11, 30));
-        var restarted = new Payouts(h.Engine.Db, h.Engine.Roster, h.Ledger, h.Engine.Channel, h.Clock,
+        var restarted = new Payouts(h.Engine.Db, h.Engine.Roster, h.Ledger, h.Engine.Outbox, h.Clock,
             Microsoft.Extensions.Options.Options.Create(h.Options), Microsoft.Extensions.Logging.Abstractions.NullLogger<Payouts>.Instance);
         Assert.Equal(["2026-10"], await restarted.RunDueAsync());
         Assert.Equal(ExpectedCsv, await File.ReadAllTextAsync(Path.Combine(h.Options.ReportFolder, "payout-2026-10.csv")));

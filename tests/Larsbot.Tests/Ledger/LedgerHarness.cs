@@ -3,6 +3,8 @@ using Dapper;
 using Larsbot.Commands;
 using Larsbot.Duty;
 using Larsbot.Ledger;
+using Larsbot.Paging;
+using Microsoft.Extensions.DependencyInjection;
 using Larsbot.Storage;
 using Larsbot.Tests.Paging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,12 +30,12 @@ internal sealed class LedgerHarness : IDisposable
         Engine = engine;
         Options = new LedgerOptions { ReportFolder = reportFolder ?? Path.Combine(Engine.TempDb.Dir, "reports") };
         Ledger = new LedgerStore(Engine.Db, Engine.Roster);
-        Payouts = new Payouts(Engine.Db, Engine.Roster, Ledger, Engine.Channel, Engine.Clock,
+        Payouts = new Payouts(Engine.Db, Engine.Roster, Ledger, Engine.Outbox, Engine.Clock,
             Microsoft.Extensions.Options.Options.Create(Options), NullLogger<Payouts>.Instance);
-        Reports = new IncidentReports(Engine.Db, Engine.Roster, Ledger, Engine.Channel, Engine.Clock);
-        Handover = new DutyHandover(Engine.Db, Engine.Roster, Engine.Channel, Engine.Engine, Engine.Clock);
-        Commands = new ChatCommands(Engine.Channel, Engine.Engine, Engine.Roster, NullLogger<ChatCommands>.Instance,
-            [new DutyAndLedgerCommands(Handover, Reports, Payouts, Engine.Channel)]);
+        Reports = new IncidentReports(Engine.Db, Engine.Roster, Ledger, Engine.Outbox, Engine.Clock);
+        Handover = Engine.Duty;
+        Commands = new ChatCommands(Engine.Channel, Engine.Outbox, Engine.Acks, Engine.Services.GetRequiredService<StatusReport>(), Handover,
+            Engine.Roster, NullLogger<ChatCommands>.Instance, [new DutyAndLedgerCommands(Handover, Reports, Payouts, Engine.Outbox)]);
     }
 
     public EngineHarness Engine { get; }
@@ -57,13 +59,16 @@ internal sealed class LedgerHarness : IDisposable
         await Engine.Engine.RunDueAsync();
     }
 
-    /// <summary>What someone types: "lars duty give brong" from robn.</summary>
-    public Task SayAsync(string nick, string line) =>
-        Commands.RunAsync(TestRoster.Local(nick, line), ChatCommands.Extract(line, "Lars_Botlesen", isPrivate: false)!);
+    /// <summary>What someone types: "lars duty give brong" from robn; then the engine's pass the command wakes.</summary>
+    public async Task SayAsync(string nick, string line)
+    {
+        await Commands.RunAsync(TestRoster.Local(nick, line), ChatCommands.Extract(line, "Lars_Botlesen", isPrivate: false)!);
+        await Engine.Engine.RunDueAsync();
+    }
 
     /// <summary>The outbox's part: every page that is due is accepted by its provider now.</summary>
     public Task<int> SendOutboxAsync() =>
-        Engine.Db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE pages SET state = 'sent', sent_at = @now, attempts = attempts + 1 WHERE state = 'due'",
+        Engine.Db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE outbox SET state = 'sent', sent_at = @now, attempts = attempts + 1 WHERE state = 'due' AND channel <> 'irc'",
             new { now = UnixMs.From(Clock.GetUtcNow()) }, tx));
 
     public void Dispose() => Engine.Dispose();

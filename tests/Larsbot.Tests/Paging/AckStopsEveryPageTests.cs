@@ -80,7 +80,7 @@ public class AckStopsEveryPageTests
         using var h = await EveryonePagedAsync(3);
         // The ack's purge ran, then (as a retry racing it would) a page is put back to 'due' for an acked countdown.
         await h.AckAsync("p1");
-        await h.Db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE pages SET state = 'due' WHERE id = 1", transaction: tx));
+        await h.Db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE outbox SET state = 'due' WHERE id = 1", transaction: tx));
         var sms = new GatedNotifier("sms");
         sms.Release();
         var sender = Sender(h, sms, new GatedNotifier("push"));
@@ -176,14 +176,14 @@ public class AckStopsEveryPageTests
         var p1 = h.Roster.FindById("p1")!;
         // The callback and the receipt poll arrive together: one acks, the other finds the page closed.
         var both = await Task.WhenAll(
-            h.Engine.AckIfOpenAsync("p1 (pushover)", p1, "pushover", countdown),
-            h.Engine.AckIfOpenAsync("p1 (pushover)", p1, "pushover", countdown));
+            h.Acks.AckIfOpenAsync("p1 (pushover)", p1, "pushover", countdown),
+            h.Acks.AckIfOpenAsync("p1 (pushover)", p1, "pushover", countdown));
         Assert.Equal(1, both.Count(acked => acked));
 
         // Ack mode ends; a callback repeated much later must not start it again.
         await h.AdvanceAsync(h.Options.AckModeFor);
         h.Channel.Take();
-        Assert.False(await h.Engine.AckIfOpenAsync("p1 (pushover)", p1, "pushover", countdown));
+        Assert.False(await h.Acks.AckIfOpenAsync("p1 (pushover)", p1, "pushover", countdown));
         Assert.Empty(h.Channel.Take());
         var modes = await h.Db.ReadAsync(c => c.QueryAsync<long?>("SELECT ended_at FROM ack_modes"));
         Assert.NotNull(Assert.Single(modes));

@@ -1,3 +1,4 @@
+using Larsbot.Acks;
 using Dapper;
 using Larsbot.Notify;
 using Larsbot.Paging;
@@ -46,7 +47,7 @@ public class DeliveryReportsTests
         await sender.SendDueAsync(CancellationToken.None);
         await sender.DrainAsync();
         h.Channel.Take();
-        return (h, new DeliveryReports(h.Db, h.Roster, h.Channel, h.Engine, h.Clock, NullLogger<DeliveryReports>.Instance), sender, calls);
+        return (h, new DeliveryReports(h.Db, h.Roster, h.Outbox, h.Clock, NullLogger<DeliveryReports>.Instance), sender, calls);
     }
 
     private static Task<PageRow> SmsAsync(EngineHarness h) =>
@@ -125,7 +126,7 @@ public class DeliveryReportsTests
         await h.AlertAsync("db1", "disk / at 99%");
         await h.AdvanceAsync(h.Options.Countdown);
         h.Channel.Take();
-        var reports = new DeliveryReports(h.Db, h.Roster, h.Channel, h.Engine, h.Clock, NullLogger<DeliveryReports>.Instance);
+        var reports = new DeliveryReports(h.Db, h.Roster, h.Outbox, h.Clock, NullLogger<DeliveryReports>.Instance);
         // Twilio's callback for "sms-1" arrives before its 201 was recorded.
         Assert.False(await reports.RecordAsync("sms-1", "failed", "30003", "callback"));
         Assert.Empty(h.Channel.Take());
@@ -158,7 +159,7 @@ public class DeliveryReportsTests
         await sender.SendDueAsync(CancellationToken.None);
         await sender.DrainAsync();
         h.Channel.Take();
-        var reports = new DeliveryReports(h.Db, h.Roster, h.Channel, h.Engine, h.Clock, NullLogger<DeliveryReports>.Instance);
+        var reports = new DeliveryReports(h.Db, h.Roster, h.Outbox, h.Clock, NullLogger<DeliveryReports>.Instance);
         var poller = new DeliveryPoller(h.Db, reports, Microsoft.Extensions.Options.Options.Create(options), new TwilioStatusReader(http, options),
             h.Clock, NullLogger<DeliveryPoller>.Instance);
         Assert.True(poller.Enabled);

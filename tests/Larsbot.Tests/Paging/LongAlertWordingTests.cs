@@ -17,7 +17,7 @@ public class LongAlertWordingTests
         // Under 200 chars, or a little over when the line also lists everybody's phone (about 90 chars for three).
         var limit = line.Contains("(brong (+61400000001), robn", StringComparison.Ordinal) ? 230 : 200;
         Assert.True(line.Length < limit, $"{line.Length} chars: {line}");
-        Assert.Contains($"'{IrcText.Quote(summary)}'", line);
+        Assert.Contains($"'{Wording.Quote(summary)}'", line);
         Assert.DoesNotContain(summary, line);
     }
 

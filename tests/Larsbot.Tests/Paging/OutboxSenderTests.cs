@@ -60,8 +60,8 @@ public class OutboxSenderTests
         var smsRow = pages.Single(p => p.Channel == "sms");
         Assert.Equal("due", smsRow.State);
         var wait = TimeSpan.FromMilliseconds(smsRow.NextAttemptAt - h.Clock.GetUtcNow().ToUnixTimeMilliseconds());
-        Assert.InRange(wait, h.Options.RetryMinDelay * 0.75, h.Options.RetryMinDelay * 1.25);
-        Assert.Equal(["page problem: sms to brong failed (Twilio 500); retrying in " + PagingEngine.Duration(wait) ], h.Channel.Take());
+        Assert.InRange(wait, h.OutboxOptions.RetryMinDelay * 0.75, h.OutboxOptions.RetryMinDelay * 1.25);
+        Assert.Equal(["page problem: sms to brong failed (Twilio 500); retrying in " + Wording.Duration(wait) ], h.Channel.Take());
 
         // Not before its time.
         await PassAsync(sender);
@@ -73,7 +73,7 @@ public class OutboxSenderTests
         // Second failure: longer backoff (doubling), and the channel is not told again.
         smsRow = (await h.PagesAsync()).Single(p => p.Channel == "sms");
         var wait2 = TimeSpan.FromMilliseconds(smsRow.NextAttemptAt - h.Clock.GetUtcNow().ToUnixTimeMilliseconds());
-        Assert.InRange(wait2, h.Options.RetryMinDelay * 1.5, h.Options.RetryMinDelay * 2.5);
+        Assert.InRange(wait2, h.OutboxOptions.RetryMinDelay * 1.5, h.OutboxOptions.RetryMinDelay * 2.5);
         Assert.Empty(h.Channel.Take());
 
         h.Clock.Advance(wait2);
@@ -133,7 +133,7 @@ public class OutboxSenderTests
         using var _ = h;
         // What a kill -9 between "sending" and "sent" leaves behind.
         await h.Db.WriteAsync((c, tx) => c.ExecuteAsync(
-            "UPDATE pages SET state = 'sending', attempts = 1 WHERE channel = 'sms'; INSERT INTO page_attempts(page_id, started_at) SELECT id, 0 FROM pages WHERE channel = 'sms'",
+            "UPDATE outbox SET state = 'sending', attempts = 1 WHERE channel = 'sms'; INSERT INTO page_attempts(page_id, started_at) SELECT id, 0 FROM pages WHERE channel = 'sms'",
             transaction: tx));
 
         await sender.RecoverInterruptedAsync();

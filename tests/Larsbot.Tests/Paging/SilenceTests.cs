@@ -11,7 +11,7 @@ public class SilenceTests
         var h = new EngineHarness();
         await h.TakeDutyAsync("brong", "brong");
         h.Channel.Take();
-        return (h, new SilenceCommands(h.Engine, h.Channel));
+        return (h, new SilenceCommands(h.Silences, h.Outbox));
     }
 
     private static Task<bool> SayAsync(SilenceCommands cmd, EngineHarness h, string line) =>
@@ -38,7 +38,7 @@ public class SilenceTests
         Assert.All(pages, p => Assert.StartsWith("web1: down", p.Body));
         Assert.DoesNotContain(pages, p => p.Body.Contains("db1"));
 
-        var status = await h.Engine.StatusAsync();
+        var status = await h.Status.StatusAsync();
         Assert.Contains("status: shush #1 'DB*' by brong, 110 minutes left: Kernel upgrades", status);
 
         // After the shush runs out, the host pages again.

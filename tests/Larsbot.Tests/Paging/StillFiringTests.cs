@@ -116,7 +116,7 @@ public class StillFiringTests
     public async Task A_host_shushed_since_the_ack_stays_quiet_when_ack_mode_ends()
     {
         using var h = await AckedAsync();
-        await h.Engine.ShushAsync("brong", h.Roster.FindById("brong")!, "db*", TimeSpan.FromHours(2), "replacing the disk");
+        await h.Silences.ShushAsync("brong", h.Roster.FindById("brong")!, "db*", TimeSpan.FromHours(2), "replacing the disk");
         await FiringAsync(h, h.Options.AckModeFor, TimeSpan.FromMinutes(2));
         Assert.Contains(h.Channel.Take(), l => l == "ack mode over: back to normal mode, urgent alerts page again");
         Assert.Equal(0, await OpenCountdownsAsync(h));

@@ -82,7 +82,7 @@ public class VoiceCallTests
         {
             Assert.Equal("SM1", await c.ExecuteScalarAsync<string>("SELECT provider_id FROM pages WHERE id = 7", transaction: tx));
             Assert.Equal(7, await c.ExecuteScalarAsync<long>("SELECT page_id FROM page_attempts", transaction: tx));
-            await c.ExecuteAsync("INSERT INTO pages(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at) VALUES (1, 'everyone', 'neilj', 'call', '+4790000003', 't', 'b', 0, 'due', 0)", transaction: tx);
+            await c.ExecuteAsync("INSERT INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at) VALUES (1, 'everyone', 'neilj', 'call', '+4790000003', 't', 'b', 0, 'due', 0)", transaction: tx);
             Assert.Empty(await c.QueryAsync("PRAGMA foreign_key_check", transaction: tx));
         });
     }

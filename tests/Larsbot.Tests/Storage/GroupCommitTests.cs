@@ -133,9 +133,9 @@ public sealed class GroupCommitTests : IDisposable
     public static TheoryData<string, string[]> Lookups => new()
     {
         // The engine's one statement a pass finds each fresh alert's original by key or by host and text.
-        { PagingEngine.FreshAlertsSql, ["alerts_unhandled", "alerts_open_by_key", "alerts_open_by_text"] },
-        { PagingEngine.ResolveByKeySql, ["alerts_open_by_key"] },
-        { PagingEngine.ResolveByTextSql, ["alerts_open_by_text"] },
+        { RepeatsModule.FreshAlertsSql, ["alerts_unhandled", "alerts_open_by_key", "alerts_open_by_text"] },
+        { ResolveModule.ResolveByKeySql, ["alerts_open_by_key"] },
+        { ResolveModule.ResolveByTextSql, ["alerts_open_by_text"] },
         // A scrape of /metrics: new rows only, and the open keyed alerts from their own index.
         { Larsbot.Metrics.LarsbotMetrics.NewAlertCountsSql, [] },
         { Larsbot.Metrics.LarsbotMetrics.OpenKeyedAlertsSql, ["alerts_open_by_key"] },

@@ -9,16 +9,50 @@ public sealed class RecordingChannel : IChannel
 
     public bool IsConnected { get; set; } = true;
     public string CurrentNick { get; set; } = "Lars_Botlesen";
-    public string? Topic { get; private set; }
+
+    private string? _topic;
+
+    public string? Topic
+    {
+        get
+        {
+            Pull();
+            return _topic;
+        }
+        private set => _topic = value;
+    }
+
+    /// <summary>Where lines come from besides direct calls: the outbox (see <see cref="OutboxLines.Feed"/>).</summary>
+    public Func<List<(string Stage, string Body)>>? Source { get; set; }
+
+    /// <summary>Completes when the source may have something new (the outbox's wake).</summary>
+    public Func<CancellationToken, Task>? SourceChanged { get; set; }
+
+    private readonly Lock _pulling = new();
+
+    /// <summary>Hears what the outbox has to say: lines in order, topic changes as SetTopic.</summary>
+    private void Pull()
+    {
+        if (Source is null) return;
+        lock (_pulling)
+            foreach (var (stage, body) in Source())
+                if (stage == "topic") SetTopic(body);
+                else Say(body);
+    }
 
     public IReadOnlyList<string> Lines
     {
-        get { lock (_lines) return [.. _lines]; }
+        get
+        {
+            Pull();
+            lock (_lines) return [.. _lines];
+        }
     }
 
     /// <summary>Lines said since the last call: lets a test assert "this step said exactly these lines".</summary>
     public List<string> Take()
     {
+        Pull();
         lock (_lines)
         {
             var copy = _lines.ToList();
@@ -48,6 +82,7 @@ public sealed class RecordingChannel : IChannel
         while (true)
         {
             Task said;
+            Pull();
             lock (_lines)
             {
                 if (_lines.FirstOrDefault(match) is { } line) return line;
@@ -55,7 +90,10 @@ public sealed class RecordingChannel : IChannel
             }
             try
             {
-                await said.WaitAsync(cts.Token);
+                // With an outbox as the source, its wake says a row was written.
+                if (SourceChanged is not null) await Task.WhenAny(said, SourceChanged(cts.Token));
+                else await said.WaitAsync(cts.Token);
+                cts.Token.ThrowIfCancellationRequested();
             }
             catch (OperationCanceledException)
             {

@@ -2,6 +2,7 @@ using System.Data;
 using Dapper;
 using Larsbot.Roster;
 using Larsbot.Storage;
+using static Larsbot.Text.Wording;
 
 namespace Larsbot.Paging;
 
@@ -18,7 +19,7 @@ namespace Larsbot.Paging;
 /// than ack mode lasts, or that stopped and started again within the dedup window).
 /// Silenced hosts stay silent. Rows only: countdown_reopens records which alert went back into which countdown.
 /// </summary>
-public sealed partial class PagingEngine
+internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
 {
     // The open countdown (if any) an alert is in, by its own countdown or by a reopen.
     private const string InOpenCountdown = """
@@ -51,16 +52,17 @@ public sealed partial class PagingEngine
         """;
 
     /// <summary>Ack mode just ended: what is still there re-enters the countdown. False when nothing is.</summary>
-    private async Task<bool> ReopenStillFiringAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said, long after)
+    public async Task<bool> ReopenStillFiringAsync(Pass p, long after)
     {
+        var (c, tx, now) = (p.C, p.Tx, p.Now);
         var keyed = await c.QueryAsync<AlertRow>(StillOpenKeyedSql, transaction: tx);
         var unkeyed = await c.QueryAsync<AlertRow>(SeenAgainUnkeyedSql, new { after }, tx);
         var still = await NotSilencedAsync(c, tx, now, keyed.Concat(unkeyed).OrderBy(a => a.Id).ToList());
         if (still.Count == 0) return false;
         var (countdownId, joined) = await ReenterAsync(c, tx, now, still);
-        said.Add($"ack mode over: {still.Count} alert{(still.Count == 1 ? "" : "s")} still open: {still[0].Host}" +
+        await p.SayAsync($"ack mode over: {still.Count} alert{(still.Count == 1 ? "" : "s")} still open: {still[0].Host}" +
                  (still.Count > 1 ? $" (+{still.Count - 1} more)" : "") +
-                 (joined ? $"; joined open page #{countdownId}" : $"; paging again in {Secs(_options.Countdown)} secs unless someone says 'lars ack'"));
+                 (joined ? $"; joined open page #{countdownId}" : $"; paging again in {Secs(options.Countdown)} secs unless someone says 'lars ack'"));
         return true;
     }
 
@@ -68,9 +70,10 @@ public sealed partial class PagingEngine
     /// Repeats that arrived after ack mode is over, of acked urgent alerts in no open countdown: those alerts re-enter
     /// the countdown (once: from then on they are in an open one, or acked again).
     /// </summary>
-    private async Task ReopenRepeatedAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<string> said, IReadOnlyCollection<long> originals)
+    public async Task ReopenRepeatedAsync(Pass p, IReadOnlyCollection<long> originals)
     {
-        if (originals.Count == 0 || await AckModeActiveAsync(c, tx)) return;
+        if (originals.Count == 0 || PagingStore.AckModeActive(p)) return;
+        var (c, tx, now) = (p.C, p.Tx, p.Now);
         var back = new List<AlertRow>();
         foreach (var id in originals.Order())
             if (await c.QuerySingleOrDefaultAsync<AlertRow>(AckedOriginalSql, new { id }, tx) is { } a) back.Add(a);
@@ -78,19 +81,16 @@ public sealed partial class PagingEngine
         if (back.Count == 0) return;
         var (countdownId, joined) = await ReenterAsync(c, tx, now, back);
         foreach (var a in back)
-            said.Add($"URGENT {a.Host} - {a.Message} (still firing after the ack: " +
-                     (joined ? $"joins open page #{countdownId})" : $"paging again in {Secs(_options.Countdown)} secs unless someone says 'lars ack')"));
+            await p.SayAsync($"URGENT {a.Host} - {a.Message} (still firing after the ack: " +
+                     (joined ? $"joins open page #{countdownId})" : $"paging again in {Secs(options.Countdown)} secs unless someone says 'lars ack')"));
     }
 
     /// <summary>Puts alerts back into the open countdown, or a new one. Returns it, and whether it was already open.</summary>
     private async Task<(long CountdownId, bool Joined)> ReenterAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, IReadOnlyList<AlertRow> alerts)
     {
-        var nowMs = UnixMs.From(now);
-        var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(
-            "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id DESC LIMIT 1", transaction: tx);
-        var countdownId = open?.Id ?? await c.ExecuteScalarAsync<long>(
-            "INSERT INTO countdowns(started_at, page_at, state, duty_person) VALUES (@s, @p, 'counting', @d) RETURNING id",
-            new { s = nowMs, p = UnixMs.From(now + _options.Countdown), d = (await CurrentDutyAsync(c, tx))?.Id }, tx);
+        var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(PagingStore.NewestOpenCountdownSql, transaction: tx);
+        var countdownId = open?.Id ?? await PagingStore.NewCountdownAsync(c, tx, now, now + options.Countdown,
+            (await PagingStore.CurrentDutyAsync(c, tx, roster))?.Id);
         foreach (var a in alerts)
             await c.ExecuteAsync("INSERT OR IGNORE INTO countdown_reopens(countdown_id, alert_id) VALUES (@countdownId, @id)", new { countdownId, id = a.Id }, tx);
         return (countdownId, open is not null);
@@ -100,7 +100,7 @@ public sealed partial class PagingEngine
     private static async Task<List<AlertRow>> NotSilencedAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, List<AlertRow> alerts)
     {
         if (alerts.Count == 0) return alerts;
-        var silences = (await ActiveSilencesAsync(c, tx, UnixMs.From(now))).ToList();
+        var silences = (await SilencesModule.ActiveAsync(c, tx, UnixMs.From(now))).ToList();
         return silences.Count == 0 ? alerts : alerts.Where(a => !silences.Any(s => Wildcard.IsMatch(s.Pattern, a.Host))).ToList();
     }
 }

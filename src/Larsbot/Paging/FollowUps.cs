@@ -1,6 +1,7 @@
 using System.Data;
 using System.Globalization;
 using Dapper;
+using Larsbot.Roster;
 using Larsbot.Storage;
 
 namespace Larsbot.Paging;
@@ -13,7 +14,7 @@ namespace Larsbot.Paging;
 /// and retries; the UNIQUE key and one channel per person make it at most one per person per countdown. The person
 /// who acked is not told what they did. `Paging:TellPagedOnAck=false` turns this off.
 /// </summary>
-public sealed partial class PagingEngine
+internal static class FollowUps
 {
     internal const string FollowUpStage = "followup";
 
@@ -37,20 +38,21 @@ public sealed partial class PagingEngine
     }
 
     /// <summary>Writes the follow-ups for one closed countdown. <paramref name="ackedBy"/> null: it was resolved.</summary>
-    private async Task WriteFollowUpsAsync(IDbConnection c, IDbTransaction tx, long countdownId, string? ackedBy, DateTimeOffset now)
+    public static async Task WriteAsync(IDbConnection c, IDbTransaction tx, long countdownId, string? ackedBy, DateTimeOffset now,
+        PagingOptions options, TeamRoster roster)
     {
-        if (!_options.TellPagedOnAck) return;
+        if (!options.TellPagedOnAck) return;
         var people = (await c.QueryAsync<PagedPerson>(PagedPeopleSql, new { countdownId }, tx)).ToList();
         if (people.Count == 0) return;
-        var (_, summary) = await SummaryOfAsync(c, tx, countdownId);
+        var (_, summary) = await PagingStore.SummaryOfAsync(c, tx, countdownId);
         var nowMs = UnixMs.From(now);
         foreach (var p in people.Where(p => p.PersonId != ackedBy))
         {
-            var tz = _roster.FindById(p.PersonId)?.TimeZone ?? TimeZoneInfo.Utc;
+            var tz = roster.FindById(p.PersonId)?.TimeZone ?? TimeZoneInfo.Utc;
             var at = TimeZoneInfo.ConvertTime(now, tz).ToString("HH:mm", CultureInfo.InvariantCulture);
             var body = ackedBy is null ? $"lars: resolved - {summary}" : $"lars: {ackedBy} has it (acked {at}) - {summary}";
             await c.ExecuteAsync("""
-                INSERT OR IGNORE INTO pages(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
+                INSERT OR IGNORE INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
                 VALUES (@countdownId, 'followup', @person, @channel, @destination, @title, @body, @now, 'due', @now)
                 """, new
             {

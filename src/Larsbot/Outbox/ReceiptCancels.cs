@@ -3,7 +3,7 @@ using Larsbot.Notify;
 using Larsbot.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace Larsbot.Paging;
+namespace Larsbot.Outbox;
 
 /// <summary>
 /// Pushover emergency pages ring the phone again every retry interval until someone acknowledges them there. When a
@@ -16,14 +16,14 @@ internal static class ReceiptCancels
     /// <summary>Every sent emergency page of a countdown (@countdownId) that is being closed now (@now).</summary>
     public const string QueueForCountdownSql = """
         INSERT OR IGNORE INTO receipt_cancels(page_id, receipt, created_at, state, next_attempt_at)
-        SELECT id, receipt, @now, 'due', @now FROM pages WHERE countdown_id = @countdownId AND state = 'sent' AND receipt IS NOT NULL
+        SELECT id, receipt, @now, 'due', @now FROM outbox WHERE countdown_id = @countdownId AND state = 'sent' AND receipt IS NOT NULL
         """;
 
     /// <summary>One page (@id) just recorded as sent, if its countdown was closed while it was on the wire.</summary>
     public const string QueueForClosedPageSql = """
         INSERT OR IGNORE INTO receipt_cancels(page_id, receipt, created_at, state, next_attempt_at)
-        SELECT id, receipt, @now, 'due', @now FROM pages
-        WHERE id = @id AND receipt IS NOT NULL AND (SELECT state FROM countdowns WHERE id = pages.countdown_id) = 'acked'
+        SELECT id, receipt, @now, 'due', @now FROM outbox
+        WHERE id = @id AND receipt IS NOT NULL AND cancelled_at IS NOT NULL
         """;
 }
 

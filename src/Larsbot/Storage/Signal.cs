@@ -1,9 +1,9 @@
-namespace Larsbot.Paging;
+namespace Larsbot.Storage;
 
 /// <summary>
 /// Wakes a loop early ("something changed, look again"). Sets coalesce: many wakes before the loop looks are one.
 /// </summary>
-public sealed class Signal
+public class Signal
 {
     private TaskCompletionSource _tcs = NewTcs();
 
@@ -37,3 +37,9 @@ public sealed class Signal
 
     private static TaskCompletionSource NewTcs() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
+
+/// <summary>
+/// Wakes the paging engine: rows it reads changed (an alert stored, an ack, duty taken, IRC lost or back). Anyone who
+/// writes such rows sets it; only the engine waits on it.
+/// </summary>
+public sealed class EngineWake : Signal;

@@ -1,17 +1,24 @@
 using Dapper;
-using Larsbot.Irc;
+using Larsbot.Outbox;
 using Larsbot.Roster;
 using Larsbot.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using static Larsbot.Text.Wording;
 
 namespace Larsbot.Paging;
 
 /// <summary>
 /// Acks: `lars ack`, an SMS reply, `POST /ack`, a Pushover acknowledgement. One transaction closes every open
-/// escalation, purges what was not sent, queues receipt cancels and follow-ups, and starts (or renews) ack mode.
+/// escalation, purges what was not sent, queues receipt cancels and follow-ups, starts (or renews) ack mode and
+/// writes what the channel hears and the new topic. Nothing waits in memory: the engine and the outbox are woken to
+/// act on the rows.
 /// </summary>
-public sealed partial class PagingEngine
+public sealed class AckStore(Database db, TeamRoster roster, OutboxStore outbox, EngineWake wake, TimeProvider time,
+    IOptions<PagingOptions> options, ILogger<AckStore> log)
 {
+    private readonly PagingOptions _options = options.Value;
+
     /// <summary>`lars ack`: stops every open escalation, purges what was not sent, and starts (or renews) ack mode.</summary>
     public async Task AckAsync(string nick, Person person, string source = "irc", CancellationToken ct = default) =>
         await AckCoreAsync(nick, person, source, onlyIfOpen: null, ct);
@@ -26,38 +33,31 @@ public sealed partial class PagingEngine
 
     private async Task<bool> AckCoreAsync(string nick, Person person, string source, long? onlyIfOpen, CancellationToken ct)
     {
-        await _gate.WaitAsync(ct);
-        try
-        {
-            var now = _time.GetUtcNow();
-            var said = new List<string>();
-            var acked = await _db.WriteAsync(async (c, tx) =>
+        var now = time.GetUtcNow();
+        var acked = await db.WriteAsync(async (c, tx) =>
             {
-                var open = (await c.QueryAsync<CountdownRow>(
-                    "SELECT * FROM countdowns WHERE state IN ('counting','paged','escalated') ORDER BY id", transaction: tx)).ToList();
+                var open = (await c.QueryAsync<CountdownRow>(PagingStore.UnackedCountdownsSql, transaction: tx)).ToList();
                 if (onlyIfOpen is { } required && open.All(cd => cd.Id != required)) return false;
                 var alertCount = 0;
                 var purged = new List<string>();
                 foreach (var cd in open)
                 {
-                    var (count, summary) = await SummaryOfAsync(c, tx, cd.Id);
+                    var (count, summary) = await PagingStore.SummaryOfAsync(c, tx, cd.Id);
                     alertCount += count;
                     if (cd.State == "counting")
                     {
-                        var targets = await FirstPageTargetsAsync(c, tx);
-                        var everybody = await CurrentDutyAsync(c, tx) is null;
-                        purged.Add($"sms purged: {Targets(targets, everybody)} '{IrcText.Quote(summary)}'");
+                        var (targets, everybody) = await PagingStore.FirstPageTargetsAsync(c, tx, roster);
+                        purged.Add($"sms purged: {PagingStore.Targets(targets, everybody)} '{Quote(summary)}'");
                     }
                     else if (cd.State == "paged")
                     {
-                        purged.Add($"sms purged: everybody ({string.Join(", ", _roster.People.Select(p => p.Id))}) '{IrcText.Quote(summary)}'");
+                        purged.Add($"sms purged: everybody ({string.Join(", ", roster.People.Select(p => p.Id))}) '{Quote(summary)}'");
                     }
-                    // Retries still waiting (a provider was failing) are stopped too. A page already claimed by the
-                    // sender is on the wire; the sender re-checks every other one against this ack before it starts.
-                    await c.ExecuteAsync("UPDATE pages SET state = 'purged' WHERE countdown_id = @id AND state = 'due'", new { id = cd.Id }, tx);
-                    // Emergency pushes already delivered would ring again until acknowledged on each phone: stop them.
-                    await c.ExecuteAsync(ReceiptCancels.QueueForCountdownSql, new { countdownId = cd.Id, now = UnixMs.From(now) }, tx);
-                    await WriteFollowUpsAsync(c, tx, cd.Id, person.Id, now);
+                    // Retries still waiting (a provider was failing) are stopped too; emergency pushes already
+                    // delivered would ring again until acknowledged on each phone: they are cancelled. A page already
+                    // claimed by the sender is on the wire: it is marked, so it is neither retried nor resent.
+                    await OutboxStore.CancelCountdownAsync(c, tx, cd.Id, now);
+                    await FollowUps.WriteAsync(c, tx, cd.Id, person.Id, now, _options, roster);
                 }
 
                 var ackId = await c.ExecuteScalarAsync<long>(
@@ -73,27 +73,19 @@ public sealed partial class PagingEngine
                     "INSERT INTO ack_modes(started_at, ends_at, ack_id, alerts_after) VALUES (@s, @e, @ackId, (SELECT COALESCE(MAX(id), 0) FROM alerts))",
                     new { s = UnixMs.From(now), e = UnixMs.From(now + _options.AckModeFor), ackId }, tx);
 
-                said.AddRange(purged);
-                said.Add(""); // where the topic change goes, as in the seed transcript
-                said.Add(alertCount == 0
+                // The purged pages, then the topic change, then the answer, as in the seed transcript.
+                foreach (var line in purged) await OutboxStore.SayAsync(c, tx, now, line);
+                await OutboxStore.SetTopicAsync(c, tx, now, await TopicModule.ComposeAsync(c, tx, roster, now));
+                await OutboxStore.SayAsync(c, tx, now, alertCount == 0
                     ? $"ack: no issues to ack. Ack mode enabled for {Duration(_options.AckModeFor)}"
                     : $"ack: OK {nick} acked {alertCount} issues. Ack mode enabled for {Duration(_options.AckModeFor)}");
                 return true;
             }, ct);
-            if (!acked) return false;
+        if (!acked) return false;
 
-            _log.LogInformation("Ack by {Nick} ({Person})", nick, person.Id);
-            var split = said.IndexOf("");
-            Say(said[..split]);
-            await PublishTopicAsync();
-            Say(said[(split + 1)..]);
-            Wake.Set();
-            OutboxWake.Set(); // purged pages leave the queue; receipts to cancel go now
-            return true;
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        log.LogInformation("Ack by {Nick} ({Person})", nick, person.Id);
+        outbox.Wake.Set(); // the answer, purged pages leaving the queue, receipts to cancel
+        wake.Set();
+        return true;
     }
 }

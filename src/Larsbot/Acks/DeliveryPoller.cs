@@ -1,11 +1,13 @@
 using Dapper;
 using Larsbot.Notify;
+using Larsbot.Paging;
 using Larsbot.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Larsbot.Paging;
+namespace Larsbot.Acks;
 
 /// <summary>
 /// Without a public URL for Twilio's status callbacks (Twilio:StatusCallbackUrl), asks Twilio about every SMS and
@@ -67,5 +69,18 @@ internal sealed class DeliveryPoller(Database db, DeliveryReports reports, IOpti
                 log.LogError(e, "Twilio delivery status poll failed; trying again in {Every}", _options.StatusPollEvery);
             }
         }
+    }
+}
+
+public static class DeliveryPollingServiceCollectionExtensions
+{
+    /// <summary>Polls Twilio for delivery reports when no public status callback URL is configured.</summary>
+    public static IServiceCollection AddDeliveryPolling(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => new DeliveryPoller(sp.GetRequiredService<Database>(), sp.GetRequiredService<Larsbot.Paging.DeliveryReports>(),
+            sp.GetRequiredService<IOptions<TwilioOptions>>(), NotifyServiceCollectionExtensions.StatusReader(sp), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<DeliveryPoller>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<DeliveryPoller>());
+        return services;
     }
 }

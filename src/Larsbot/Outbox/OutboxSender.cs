@@ -1,30 +1,30 @@
 using Dapper;
-using Larsbot.Irc;
 using Larsbot.Notify;
 using Larsbot.Storage;
+using Larsbot.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Larsbot.Paging;
+namespace Larsbot.Outbox;
 
 /// <summary>
-/// Drains the pages table. A page is marked 'sending' (and the attempt row written) before the provider is called and
+/// Drains the outbox (the pages table): pages to people, and the channel's lines and topic through the IRC notifier. A page is marked 'sending' (and the attempt row written) before the provider is called and
 /// 'sent' with the provider's id after, so the only way to send twice is a crash between those two commits; such
 /// pages are found at start, logged, counted, and sent again (a page may go out twice; it is never lost), unless
-/// their countdown was acked meanwhile: then they are not sent again.
-/// An ack stops every page that is not already on the wire: the transaction that marks a page 'sending' re-checks
-/// its countdown (an ack commits either before it, and the page is purged, or after it, and the request starts at
-/// once), and no more pages are claimed than there are send slots, so none waits in memory for a slot.
-/// Retrying lives here, once, for every notifier: durable backoff with jitter in next_attempt_at.
+/// their countdown was acked meanwhile (cancelled_at): then they are not sent again.
+/// An ack stops every page that is not already on the wire: the ack's transaction purges the due ones, and the claim
+/// is a transaction of the same single writer (the ack commits either before it, and the page is purged, or after
+/// it, and the request starts at once); no more pages are claimed than there are send slots, so none waits in memory.
+/// Retrying lives here, once, for every notifier: durable backoff with jitter in next_attempt_at. It is not a Polly
+/// pipeline on purpose: a Polly retry waits in memory, where a crash loses it and an ack cannot purge it.
 /// </summary>
 public sealed partial class OutboxSender : BackgroundService
 {
     private readonly Database _db;
-    private readonly PagingEngine _engine;
-    private readonly IChannel _channel;
+    private readonly OutboxStore _outbox;
     private readonly TimeProvider _time;
-    private readonly PagingOptions _options;
+    private readonly OutboxOptions _options;
     private readonly ILogger<OutboxSender> _log;
     private readonly Dictionary<string, INotifier> _notifiers;
     /// <summary>
@@ -32,20 +32,27 @@ public sealed partial class OutboxSender : BackgroundService
     /// One slow provider never blocks the other because each channel has its own slots.
     /// </summary>
     internal const int SlotsPerChannel = 2;
+
+    /// <summary>
+    /// Channel lines in flight: the IRC client queues them in order and paces them under the flood limit itself, so
+    /// the outbox hands it several at once (a line completes when it is written to the socket).
+    /// </summary>
+    internal const int IrcSlots = 16;
+
+    private static int Slots(string channel) => channel == OutboxStore.IrcChannel ? IrcSlots : SlotsPerChannel;
     private readonly Dictionary<string, int> _busy = [];
     private readonly List<Task> _inFlight = [];
     private long _duplicateRisk;
     private long _lastPassAtMs;
 
-    private readonly DeliveryReports? _reports;
+    private readonly ISentObserver[] _observers;
 
-    public OutboxSender(Database db, PagingEngine engine, IChannel channel, IEnumerable<INotifier> notifiers, TimeProvider time,
-        IOptions<PagingOptions> options, ILogger<OutboxSender> log, DeliveryReports? reports = null)
+    public OutboxSender(Database db, OutboxStore outbox, IEnumerable<INotifier> notifiers, TimeProvider time,
+        IOptions<OutboxOptions> options, ILogger<OutboxSender> log, IEnumerable<ISentObserver>? observers = null)
     {
-        _reports = reports;
+        _observers = observers?.ToArray() ?? [];
         _db = db;
-        _engine = engine;
-        _channel = channel;
+        _outbox = outbox;
         _time = time;
         _options = options.Value;
         _log = log;
@@ -85,7 +92,7 @@ public sealed partial class OutboxSender : BackgroundService
             var wait = (next is { } n && n < latest ? n : latest) - _time.GetUtcNow();
             try
             {
-                await _engine.OutboxWake.WaitAsync(wait, _time, stoppingToken);
+                await _outbox.Wake.WaitAsync(wait, _time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -100,6 +107,7 @@ public sealed partial class OutboxSender : BackgroundService
     /// <summary>
     /// Pages left 'sending' by a crash: we cannot know if the provider got them. Say so, count it, send again; but
     /// never one whose countdown was acked (or resolved) meanwhile: it is purged, as the ack would have purged it.
+    /// A channel line left 'sending' is said again (at worst twice), unless it has expired.
     /// </summary>
     public async Task RecoverInterruptedAsync()
     {
@@ -107,21 +115,21 @@ public sealed partial class OutboxSender : BackgroundService
         var interrupted = await _db.WriteAsync(async (c, tx) =>
         {
             var rows = (await c.QueryAsync<InterruptedPage>(
-                "SELECT p.*, c.state = 'acked' AND p.stage <> 'followup' AS countdown_closed FROM pages p JOIN countdowns c ON c.id = p.countdown_id WHERE p.state = 'sending'",
+                "SELECT id, channel, person_id, cancelled_at IS NOT NULL AS countdown_closed FROM outbox WHERE state = 'sending'",
                 transaction: tx)).ToList();
             foreach (var p in rows)
             {
                 await c.ExecuteAsync(
                     "UPDATE page_attempts SET finished_at = @now, outcome = 'interrupted', may_have_been_delivered = 1, detail = 'process stopped while sending' WHERE page_id = @id AND finished_at IS NULL",
                     new { now, id = p.Id }, tx);
-                await c.ExecuteAsync("UPDATE pages SET state = @state, next_attempt_at = @now WHERE id = @id",
+                await c.ExecuteAsync("UPDATE outbox SET state = @state, next_attempt_at = @now WHERE id = @id",
                     new { now, id = p.Id, state = p.CountdownClosed ? "purged" : "due" }, tx);
             }
             // Cancelling a receipt twice is harmless: one interrupted mid-cancel is simply cancelled again.
             await c.ExecuteAsync("UPDATE receipt_cancels SET state = 'due', next_attempt_at = @now WHERE state = 'sending'", new { now }, tx);
             return rows;
         });
-        foreach (var p in interrupted)
+        foreach (var p in interrupted.Where(p => p.Channel != OutboxStore.IrcChannel))
         {
             Interlocked.Increment(ref _duplicateRisk);
             if (p.CountdownClosed)
@@ -137,19 +145,16 @@ public sealed partial class OutboxSender : BackgroundService
     {
         public long Id { get; set; }
         public string Channel { get; set; } = "";
-        public string PersonId { get; set; } = "";
+        public string? PersonId { get; set; }
         public bool CountdownClosed { get; set; }
     }
 
-    // A page whose countdown is closed (acked, or resolved) never starts: purged in the transaction that would claim it.
-    // Follow-ups are about the closing itself, so they go.
-    private const string PurgeClosedSql = """
-        UPDATE pages SET state = 'purged'
-        WHERE state = 'due' AND stage <> 'followup' AND (SELECT state FROM countdowns WHERE id = pages.countdown_id) = 'acked'
-        """;
+    // A channel line that would be stale (a countdown tick whose moment has passed) is dropped, not said late.
+    private const string PurgeExpiredSql =
+        "UPDATE outbox SET state = 'purged' WHERE state = 'due' AND channel = 'irc' AND expires_at IS NOT NULL AND expires_at <= @now";
 
     private const string DueOfChannelSql =
-        "SELECT * FROM pages WHERE state = 'due' AND next_attempt_at <= @now AND channel = @channel ORDER BY id LIMIT @n";
+        "SELECT * FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel = @channel ORDER BY id LIMIT @n";
 
     /// <summary>
     /// Starts due pages, as many per channel as it has free slots, and due receipt cancels; returns when the next retry
@@ -160,10 +165,10 @@ public sealed partial class OutboxSender : BackgroundService
         var now = _time.GetUtcNow();
         var nowMs = UnixMs.From(now);
         Dictionary<string, int> free;
-        lock (_inFlight) free = _notifiers.Keys.ToDictionary(k => k, k => SlotsPerChannel - _busy.GetValueOrDefault(k));
+        lock (_inFlight) free = _notifiers.Keys.ToDictionary(k => k, k => Slots(k) - _busy.GetValueOrDefault(k));
         var (pages, cancels) = await _db.WriteAsync(async (c, tx) =>
         {
-            await c.ExecuteAsync(PurgeClosedSql, transaction: tx);
+            await c.ExecuteAsync(PurgeExpiredSql, new { now = nowMs }, tx);
             // Cancels first: a phone that is ringing for an acked page matters more than a page still to send.
             var cancelRows = new List<ReceiptCancelRow>();
             if (free.GetValueOrDefault("push") > 0)
@@ -181,14 +186,14 @@ public sealed partial class OutboxSender : BackgroundService
             var due = new List<PageRow>();
             foreach (var (channel, n) in free.Where(f => f.Value > 0))
                 due.AddRange(await c.QueryAsync<PageRow>(DueOfChannelSql, new { now = nowMs, channel, n }, tx));
-            // A page for a channel with no notifier is given up at once (it needs no slot).
+            // A page for a channel with no notifier is given up at once (it needs no slot). Channel lines wait for one.
             due.AddRange(await c.QueryAsync<PageRow>(
-                $"SELECT * FROM pages WHERE state = 'due' AND next_attempt_at <= @now AND channel NOT IN @known ORDER BY id LIMIT 100",
+                $"SELECT * FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel NOT IN @known AND channel <> 'irc' ORDER BY id LIMIT 100",
                 new { now = nowMs, known = _notifiers.Keys.ToArray() }, tx));
             var attempts = new List<(PageRow Page, long AttemptId)>();
             foreach (var p in due.OrderBy(p => p.Id))
             {
-                await c.ExecuteAsync("UPDATE pages SET state = 'sending', attempts = attempts + 1 WHERE id = @id", new { id = p.Id }, tx);
+                await c.ExecuteAsync("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = @id", new { id = p.Id }, tx);
                 var attemptId = await c.ExecuteScalarAsync<long>(
                     "INSERT INTO page_attempts(page_id, started_at) VALUES (@id, @now) RETURNING id", new { id = p.Id, now = nowMs }, tx);
                 p.Attempts++;
@@ -205,7 +210,7 @@ public sealed partial class OutboxSender : BackgroundService
         return await _db.ReadAsync(async c =>
         {
             var ms = await c.ExecuteScalarAsync<long?>(
-                "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM pages WHERE state = 'due' UNION ALL SELECT MIN(next_attempt_at) FROM receipt_cancels WHERE state = 'due')");
+                "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'due' UNION ALL SELECT MIN(next_attempt_at) FROM receipt_cancels WHERE state = 'due')");
             return ms is { } m ? UnixMs.To(m) : (DateTimeOffset?)null;
         });
     }
@@ -220,7 +225,7 @@ public sealed partial class OutboxSender : BackgroundService
         {
             lock (_inFlight)
                 if (counted) _busy[channel]--;
-            _engine.OutboxWake.Set();
+            _outbox.Wake.Set();
         }
     }
 
@@ -255,9 +260,11 @@ public sealed partial class OutboxSender : BackgroundService
         {
             try
             {
-                // A follow-up ("brong has it") must not ring like a page: it goes at normal priority.
-                result = await notifier.SendAsync(new PageMessage(page.PersonId, page.Destination, page.Title, page.Body)
-                    { Urgent = page.Stage != PagingEngine.FollowUpStage }, ct);
+                // A follow-up ("brong has it") must not ring like a page: it goes at normal priority. A channel line
+                // is urgent when it is a paging line: it goes ahead of chatter.
+                var urgent = page.Channel == OutboxStore.IrcChannel ? page.Title == "paging" : page.Stage != "followup";
+                result = await notifier.SendAsync(new PageMessage(page.PersonId ?? "", page.Destination, page.Title, page.Body)
+                    { Urgent = urgent }, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -287,6 +294,7 @@ public sealed partial class OutboxSender : BackgroundService
         string? say = null;
         DateTimeOffset? retryAt = null;
         var cancelQueued = false;
+        var line = page.Channel == OutboxStore.IrcChannel;
         var outcome = result.Outcome switch
         {
             SendOutcome.Sent => "sent",
@@ -305,15 +313,17 @@ public sealed partial class OutboxSender : BackgroundService
                 var backoff = Backoff((int)page.Attempts);
                 if (result.RetryAfter is { } ra && ra > backoff) backoff = ra;
                 retryAt = now + backoff;
-                if (page.Attempts == 1)
-                    say = $"page problem: {page.Channel} to {page.PersonId} failed ({result.Detail}); retrying in {PagingEngine.Duration(backoff)}";
+                if (page.Attempts == 1 && !line)
+                    say = $"page problem: {page.Channel} to {page.PersonId} failed ({result.Detail}); retrying in {Wording.Duration(backoff)}";
             }
-            if (result.MayHaveBeenDelivered) Interlocked.Increment(ref _duplicateRisk);
+            if (result.MayHaveBeenDelivered && !line) Interlocked.Increment(ref _duplicateRisk);
         }
         else if (result.Outcome == SendOutcome.GiveUp)
         {
             say = $"page FAILED: {page.Channel} to {page.PersonId}: {result.Detail}";
         }
+        // A channel line that cannot be said is not itself said in the channel.
+        if (line) say = null;
 
         await _db.WriteAsync(async (c, tx) =>
         {
@@ -322,31 +332,31 @@ public sealed partial class OutboxSender : BackgroundService
                 new { now = nowMs, outcome, detail = result.Detail, may = result.MayHaveBeenDelivered ? 1 : 0, attemptId }, tx);
             if (outcome == "sent")
             {
-                await c.ExecuteAsync("UPDATE pages SET state = 'sent', sent_at = @now, provider_id = @pid, receipt = @receipt WHERE id = @id",
+                await c.ExecuteAsync("UPDATE outbox SET state = 'sent', sent_at = @now, provider_id = @pid, receipt = @receipt WHERE id = @id",
                     new { now = nowMs, pid = result.ProviderId, receipt = result.Receipt, id = page.Id }, tx);
                 // On the wire when the ack landed: an emergency page would ring until acknowledged, so stop it now.
                 cancelQueued = await c.ExecuteAsync(ReceiptCancels.QueueForClosedPageSql, new { now = nowMs, id = page.Id }, tx) > 0;
             }
             else if (outcome == "retry")
-                // A retry may have been purged by an ack meanwhile? No: 'sending' rows are never purged; the ack
-                // check happens here instead, so an acked page is not retried.
-                await c.ExecuteAsync("""
-                    UPDATE pages SET state = CASE WHEN stage <> 'followup' AND (SELECT state FROM countdowns WHERE id = pages.countdown_id) = 'acked' THEN 'purged' ELSE 'due' END,
-                                     next_attempt_at = @next
-                    WHERE id = @id
-                    """, new { next = UnixMs.From(retryAt!.Value), id = page.Id }, tx);
+                // 'sending' rows are never purged by an ack; it marks them cancelled instead, so an acked page is not retried.
+                await c.ExecuteAsync(
+                    "UPDATE outbox SET state = CASE WHEN cancelled_at IS NOT NULL THEN 'purged' ELSE 'due' END, next_attempt_at = @next WHERE id = @id",
+                    new { next = UnixMs.From(retryAt!.Value), id = page.Id }, tx);
             else
-                await c.ExecuteAsync("UPDATE pages SET state = 'failed' WHERE id = @id", new { id = page.Id }, tx);
+                await c.ExecuteAsync("UPDATE outbox SET state = 'failed' WHERE id = @id", new { id = page.Id }, tx);
+            if (say is not null) await OutboxStore.SayAsync(c, tx, now, say);
         });
 
-        if (outcome == "sent")
+        if (line && outcome == "sent")
+            _log.LogDebug("Line {PageId} said", page.Id);
+        else if (outcome == "sent")
             _log.LogInformation("Page {PageId} sent by {Channel} to {Person} ({ProviderId})", page.Id, page.Channel, page.PersonId, result.ProviderId);
         else
             _log.LogWarning("Page {PageId} {Channel} to {Person}: {Outcome}: {Detail}", page.Id, page.Channel, page.PersonId, outcome, result.Detail);
-        if (say is not null) _channel.SayPaging(say);
-        if (retryAt is not null || cancelQueued) _engine.OutboxWake.Set();
+        if (retryAt is not null || cancelQueued || say is not null) _outbox.Wake.Set();
         // A delivery report may have overtaken the provider's answer: apply it now the page is known by its id.
-        if (outcome == "sent" && result.ProviderId is { } providerId && _reports is not null) await _reports.ApplyPendingAsync(providerId);
+        if (outcome == "sent" && result.ProviderId is { } providerId)
+            foreach (var observer in _observers) await observer.SentAsync(providerId);
     }
 
     /// <summary>Exponential from RetryMinDelay to RetryMaxDelay, with ±25% jitter so retries from many pages spread out.</summary>

@@ -1,48 +1,42 @@
 using System.Data;
 using System.Globalization;
 using Dapper;
-using Larsbot.Duty;
+using Larsbot.Roster;
 using Larsbot.Storage;
+using static Larsbot.Text.Wording;
 
 namespace Larsbot.Paging;
 
 /// <summary>What people ask the engine: `lars duty` and `lars status` (mode, duty, open pages and each page's fate).</summary>
-public sealed partial class PagingEngine
+public sealed class StatusReport(Database db, TeamRoster roster, TimeProvider time)
 {
-    /// <summary>`lars duty`: who holds duty, since when, and the time where they are.</summary>
-    public async Task<string> DutyReportAsync()
+    private sealed class ActiveAckMode
     {
-        var row = await _db.ReadAsync(c => DutyStore.CurrentAsync(c));
-        var person = _roster.FindById(row?.PersonId);
-        if (person is null) return "duty: nobody is on duty. Urgent pages go to everybody. Say 'lars duty take' to take it.";
-        var now = _time.GetUtcNow();
-        var since = UnixMs.To(row!.At);
-        var local = TimeZoneInfo.ConvertTime(now, person.TimeZone);
-        return $"duty: {person.Name} ({person.Id}) since {since.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({Duration(now - since)} ago); " +
-               $"their time now {local.ToString("ddd HH:mm", CultureInfo.InvariantCulture)} {person.TimeZoneId}";
+        public long EndsAt { get; set; }
+        public string Nick { get; set; } = "";
     }
 
     /// <summary>`lars status`: mode, duty, what is open. A few lines, newest state first.</summary>
     public async Task<IReadOnlyList<string>> StatusAsync()
     {
-        var now = _time.GetUtcNow();
-        return await _db.ReadAsync<IReadOnlyList<string>>(async c =>
+        var now = time.GetUtcNow();
+        return await db.ReadAsync<IReadOnlyList<string>>(async c =>
         {
             var lines = new List<string>();
             var ackMode = await c.QuerySingleOrDefaultAsync<ActiveAckMode>(
                 "SELECT m.ends_at, a.nick FROM ack_modes m JOIN acks a ON a.id = m.ack_id WHERE m.ended_at IS NULL AND m.ends_at > @now",
                 new { now = UnixMs.From(now) });
-            var duty = await CurrentDutyAsync(c, null);
+            var duty = await PagingStore.CurrentDutyAsync(c, null, roster);
             var mode = ackMode is not null && ackMode is var m
                 ? $"acked mode (by {m.Nick}, {Duration(UnixMs.To(m.EndsAt) - now)} left)"
                 : "normal mode";
             lines.Add($"status: {mode}; on duty: {(duty is null ? "nobody (pages go to everybody)" : $"{duty.Name} ({duty.Id})")}");
 
             var open = (await c.QueryAsync<CountdownRow>(
-                "SELECT * FROM countdowns WHERE state IN ('counting','paged','escalated') ORDER BY id")).ToList();
+                PagingStore.UnackedCountdownsSql)).ToList();
             foreach (var cd in open)
             {
-                var (_, summary) = await SummaryOfAsync(c, null, cd.Id);
+                var (_, summary) = await PagingStore.SummaryOfAsync(c, null, cd.Id);
                 var what = cd.State switch
                 {
                     "counting" => $"pages in {Secs(UnixMs.To(cd.PageAt) - now)} secs",
@@ -55,7 +49,7 @@ public sealed partial class PagingEngine
             var retrying = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state = 'due' AND attempts > 0");
             if (retrying > 0) lines.Add($"status: {retrying} page(s) waiting to be retried after a provider failure");
             if (open.Count == 0) lines.Add("status: no open alerts");
-            await AddSilenceStatusAsync(c, now, lines);
+            await SilenceStore.AddStatusAsync(c, now, lines);
             return lines;
         });
     }

@@ -1,0 +1,100 @@
+using System.Data;
+using Dapper;
+using Larsbot.Storage;
+
+namespace Larsbot.Outbox;
+
+/// <summary>How a channel line goes: paging lines (alerts, countdowns, pages) ahead of chatter (replies, reminders).</summary>
+public enum LineKind
+{
+    Paging,
+    Chatter,
+}
+
+/// <summary>
+/// The one outbox: every output (a channel line, the topic, an SMS, a push, a call) is a row of the pages table,
+/// written in the transaction that decided it and drained by <see cref="OutboxSender"/> through one notifier per
+/// channel. A line decided just before a crash is said after the restart; one that would be stale (a countdown tick)
+/// carries expires_at and is dropped instead. Callers inside a transaction use the static methods; callers outside
+/// one (command replies, ledger reminders) use <see cref="SayAsync(string, LineKind, CancellationToken)"/>.
+/// </summary>
+public sealed class OutboxStore(Database db, TimeProvider time)
+{
+    /// <summary>The outbox row channel of lines and topic changes.</summary>
+    public const string IrcChannel = "irc";
+
+    /// <summary>Wakes the sender: rows were written.</summary>
+    public Signal Wake { get; } = new();
+
+    /// <summary>Says <paramref name="lines"/> in the channel, in order, in one transaction of their own.</summary>
+    public async Task SayAsync(IReadOnlyList<string> lines, LineKind kind = LineKind.Chatter, CancellationToken ct = default)
+    {
+        if (lines.Count == 0) return;
+        var now = time.GetUtcNow();
+        await db.WriteAsync(async (c, tx) =>
+        {
+            foreach (var line in lines) await SayAsync(c, tx, now, line, kind);
+        }, ct);
+        Wake.Set();
+    }
+
+    public Task SayAsync(string line, LineKind kind = LineKind.Chatter, CancellationToken ct = default) => SayAsync([line], kind, ct);
+
+    private const string InsertLineSql = """
+        INSERT INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at, expires_at)
+        VALUES (@countdownId, @stage, NULL, 'irc', 'channel', @title, @body, @now, 'due', @now, @expiresAt)
+        """;
+
+    /// <summary>
+    /// One channel line, in <paramref name="tx"/>. A line tied to a countdown (<paramref name="countdownId"/>) is purged
+    /// when the countdown closes before it is said; one with <paramref name="expiresAt"/> is dropped once that passes.
+    /// </summary>
+    public static Task SayAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, string line, LineKind kind = LineKind.Paging,
+        long? countdownId = null, DateTimeOffset? expiresAt = null) =>
+        c.ExecuteAsync(InsertLineSql, new
+        {
+            countdownId, stage = countdownId is null ? "line" : "tick", title = kind == LineKind.Paging ? "paging" : "chatter",
+            body = line, now = UnixMs.From(now), expiresAt = expiresAt is { } e ? UnixMs.From(e) : (long?)null,
+        }, tx);
+
+    /// <summary>
+    /// The topic the channel should carry, in <paramref name="tx"/>: a topic change not yet made is superseded, and
+    /// the same topic as the last one decided is not written again unless <paramref name="force"/> (after a rejoin,
+    /// so the IRC client of this process knows what to keep). True when a row was written.
+    /// </summary>
+    public static async Task<bool> SetTopicAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, string topic, bool force = false)
+    {
+        if (!force && await LastTopicAsync(c, tx) == topic) return false;
+        await c.ExecuteAsync("UPDATE outbox SET state = 'purged' WHERE stage = 'topic' AND state = 'due'", transaction: tx);
+        await c.ExecuteAsync("""
+            INSERT INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
+            VALUES (NULL, 'topic', NULL, 'irc', 'channel', 'topic', @topic, @now, 'due', @now)
+            """, new { topic, now = UnixMs.From(now) }, tx);
+        return true;
+    }
+
+    /// <summary>The topic last decided (null: none yet), whether or not it has been set on the channel.</summary>
+    public static Task<string?> LastTopicAsync(IDbConnection c, IDbTransaction? tx) =>
+        c.ExecuteScalarAsync<string?>(
+            "SELECT body FROM outbox WHERE stage = 'topic' AND state <> 'purged' ORDER BY id DESC LIMIT 1", transaction: tx);
+
+    /// <summary>
+    /// A countdown was acked or resolved, in <paramref name="tx"/>: every page and tick of it not yet started is purged
+    /// (follow-ups excepted: they are about the closing); one on the wire is marked cancelled, so it is neither retried
+    /// nor resent after a crash, and its emergency receipt is cancelled when it comes back; emergency pushes already
+    /// sent are queued for cancelling. Returns how many pages (not lines) were purged.
+    /// </summary>
+    public static async Task<int> CancelCountdownAsync(IDbConnection c, IDbTransaction tx, long countdownId, DateTimeOffset now)
+    {
+        var nowMs = UnixMs.From(now);
+        var purged = await c.ExecuteAsync(
+            "UPDATE outbox SET state = 'purged' WHERE countdown_id = @countdownId AND state = 'due' AND stage <> 'followup' AND channel <> 'irc'",
+            new { countdownId }, tx);
+        await c.ExecuteAsync("UPDATE outbox SET state = 'purged' WHERE countdown_id = @countdownId AND state = 'due' AND channel = 'irc'", new { countdownId }, tx);
+        await c.ExecuteAsync(
+            "UPDATE outbox SET cancelled_at = @now WHERE countdown_id = @countdownId AND state = 'sending' AND stage <> 'followup' AND cancelled_at IS NULL",
+            new { countdownId, now = nowMs }, tx);
+        await c.ExecuteAsync(ReceiptCancels.QueueForCountdownSql, new { countdownId, now = nowMs }, tx);
+        return purged;
+    }
+}

@@ -1,0 +1,81 @@
+using Dapper;
+using Larsbot.Roster;
+using Larsbot.Storage;
+using static Larsbot.Text.Wording;
+
+namespace Larsbot.Paging;
+
+/// <summary>
+/// Decides what each new alert means and says it: info is recorded; irc is announced; urgent starts a countdown (or
+/// joins the open one), or is only shown in ack mode. With IRC unreachable nobody can ack, so a new countdown pages
+/// at once. A few alerts get a line each; a storm is said as grouped lines (<see cref="StormModule"/>).
+/// </summary>
+internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, StormModule storm) : IEngineModule
+{
+    public async Task UpdateAsync(Pass p)
+    {
+        var (c, tx, now, nowMs) = (p.C, p.Tx, p.Now, p.NowMs);
+        var announce = new List<(long Id, string Line)>();
+        if (p.Fresh.Count > 0)
+        {
+            var ackMode = PagingStore.AckModeActive(p);
+            // Looked up once per pass, not per alert: in a storm a pass handles hundreds of alerts while holding the
+            // write gate that intake commits wait for.
+            var open = p.Db.Statement(tx, PagingStore.NewestOpenCountdownSql).Rows<CountdownRow>().SingleOrDefault();
+            var mark = p.Db.Statement(tx, "UPDATE alerts SET handled_at = $now, disposition = $disposition, countdown_id = $countdownId WHERE id = $id",
+                "$now", "$disposition", "$countdownId", "$id");
+            foreach (var a in p.Fresh)
+            {
+                string disposition;
+                long? countdownId = null;
+                switch (a.Level)
+                {
+                    case "info":
+                        disposition = "recorded";
+                        break;
+                    case "irc":
+                        disposition = "announced";
+                        announce.Add((a.Id, LineOf(a, disposition)));
+                        break;
+                    default:
+                        if (ackMode)
+                        {
+                            disposition = "ack_mode";
+                            announce.Add((a.Id, LineOf(a, disposition)));
+                            break;
+                        }
+                        if (open is null)
+                        {
+                            var duty = await PagingStore.CurrentDutyAsync(c, tx, roster);
+                            // With IRC down nobody can ack: no countdown, the page goes out in this same pass.
+                            countdownId = await PagingStore.NewCountdownAsync(c, tx, now, p.ChatDown ? now : now + options.Countdown, duty?.Id);
+                            disposition = "countdown";
+                            open = new CountdownRow { Id = countdownId.Value, State = "counting", StartedAt = nowMs };
+                            announce.Add((a.Id, LineOf(a, disposition) + (p.ChatDown ? " (IRC was unreachable: paged at once)" : "")));
+                        }
+                        else
+                        {
+                            countdownId = open.Id;
+                            disposition = "joined";
+                            announce.Add((a.Id, open.State == "counting"
+                                ? LineOf(a, disposition)
+                                : $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody paged in {Duration(UnixMs.To(open.EscalateAt!.Value) - now)} unless acked)"));
+                        }
+                        break;
+                }
+                mark.Run(nowMs, disposition, countdownId, a.Id);
+            }
+            p.Fresh = [];
+        }
+        if (!await storm.CountAsync(p, announce))
+            foreach (var (_, line) in announce) await p.SayAsync(line);
+    }
+
+    /// <summary>The line an alert gets when it is said by itself.</summary>
+    public static string LineOf(AlertRow a, string disposition) => disposition switch
+    {
+        "announced" => $"irc {a.Host} - {a.Message}",
+        "ack_mode" => $"URGENT {a.Host} - {a.Message} (ack mode, not paging)",
+        _ => $"URGENT {a.Host} - {a.Message}",
+    };
+}

@@ -1,0 +1,95 @@
+using System.Data;
+using Dapper;
+using Larsbot.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Larsbot.Paging;
+
+/// <summary>
+/// Dedup: a repeat of an open alert (same key; or same host and text within the dedup window) is handled as 'repeat'
+/// and taken out of the fresh alerts before they are announced; the original counts up, nothing is said or paged,
+/// unless it was acked and is still firing (<see cref="StillFiring"/>).
+/// </summary>
+internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions options) : IEngineModule
+{
+    /// <summary>
+    /// The alerts a pass handles, each with the handled open alert it repeats (same key; or same host and text seen
+    /// within the window), looked up by SQLite in the same statement: one statement a pass, not one per alert.
+    /// </summary>
+    internal static readonly string FreshAlertsSql =
+        $"""
+        SELECT f.*, CASE WHEN f.dedup_key IS NOT NULL
+          THEN (SELECT o.id FROM alerts o WHERE o.dedup_key = f.dedup_key AND {HandledOpenOriginalOf("o")} AND o.id < f.id
+                  AND {LoudnessOf("o")} >= {LoudnessOf("f")} ORDER BY o.id DESC LIMIT 1)
+          WHEN f.level <> 'info'
+          THEN (SELECT o.id FROM alerts o WHERE o.dedup_key IS NULL AND o.level <> 'info' AND o.host = f.host AND o.message = f.message AND {HandledOpenOriginalOf("o")}
+                  AND o.id < f.id AND COALESCE(o.last_seen_at, o.received_at) >= f.received_at - $window
+                  AND {LoudnessOf("o")} >= {LoudnessOf("f")} ORDER BY o.id DESC LIMIT 1)
+          END AS handled_original
+        FROM alerts f WHERE f.handled_at IS NULL ORDER BY f.id LIMIT {PagingEngine.MaxAlertsPerPass}
+        """;
+    // A repeat is only of an alert at least as loud: "disk at 97%" sent urgent with the key that "disk at 85%" was
+    // sent irc with must page, not count up on the irc one.
+    private static string LoudnessOf(string alias) => $"(CASE {alias}.level WHEN 'urgent' THEN 2 WHEN 'irc' THEN 1 ELSE 0 END)";
+
+    private static int Loudness(string level) => level switch { "urgent" => 2, "irc" => 1, _ => 0 };
+
+    private static string HandledOpenOriginalOf(string alias) =>
+        $"{alias}.handled_at IS NOT NULL AND {alias}.resolved_at IS NULL AND {alias}.duplicate_of IS NULL";
+
+    /// <summary>Leaves in <see cref="Pass.Fresh"/> the alerts that are not repeats.</summary>
+    public async Task UpdateAsync(Pass p)
+    {
+        var (tx, now, fresh) = (p.Tx, p.Now, p.Fresh);
+        if (fresh.Count == 0) return;
+        var urgentRepeated = new HashSet<long>();
+        var rest = new List<AlertRow>(fresh.Count);
+        var nowMs = UnixMs.From(now);
+        var windowMs = (long)options.DedupWindow.TotalMilliseconds;
+        var markRepeat = p.Db.Statement(tx, "UPDATE alerts SET handled_at = $now, disposition = 'repeat', duplicate_of = $original WHERE id = $id", "$now", "$original", "$id");
+        var countUp = p.Db.Statement(tx, "UPDATE alerts SET repeats = repeats + 1, last_seen_at = MAX(COALESCE(last_seen_at, 0), $at) WHERE id = $original", "$at", "$original");
+        // HandledOriginal was looked up before this pass changed anything. Originals earlier in this same batch are
+        // not handled (so not indexed) yet, and an original's last sighting moves as its repeats are counted here:
+        // both are tracked in memory, and being newer they take precedence unless they are quieter than the alert
+        // at hand. An original found through HandledOriginal is kept with the loudness of the alert that found it,
+        // a lower bound: a louder alert later in the batch then asks its own HandledOriginal.
+        var byKey = new Dictionary<string, (long Id, int Loudness)>(StringComparer.Ordinal);
+        var byText = new Dictionary<(string Host, string Message), (long Id, long LastSeen, int Loudness)>();
+        foreach (var a in fresh)
+        {
+            long? original;
+            var loud = Loudness(a.Level);
+            if (a.DedupKey is not null)
+            {
+                var seen = byKey.TryGetValue(a.DedupKey, out var k);
+                original = seen && k.Loudness >= loud ? k.Id : a.HandledOriginal;
+                byKey[a.DedupKey] = original is { } o ? (o, seen && k.Id == o ? Math.Max(k.Loudness, loud) : loud) : (a.Id, loud);
+            }
+            else if (a.Level == "info")
+            {
+                // Unkeyed info alerts are recorded, not deduplicated (see AlertBatcher): only one stored before that
+                // change and not yet handled comes here.
+                original = null;
+            }
+            else
+            {
+                var since = a.ReceivedAt - windowMs;
+                var seen = byText.TryGetValue((a.Host, a.Message), out var t);
+                original = !seen ? a.HandledOriginal : t.LastSeen < since ? null : t.Loudness >= loud ? t.Id : a.HandledOriginal;
+                byText[(a.Host, a.Message)] = original is { } o
+                    ? (o, Math.Max(seen && t.Id == o ? t.LastSeen : 0, a.ReceivedAt), seen && t.Id == o ? Math.Max(t.Loudness, loud) : loud)
+                    : (a.Id, a.ReceivedAt, loud);
+            }
+            if (original is null)
+            {
+                rest.Add(a);
+                continue;
+            }
+            markRepeat.Run(nowMs, original.Value, a.Id);
+            countUp.Run(a.ReceivedAt, original.Value);
+            if (a.Level == "urgent") urgentRepeated.Add(original.Value);
+        }
+        p.Fresh = rest;
+        await stillFiring.ReopenRepeatedAsync(p, urgentRepeated);
+    }
+}

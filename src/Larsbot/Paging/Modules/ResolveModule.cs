@@ -1,0 +1,87 @@
+using System.Data;
+using Dapper;
+using Larsbot.Outbox;
+using Larsbot.Roster;
+using Larsbot.Storage;
+
+namespace Larsbot.Paging;
+
+/// <summary>
+/// Resolves and tool acks (alert_events), applied after the fresh alerts are announced: to the open alerts they name,
+/// by key or by host and text. A countdown whose every alert is resolved stops.
+/// </summary>
+internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : IEngineModule
+{
+    private const string OpenOriginal = "resolved_at IS NULL AND duplicate_of IS NULL";
+
+    // The dedup indexes hold handled alerts only (migration 007), so every lookup names handled_at IS NOT NULL.
+    private const string HandledOpenOriginal = "handled_at IS NOT NULL AND " + OpenOriginal;
+
+    // Two queries, not one with OR: SQLite uses a partial index only when the query itself implies its WHERE.
+    internal const string ResolveByKeySql =
+        $"SELECT * FROM alerts WHERE dedup_key = @key AND {HandledOpenOriginal} AND (@host IS NULL OR host = @host) ORDER BY id";
+    internal const string ResolveByTextSql =
+        $"SELECT * FROM alerts WHERE dedup_key IS NULL AND level <> 'info' AND host = @host AND message = @message AND {HandledOpenOriginal} ORDER BY id";
+
+    internal const string UnhandledAlertSql = "SELECT MIN(id) FROM alerts WHERE handled_at IS NULL";
+
+    /// <summary>Resolves and tool acks: applied to the open alerts they name (by key, or by host and text).</summary>
+    public async Task UpdateAsync(Pass p)
+    {
+        var (c, tx, now) = (p.C, p.Tx, p.Now);
+        // A resolve names alerts that came before it: wait until they are handled (and so indexed), which in a storm
+        // of more than a pass can take is the next pass, a few milliseconds later.
+        if (p.Db.Statement(tx, UnhandledAlertSql).Long() is not null)
+        {
+            p.WakeAt(p.NowMs);
+            return;
+        }
+        var events = p.Db.Statement(tx, "SELECT * FROM alert_events WHERE handled_at IS NULL ORDER BY id LIMIT 1000").Rows<AlertEventRow>();
+        var nowMs = UnixMs.From(now);
+        foreach (var e in events)
+        {
+            var targets = (await c.QueryAsync<AlertRow>(
+                e.DedupKey is not null ? ResolveByKeySql : ResolveByTextSql,
+                new { key = e.DedupKey, host = e.Host, message = e.Message }, tx)).ToList();
+            if (e.Kind == "resolve")
+            {
+                var countdowns = new SortedSet<long>();
+                foreach (var a in targets)
+                {
+                    await c.ExecuteAsync("UPDATE alerts SET resolved_at = @now WHERE id = @id", new { now = nowMs, id = a.Id }, tx);
+                    if (a.CountdownId is { } cd) countdowns.Add(cd);
+                    foreach (var r in await c.QueryAsync<long>("SELECT countdown_id FROM countdown_reopens WHERE alert_id = @id", new { id = a.Id }, tx))
+                        countdowns.Add(r);
+                    await p.SayAsync($"RESOLVED {a.Host} - {a.Message}" + (a.Repeats > 0 ? $" (seen {a.Repeats + 1} times)" : ""));
+                }
+                foreach (var cdId in countdowns)
+                    await CloseIfAllResolvedAsync(p, cdId);
+            }
+            else
+            {
+                // A tool's acknowledge names no person, so it cannot stand in for `lars ack` (which the ledger counts):
+                // it is recorded and shown, and the page goes on until a person acks.
+                foreach (var a in targets)
+                    await p.SayAsync($"acknowledged by {e.Source}: {a.Host} - {a.Message} (pages continue until someone says 'lars ack')");
+            }
+            await c.ExecuteAsync("UPDATE alert_events SET handled_at = @now, matched = @n WHERE id = @id",
+                new { now = nowMs, n = targets.Count, id = e.Id }, tx);
+        }
+        if (events.Count >= 1000) p.WakeAt(nowMs);
+    }
+
+    /// <summary>A countdown whose every alert is resolved stops: nothing is paged for it any more.</summary>
+    private async Task CloseIfAllResolvedAsync(Pass p, long countdownId)
+    {
+        var (c, tx, nowMs) = (p.C, p.Tx, p.NowMs);
+        var cd = await c.QuerySingleOrDefaultAsync<CountdownRow>(
+            "SELECT * FROM countdowns WHERE id = @countdownId AND state IN ('counting','paged','escalated')", new { countdownId }, tx);
+        if (cd is null) return;
+        var alerts = await PagingStore.AlertsOfAsync(c, tx, countdownId);
+        if (alerts.Any(a => a.ResolvedAt is null)) return;
+        await c.ExecuteAsync("UPDATE countdowns SET state = 'acked', resolved_at = @now WHERE id = @id", new { now = nowMs, id = countdownId }, tx);
+        var purged = await OutboxStore.CancelCountdownAsync(c, tx, countdownId, p.Now);
+        await FollowUps.WriteAsync(c, tx, countdownId, ackedBy: null, p.Now, options, roster);
+        await p.SayAsync($"resolved: page #{countdownId} stopped, everything in it is resolved" + (purged > 0 ? $" ({purged} unsent page(s) purged)" : ""));
+    }
+}

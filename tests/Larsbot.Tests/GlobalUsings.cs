@@ -1,0 +1,2 @@
+global using Larsbot.Outbox;
+global using Larsbot.Text;
