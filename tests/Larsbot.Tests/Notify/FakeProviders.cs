@@ -11,37 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Larsbot.Tests.Notify;
 
-/// <summary>One request the stand-in accepted (it passed the checks the real API makes).</summary>
-public sealed record RecordedRequest(string Method, string Path, string? ContentType, string? BasicUser, IReadOnlyDictionary<string, string> Form)
-{
-    public string this[string field] => Form[field];
-
-    /// <summary>When the request reached the stand-in (before any <see cref="FakeProviders.ResponseDelay"/>).</summary>
-    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
-}
-
-/// <summary>A scripted answer for the next accepted request. Unscripted requests get the provider's success answer.</summary>
-public sealed record FakeAnswer(int Status, string? Body = null, string? RetryAfter = null, bool Hang = false)
-{
-    public static FakeAnswer WithStatus(int status, string? body = null) => new(status, body);
-
-    /// <param name="retryAfter">The header's raw value: seconds ("7") or an HTTP date.</param>
-    public static FakeAnswer TooManyRequests(string? retryAfter = "7", string? body = null) => new(429, body, retryAfter);
-
-    /// <summary>Never answers (until the client gives up or the stand-in stops): a provider past the timeout.</summary>
-    public static FakeAnswer Hanging() => new(0, Hang: true);
-
-    public static FakeAnswer TwilioError(int status, int code, string message) =>
-        new(status, JsonSerializer.Serialize(new { code, message, more_info = $"https://www.twilio.com/docs/errors/{code}", status }));
-
-    public static FakeAnswer TwilioCreated(string sid) => new(201, JsonSerializer.Serialize(new { sid, status = "queued" }));
-
-    public static FakeAnswer PushoverError(int status, params string[] errors) =>
-        new(status, JsonSerializer.Serialize(new { errors, status = 0, request = Guid.NewGuid().ToString() }));
-
-    public static FakeAnswer PushoverAccepted(string request) => new(200, JsonSerializer.Serialize(new { status = 1, request }));
-}
-
 /// <summary>
 /// A loopback stand-in for Twilio's Messages API and Pushover's messages API on a real Kestrel server
 /// (http://127.0.0.1:random). It checks requests the way the real APIs do (method, path, Basic auth, form content,
@@ -298,87 +267,6 @@ public sealed partial class FakeProviders : IAsyncDisposable
         }
         await AnswerAsync(context, answer);
     }
-
-    private readonly Dictionary<string, string?> _receipts = [];
-    private readonly List<RecordedRequest> _calls = [];
-
-    /// <summary>Calls API requests accepted so far (To, From, Twiml).</summary>
-    public IReadOnlyList<RecordedRequest> CallRequests { get { lock (_gate) return [.. _calls]; } }
-
-    /// <summary>POST /2010-04-01/Accounts/{sid}/Calls.json: Basic auth, form body, To and From, one of Url/Twiml/ApplicationSid.</summary>
-    private async Task HandleTwilioCallAsync(HttpContext context, string pathSid)
-    {
-        var (user, password) = BasicCredentials(context.Request);
-        if (!HttpMethods.IsPost(context.Request.Method) || user != AccountSid || password != AuthToken || pathSid != AccountSid)
-        {
-            Reject(context, "Twilio Calls: method or authentication");
-            await Json(context, 401, TwilioErrorBody(20003, "Authenticate", 401));
-            return;
-        }
-        if (!IsForm(context.Request))
-        {
-            Reject(context, $"Twilio Calls: content type {context.Request.ContentType}");
-            await Json(context, 415, TwilioErrorBody(20415, "Unsupported Media Type", 415));
-            return;
-        }
-        var form = await ReadFormAsync(context);
-        string? problem =
-            !form.TryGetValue("To", out var to) || !E164().IsMatch(to) ? "To must be an E.164 number"
-            : !form.TryGetValue("From", out var from) || !E164().IsMatch(from) ? "From must be an E.164 number"
-            : new[] { "Url", "Twiml", "ApplicationSid" }.Count(form.ContainsKey) != 1 ? "exactly one of Url, Twiml, ApplicationSid is required"
-            : form.TryGetValue("Twiml", out var twiml) && (twiml.Length > 4000 || !twiml.StartsWith("<Response>", StringComparison.Ordinal)) ? "Twiml must be a <Response> under 4000 characters"
-            : null;
-        if (problem is not null)
-        {
-            Reject(context, "Twilio Calls: " + problem);
-            await Json(context, 400, TwilioErrorBody(21205, problem, 400));
-            return;
-        }
-        lock (_gate) _calls.Add(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.ContentType, user, form));
-        var sid = "CA" + Guid.NewGuid().ToString("N");
-        Remember(sid, form);
-        await Json(context, 201, new { sid, account_sid = AccountSid, to, from = form["From"], status = "queued", api_version = "2010-04-01" });
-    }
-
-    [GeneratedRegex(@"^/2010-04-01/Accounts/(?<sid>[^/]+)/Calls\.json$")]
-    private static partial Regex TwilioCallsPath();
-
-    /// <summary>Receipts handed out for emergency-priority messages so far.</summary>
-    public IReadOnlyList<string> PushoverReceipts { get { lock (_gate) return [.. _receipts.Keys]; } }
-
-    /// <summary>Someone acknowledged the emergency notification on their phone: the receipts API says so from now on.</summary>
-    public void AcknowledgeReceipt(string receipt, string userKey)
-    {
-        lock (_gate) _receipts[receipt] = userKey;
-    }
-
-    /// <summary>GET /1/receipts/{receipt}.json?token=APP: Pushover's receipt status, as its API documents it.</summary>
-    private async Task HandlePushoverReceiptAsync(HttpContext context, string receipt)
-    {
-        if (!HttpMethods.IsGet(context.Request.Method) || context.Request.Query["token"] != PushoverAppToken)
-        {
-            Reject(context, "Pushover receipts: bad method or token");
-            await Json(context, 400, PushoverErrorBody("token", "invalid", "application token is invalid"));
-            return;
-        }
-        bool known;
-        string? by;
-        lock (_gate) known = _receipts.TryGetValue(receipt, out by);
-        if (!known)
-        {
-            await Json(context, 404, PushoverErrorBody("receipt", "not found", "receipt not found; may be invalid or expired"));
-            return;
-        }
-        await Json(context, 200, new
-        {
-            status = 1, acknowledged = by is null ? 0 : 1, acknowledged_at = by is null ? 0 : 1700000000, acknowledged_by = by ?? "",
-            acknowledged_by_device = by is null ? "" : "phone", last_delivered_at = 1700000000, expired = 0, expires_at = 1700003600,
-            called_back = 0, called_back_at = 0, request = Guid.NewGuid().ToString(),
-        });
-    }
-
-    [GeneratedRegex(@"^/1/receipts/(?<receipt>[A-Za-z0-9]+)\.json$")]
-    private static partial Regex PushoverReceiptPath();
 
     private FakeAnswer? Record(
         HttpContext context, Dictionary<string, string> form, string? user, List<RecordedRequest> list, Queue<FakeAnswer> script,
