@@ -44,12 +44,12 @@ public sealed class AckStore(Database db, TeamRoster roster, OutboxStore outbox,
                 {
                     var (count, summary) = await PagingStore.SummaryOfAsync(c, tx, cd.Id);
                     alertCount += count;
-                    if (cd.State == "counting")
+                    if (cd.State == CountdownState.Counting)
                     {
                         var (targets, everybody) = await PagingStore.FirstPageTargetsAsync(c, tx, roster);
                         purged.Add($"sms purged: {PagingStore.Targets(targets, everybody)} '{Quote(summary)}'");
                     }
-                    else if (cd.State == "paged")
+                    else if (cd.State == CountdownState.Paged)
                     {
                         purged.Add($"sms purged: everybody ({string.Join(", ", roster.People.Select(p => p.Id))}) '{Quote(summary)}'");
                     }

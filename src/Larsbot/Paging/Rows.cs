@@ -21,13 +21,23 @@ public sealed class AlertRow
     public long? HandledOriginal { get; set; }
 }
 
+/// <summary>A countdown's life (countdowns.state): counting down, first page sent, everybody paged, acked or resolved.</summary>
+public enum CountdownState
+{
+    Counting,
+    Paged,
+    Escalated,
+    /// <summary>Closed: acked by a person, or every alert in it resolved (resolved_at set).</summary>
+    Acked,
+}
+
 public sealed class CountdownRow
 {
     public long Id { get; set; }
     public long StartedAt { get; set; }
     public long PageAt { get; set; }
     public long? EscalateAt { get; set; }
-    public string State { get; set; } = "";
+    public CountdownState State { get; set; }
     public string? DutyPerson { get; set; }
     public long LastTick { get; set; }
     public long? PagedAt { get; set; }

@@ -39,8 +39,8 @@ public sealed class StatusReport(Database db, TeamRoster roster, TimeProvider ti
                 var (_, summary) = await PagingStore.SummaryOfAsync(c, null, cd.Id);
                 var what = cd.State switch
                 {
-                    "counting" => $"pages in {Secs(UnixMs.To(cd.PageAt) - now)} secs",
-                    "paged" => $"paged, everybody in {Duration(UnixMs.To(cd.EscalateAt!.Value) - now)}",
+                    CountdownState.Counting => $"pages in {Secs(UnixMs.To(cd.PageAt) - now)} secs",
+                    CountdownState.Paged => $"paged, everybody in {Duration(UnixMs.To(cd.EscalateAt!.Value) - now)}",
                     _ => "everybody paged, not acked yet",
                 };
                 lines.Add($"status: open #{cd.Id}: {what}: '{summary}'");

@@ -79,7 +79,7 @@ public sealed class ChatCommandQueueTests : IDisposable
         Assert.True(first >= 0 && first < second && second < status && status < refusal, string.Join('\n', lines));
         var acks = await _h.Db.ReadAsync(async c => (await c.QueryAsync<string>("SELECT nick FROM acks ORDER BY id")).ToList());
         Assert.Equal(["brong_", "neilj"], acks);
-        Assert.Equal("acked", Assert.Single(await _h.CountdownsAsync()).State);
+        Assert.Equal(Larsbot.Paging.CountdownState.Acked, Assert.Single(await _h.CountdownsAsync()).State);
         // Strangers got the rate-limited refusals only (five a minute overall), however many they sent.
         Assert.InRange(lines.Count(l => l.StartsWith("sorry ", StringComparison.Ordinal)), 1, 5);
     }

@@ -84,7 +84,7 @@ public sealed class CommandHelpTests : IDisposable
 
         Assert.Equal([$"brong: did you mean 'lars {meant}'?"], await SayAsync("brong", line));
 
-        Assert.Equal("counting", Assert.Single(await _h.CountdownsAsync()).State);
+        Assert.Equal(Larsbot.Paging.CountdownState.Counting, Assert.Single(await _h.CountdownsAsync()).State);
         var nothing = await _h.Db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(
             "SELECT (SELECT COUNT(*) FROM acks) + (SELECT COUNT(*) FROM duty_changes) + (SELECT COUNT(*) FROM silences)"));
         Assert.Equal(0, nothing);

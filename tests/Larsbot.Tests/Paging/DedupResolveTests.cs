@@ -199,7 +199,7 @@ public class DedupResolveTests
         Assert.Empty(h.Channel.Take());
         Assert.Empty(await h.PagesAsync());
         var cd = Assert.Single(await h.CountdownsAsync());
-        Assert.Equal("acked", cd.State);
+        Assert.Equal(CountdownState.Acked, cd.State);
         Assert.Null(cd.AckId);
     }
 

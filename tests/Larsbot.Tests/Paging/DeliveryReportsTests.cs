@@ -69,7 +69,7 @@ public class DeliveryReportsTests
         var call = Assert.Single(calls.Calls);
         Assert.Equal("+61400000001", call.Destination);
         Assert.Equal("failed", await DeliveryStateAsync(h, sms.Id));
-        Assert.Equal("paged", (await h.CountdownsAsync()).Single().State); // the everyone-page is still on its clock
+        Assert.Equal(CountdownState.Paged, (await h.CountdownsAsync()).Single().State); // the everyone-page is still on its clock
     }
 
     [Fact]

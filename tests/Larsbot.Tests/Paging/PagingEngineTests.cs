@@ -93,7 +93,7 @@ public class PagingEngineTests
         await h.AdvanceAsync(TimeSpan.FromMinutes(10));
         Assert.Empty(await h.PagesAsync());
         Assert.Empty(h.Channel.Take());
-        Assert.Equal("acked", Assert.Single(await h.CountdownsAsync()).State);
+        Assert.Equal(CountdownState.Acked, Assert.Single(await h.CountdownsAsync()).State);
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public class PagingEngineTests
         Assert.Equal(5, (await h.PagesAsync()).Count);
         await h.AdvanceAsync(TimeSpan.FromMinutes(10));
         Assert.Equal(5, (await h.PagesAsync()).Count);
-        Assert.Equal("escalated", Assert.Single(await h.CountdownsAsync()).State);
+        Assert.Equal(CountdownState.Escalated, Assert.Single(await h.CountdownsAsync()).State);
     }
 
     [Fact]

@@ -50,14 +50,14 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
                             // With IRC down nobody can ack: no countdown, the page goes out in this same pass.
                             countdownId = await PagingStore.NewCountdownAsync(c, tx, now, p.ChatDown ? now : now + options.Countdown, duty?.Id);
                             disposition = "countdown";
-                            open = new CountdownRow { Id = countdownId.Value, State = "counting", StartedAt = nowMs };
+                            open = new CountdownRow { Id = countdownId.Value, State = CountdownState.Counting, StartedAt = nowMs };
                             announce.Add((a.Id, LineOf(a, disposition) + (p.ChatDown ? " (IRC was unreachable: paged at once)" : "")));
                         }
                         else
                         {
                             countdownId = open.Id;
                             disposition = "joined";
-                            announce.Add((a.Id, open.State == "counting"
+                            announce.Add((a.Id, open.State == CountdownState.Counting
                                 ? LineOf(a, disposition)
                                 : $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody paged in {Duration(UnixMs.To(open.EscalateAt!.Value) - now)} unless acked)"));
                         }

@@ -19,18 +19,18 @@ internal sealed class CountdownModule(TeamRoster roster, PagingOptions options) 
         {
             // Only when a line or a page needs it: in a storm this pass runs for every arriving batch.
             Task<string> Summary() => PagingStore.SummaryOfAsync(c, tx, cd.Id).ContinueWith(t => t.Result.Summary, TaskScheduler.Default);
-            if (cd.State == "counting" && (nowMs >= cd.PageAt || p.ChatDown))
+            if (cd.State == CountdownState.Counting && (nowMs >= cd.PageAt || p.ChatDown))
                 await FirstPageAsync(p, cd, await Summary());
-            else if (cd.State == "counting")
+            else if (cd.State == CountdownState.Counting)
                 await TickAsync(p, cd, Summary);
-            else if (cd.State == "paged" && nowMs >= cd.EscalateAt)
+            else if (cd.State == CountdownState.Paged && nowMs >= cd.EscalateAt)
                 await EscalateAsync(p, cd, await Summary());
         }
         // When to look again, from the rows as this pass left them.
         var tickMs = (long)options.TickEvery.TotalMilliseconds;
         foreach (var cd in p.Db.Statement(tx, PagingStore.OpenCountdownsSql).Rows<CountdownRow>())
         {
-            if (cd.State == "counting") p.WakeAt(Math.Min(cd.PageAt, cd.StartedAt + (cd.LastTick + 1) * tickMs));
+            if (cd.State == CountdownState.Counting) p.WakeAt(Math.Min(cd.PageAt, cd.StartedAt + (cd.LastTick + 1) * tickMs));
             else if (cd.EscalateAt is { } e) p.WakeAt(e);
         }
     }
