@@ -71,10 +71,19 @@ internal sealed class IrcSender
                 {
                     await WriteAsync(session, control, token).ConfigureAwait(false);
                 }
-                else if (_sayOpen && Says.TryPeek(out var say))
+                else if (_sayOpen && Says.TryBeginSend(out var say))
                 {
-                    await WriteAsync(session, new IrcMessage("PRIVMSG", _channel, say.Text).ToString(), token).ConfigureAwait(false);
-                    Says.Remove(say);
+                    var written = false;
+                    try
+                    {
+                        await WriteAsync(session, new IrcMessage("PRIVMSG", _channel, say.Text).ToString(), token).ConfigureAwait(false);
+                        written = true;
+                    }
+                    finally
+                    {
+                        if (written) Says.Remove(say);
+                        else Says.NotWritten(say);
+                    }
                 }
             }
         }
