@@ -72,16 +72,35 @@ internal sealed partial class IrcClient : IChannel, IAsyncDisposable
 
     public void SayPaging(string text) => Say(text, 1, paging: true);
 
+    public async Task<bool> SayLineAsync(string text, bool paging, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        SayLine line;
+        try
+        {
+            var pieces = IrcText.Split(text, PayloadBudget("PRIVMSG"), maxLines: 1);
+            if (pieces.Count == 0)
+                return true; // nothing to say (empty once made safe), so nothing to lose
+            line = new SayLine(pieces[0]);
+            Queue(line, paging);
+            _sender.Wake();
+        }
+        catch (Exception ex)
+        {
+            _log.LogError(ex, "Could not queue a line for IRC");
+            return false;
+        }
+        using var withdraw = ct.Register(() => _sender.Says.Cancel(line, ct));
+        return await line.Said.ConfigureAwait(false);
+    }
+
     private void Say(string text, int maxLines, bool paging)
     {
         try
         {
             var pieces = IrcText.Split(text, PayloadBudget("PRIVMSG"), maxLines);
             foreach (var piece in pieces)
-            {
-                if (_sender.Says.Enqueue(piece, paging))
-                    _log.LogWarning("IRC say queue full ({Limit} lines); dropping the oldest until we can deliver", _options.SayQueueLimit);
-            }
+                Queue(new SayLine(piece), paging);
             if (pieces.Count > 0)
                 _sender.Wake();
         }
@@ -89,6 +108,12 @@ internal sealed partial class IrcClient : IChannel, IAsyncDisposable
         {
             _log.LogError(ex, "Could not queue a line for IRC");
         }
+    }
+
+    private void Queue(SayLine line, bool paging)
+    {
+        if (_sender.Says.Enqueue(line, paging))
+            _log.LogWarning("IRC say queue full ({Limit} lines); dropping the oldest until we can deliver", _options.SayQueueLimit);
     }
 
     // Budget for the longest nick we may be relayed under: an alternate is a few characters longer.
@@ -172,6 +197,8 @@ internal sealed partial class IrcClient : IChannel, IAsyncDisposable
                 _log.LogWarning("IRC loop did not stop within 10 s of dispose");
             }
         }
+        // Nothing will be said any more: whoever waits for a line hears now that it was not, rather than never.
+        _sender.Says.Close();
         _disposing.Dispose();
     }
 

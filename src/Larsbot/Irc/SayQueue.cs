@@ -20,6 +20,7 @@ internal sealed class SayQueue(int limit)
     private readonly Lock _lock = new();
     private readonly int _limit = Math.Max(1, limit);
     private long _droppedUnreported;
+    private bool _closed;
 
     public int Count
     {
@@ -39,6 +40,11 @@ internal sealed class SayQueue(int limit)
         {
             if (line.Node is not null || line.Said.IsCompleted)
                 throw new InvalidOperationException("A line is queued once.");
+            if (_closed)
+            {
+                line.Settle(said: false);
+                return false;
+            }
             var startedDropping = false;
             while (_paging.Count + _chatter.Count >= _limit)
             {
@@ -129,6 +135,21 @@ internal sealed class SayQueue(int limit)
             }
             Unlink(line);
             line.SettleCancelled(ct);
+        }
+    }
+
+    /// <summary>The client is gone: every waiting line is answered "not said", and lines queued later too.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            foreach (var line in _paging.Concat(_chatter).ToList())
+            {
+                Unlink(line);
+                if (!line.Sending)
+                    line.Settle(said: false);
+            }
         }
     }
 
