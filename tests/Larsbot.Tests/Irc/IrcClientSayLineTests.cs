@@ -136,22 +136,4 @@ public sealed class IrcClientSayLineTests(ITestOutputHelper output) : IrcClientT
         Assert.False(await waiting.WaitAsync(Timeout));
         Assert.False(await bot.SayLineAsync("after dispose", paging: true, CancellationToken.None).WaitAsync(Timeout));
     }
-
-    /// <summary>A bot whose first Joined handler waits on <c>gate</c>; <c>held</c> completes when it starts waiting.</summary>
-    private (IrcClient Bot, TaskCompletionSource Held, TaskCompletionSource Gate) StartHeldBot(Action<IrcOptions>? configure = null)
-    {
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var (bot, _, _) = StartBot(configure, b => b.Joined += async () =>
-        {
-            held.TrySetResult();
-            await gate.Task.WaitAsync(Timeout);
-        });
-        return (bot, held, gate);
-    }
-
-    private static List<string> SaidBy(string nick, RawIrcClient raw) =>
-        raw.Lines.Where(l => l.StartsWith($":{nick}!") && RawIrcClient.Is(l, "PRIVMSG"))
-            .Select(l => IrcMessage.Parse(l)!.Trailing!)
-            .ToList();
 }
