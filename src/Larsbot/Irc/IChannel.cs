@@ -31,6 +31,25 @@ public interface IChannel
     void SayPaging(string text) => SayOneLine(text);
 
     /// <summary>
+    /// Queues exactly one line, cut with "…" like <see cref="SayOneLine"/> (and ahead of chatter like
+    /// <see cref="SayPaging"/> when <paramref name="paging"/>), and waits for it: true once it has been written to
+    /// the server, false if it was dropped because the queue was full. Lines are written in the order they were
+    /// queued; while disconnected they wait for the rejoin. Cancelling before the line is written withdraws it, so it
+    /// is never said later, and throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <remarks>The default suits channels that say at once (test fakes): it says the line and reports it said.</remarks>
+    Task<bool> SayLineAsync(string text, bool paging, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested)
+            return Task.FromCanceled<bool>(ct);
+        if (paging)
+            SayPaging(text);
+        else
+            SayOneLine(text);
+        return Task.FromResult(true);
+    }
+
+    /// <summary>
     /// The topic the channel should carry. The client sets it now (if it differs), after every (re)join, and again
     /// whenever someone else changes it. If the server refuses (482, not an operator) it says so once and carries on.
     /// </summary>

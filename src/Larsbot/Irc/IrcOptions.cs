@@ -42,4 +42,29 @@ public sealed class IrcOptions
     public TimeSpan NickRegainInterval { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Limit on TCP connect plus TLS handshake.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Throws for settings that would break the protocol or leak a secret; values are never echoed.</summary>
+    internal static void Validate(IrcOptions options)
+    {
+        static bool Unsafe(string? s) => string.IsNullOrEmpty(s) || s.AsSpan().IndexOfAny(" \r\n\0,") >= 0;
+        if (Unsafe(options.Nick))
+            throw new ArgumentException("Irc:Nick must be non-empty without spaces, commas or line breaks.", nameof(options));
+        if (Unsafe(options.User))
+            throw new ArgumentException("Irc:User must be non-empty without spaces, commas or line breaks.", nameof(options));
+        if (Unsafe(options.Channel) || "#&+!".IndexOf(options.Channel[0]) < 0)
+            throw new ArgumentException("Irc:Channel must be a channel name such as #ops.", nameof(options));
+        if (options.RealName.AsSpan().IndexOfAny("\r\n\0") >= 0)
+            throw new ArgumentException("Irc:RealName must not contain line breaks.", nameof(options));
+        if (!string.IsNullOrEmpty(options.SaslAccount) && !options.Tls)
+            throw new ArgumentException("Irc:SaslAccount needs Irc:Tls=true: SASL PLAIN would send the password in clear.", nameof(options));
+        if (!string.IsNullOrEmpty(options.SaslAccount) && (Unsafe(options.SaslAccount) || string.IsNullOrEmpty(options.SaslPassword)
+                || options.SaslPassword.AsSpan().IndexOfAny("\0\r\n") >= 0))
+            throw new ArgumentException("Irc:SaslAccount must be one word and Irc:SaslPassword set, without NUL or line breaks.", nameof(options)); // value never echoed
+        if (options.Password is { } pw && (pw.Contains(' ') || pw.AsSpan().IndexOfAny("\r\n\0") >= 0))
+            throw new ArgumentException("Irc:Password must not contain spaces or line breaks.", nameof(options)); // value never echoed
+        if (string.IsNullOrWhiteSpace(options.Server) || options.Port is < 1 or > 65535)
+            throw new ArgumentException("Irc:Server and Irc:Port must name a reachable server.", nameof(options));
+        if (options.PingIdle <= TimeSpan.Zero || options.FloodInterval < TimeSpan.Zero)
+            throw new ArgumentException("Irc:PingIdle must be positive and Irc:FloodInterval not negative.", nameof(options));
+    }
 }

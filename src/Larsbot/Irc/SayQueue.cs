@@ -7,6 +7,12 @@ namespace Larsbot.Irc;
 /// throttle at about a line a second, a ten-line `lars help` must not hold an URGENT line for ten seconds. Each kind
 /// keeps its own order, and chatter is dropped first when the queue is full.
 /// </summary>
+/// <remarks>
+/// Every line ends in exactly one answer on <see cref="SayLine.Said"/>: true once written, false when dropped to make
+/// room, cancelled when withdrawn with <see cref="Cancel"/> before it was written. A line the sender is writing
+/// (<see cref="TryBeginSend"/>) may still be dropped or withdrawn from the queue, but its answer waits for the write:
+/// bytes that reached the socket were said, whatever happened to the queue meanwhile.
+/// </remarks>
 internal sealed class SayQueue(int limit)
 {
     private readonly LinkedList<SayLine> _paging = new();
@@ -14,6 +20,7 @@ internal sealed class SayQueue(int limit)
     private readonly Lock _lock = new();
     private readonly int _limit = Math.Max(1, limit);
     private long _droppedUnreported;
+    private bool _closed;
 
     public int Count
     {
@@ -24,18 +31,31 @@ internal sealed class SayQueue(int limit)
     /// Adds a line. Returns true when this started dropping lines (the first drop since the last
     /// <see cref="TakeDroppedCount"/>), so a long outage logs once rather than once per line.
     /// </summary>
-    public bool Enqueue(string text, bool paging = false)
+    public bool Enqueue(string text, bool paging = false) => Enqueue(new SayLine(text), paging);
+
+    /// <inheritdoc cref="Enqueue(string, bool)"/>
+    public bool Enqueue(SayLine line, bool paging)
     {
         lock (_lock)
         {
+            if (line.Node is not null || line.Said.IsCompleted)
+                throw new InvalidOperationException("A line is queued once.");
+            if (_closed)
+            {
+                line.Settle(said: false);
+                return false;
+            }
             var startedDropping = false;
             while (_paging.Count + _chatter.Count >= _limit)
             {
-                (_chatter.Count > 0 ? _chatter : _paging).RemoveFirst();
+                var oldest = (_chatter.Count > 0 ? _chatter : _paging).First!.Value;
+                Unlink(oldest);
+                if (!oldest.Sending)
+                    oldest.Settle(said: false);
                 startedDropping |= _droppedUnreported == 0;
                 _droppedUnreported++;
             }
-            (paging ? _paging : _chatter).AddLast(new SayLine(text));
+            line.Node = (paging ? _paging : _chatter).AddLast(line);
             return startedDropping;
         }
     }
@@ -50,11 +70,87 @@ internal sealed class SayQueue(int limit)
         }
     }
 
-    /// <summary>Removes a sent line, unless it was already dropped to make room.</summary>
+    /// <summary>
+    /// Like <see cref="TryPeek"/>, and marks the line as being written: then <see cref="Remove"/> once it is written,
+    /// or <see cref="NotWritten"/> if the write failed.
+    /// </summary>
+    public bool TryBeginSend(out SayLine line)
+    {
+        lock (_lock)
+        {
+            line = (_paging.First ?? _chatter.First)?.Value!;
+            if (line is null)
+                return false;
+            line.Sending = true;
+            return true;
+        }
+    }
+
+    /// <summary>Removes a written line (unless it was already dropped to make room); it was said.</summary>
     public void Remove(SayLine line)
     {
         lock (_lock)
-            if (!_paging.Remove(line)) _chatter.Remove(line);
+        {
+            Unlink(line);
+            line.Sending = false;
+            line.Settle(said: true);
+        }
+    }
+
+    /// <summary>
+    /// The write failed (the connection went): the line stays queued for the next connection, unless it was dropped
+    /// or withdrawn meanwhile, which is settled now.
+    /// </summary>
+    public void NotWritten(SayLine line)
+    {
+        lock (_lock)
+        {
+            line.Sending = false;
+            if (line.CancelledBy is { } ct)
+            {
+                Unlink(line);
+                line.SettleCancelled(ct);
+            }
+            else if (line.Node is null)
+            {
+                line.Settle(said: false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Withdraws a line that has not been written, so it is never said. A line being written is left to the write's
+    /// outcome: said if it was written, withdrawn if not.
+    /// </summary>
+    public void Cancel(SayLine line, CancellationToken ct)
+    {
+        lock (_lock)
+        {
+            if (line.Said.IsCompleted)
+                return;
+            if (line.Sending)
+            {
+                line.CancelledBy = ct;
+                return;
+            }
+            Unlink(line);
+            line.SettleCancelled(ct);
+        }
+    }
+
+    /// <summary>The client is gone: every waiting line is answered "not said", and lines queued later too.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            foreach (var line in _paging.Concat(_chatter).ToList())
+            {
+                Unlink(line);
+                if (!line.Sending)
+                    line.Settle(said: false);
+            }
+        }
     }
 
     /// <summary>Lines dropped since the last call, for a single log line instead of one per drop.</summary>
@@ -67,36 +163,34 @@ internal sealed class SayQueue(int limit)
             return n;
         }
     }
+
+    private static void Unlink(SayLine line)
+    {
+        if (line.Node is { List: { } list } node)
+            list.Remove(node);
+        line.Node = null;
+    }
 }
 
-/// <summary>A reference type so removal after sending removes exactly the line that was sent.</summary>
-internal sealed record SayLine(string Text)
+/// <summary>
+/// One line to say, and the answer for whoever waits for it. A reference type compared by identity, so removal after
+/// sending removes exactly the line that was sent: the same text said twice is two lines.
+/// </summary>
+internal sealed class SayLine(string text)
 {
-    // Identity, not value: the same text said twice is two lines.
-    public bool Equals(SayLine? other) => ReferenceEquals(this, other);
-    public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this);
-}
+    private readonly TaskCompletionSource<bool> _said = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-/// <summary>Wakes a waiting loop. Callers take <see cref="WaitTask"/> before looking for work, so no Set is missed.</summary>
-internal sealed class AsyncSignal
-{
-    private readonly Lock _lock = new();
-    private TaskCompletionSource _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public string Text { get; } = text;
 
-    /// <summary>Take this before checking for work, then await it, so a Set in between is not lost.</summary>
-    public Task WaitTask
-    {
-        get { lock (_lock) return _tcs.Task; }
-    }
+    /// <summary>True once written to the socket, false if dropped to make room, cancelled if withdrawn before.</summary>
+    public Task<bool> Said => _said.Task;
 
-    public void Set()
-    {
-        TaskCompletionSource old;
-        lock (_lock)
-        {
-            old = _tcs;
-            _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        old.TrySetResult();
-    }
+    // The queue's bookkeeping, only touched under its lock.
+    internal LinkedListNode<SayLine>? Node { get; set; }
+    internal bool Sending { get; set; }
+    internal CancellationToken? CancelledBy { get; set; }
+
+    internal void Settle(bool said) => _said.TrySetResult(said);
+
+    internal void SettleCancelled(CancellationToken ct) => _said.TrySetCanceled(ct);
 }

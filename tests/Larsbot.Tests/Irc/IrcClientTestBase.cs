@@ -82,6 +82,28 @@ public abstract class IrcClientTestBase(ITestOutputHelper output) : IAsyncLifeti
         return (bot, log, joined);
     }
 
+    /// <summary>
+    /// A bot whose first Joined handler waits on <c>Gate</c>; <c>Held</c> completes when it starts waiting. The backlog
+    /// is flushed only after the Joined handlers, so until the gate opens nothing queued can have been written.
+    /// </summary>
+    private protected (IrcClient Bot, TaskCompletionSource Held, TaskCompletionSource Gate) StartHeldBot(Action<IrcOptions>? configure = null)
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (bot, _, _) = StartBot(configure, b => b.Joined += async () =>
+        {
+            held.TrySetResult();
+            await gate.Task.WaitAsync(Timeout);
+        });
+        return (bot, held, gate);
+    }
+
+    /// <summary>The text of every PRIVMSG the raw client received from <paramref name="nick"/>, in order.</summary>
+    protected static List<string> SaidBy(string nick, RawIrcClient raw) =>
+        raw.Lines.Where(l => l.StartsWith($":{nick}!") && RawIrcClient.Is(l, "PRIVMSG"))
+            .Select(l => IrcMessage.Parse(l)!.Trailing!)
+            .ToList();
+
     private sealed class AsyncCleanup(Func<Task> action) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync() => await action();

@@ -61,6 +61,85 @@ public class SayQueueTests
         queue.Remove(first);
         Assert.Equal(1, queue.Count);
     }
+
+    [Fact]
+    public async Task Each_line_is_answered_once_said_dropped_or_withdrawn()
+    {
+        var queue = new SayQueue(2);
+        SayLine a = new("a"), b = new("b"), c = new("c"), d = new("d");
+        queue.Enqueue(a, paging: false);
+        queue.Enqueue(b, paging: false);
+        queue.Enqueue(c, paging: true); // full: the oldest chatter line goes
+        Assert.False(await a.Said);
+
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        queue.Cancel(b, cts.Token);
+        Assert.True(b.Said.IsCanceled);
+        Assert.Equal(1, queue.Count);
+
+        Assert.True(queue.TryBeginSend(out var next));
+        Assert.Same(c, next);
+        Assert.False(c.Said.IsCompleted);
+        queue.Remove(c);
+        Assert.True(await c.Said);
+
+        queue.Enqueue(d, paging: false);
+        Assert.False(d.Said.IsCompleted);
+        Assert.Equal(1, queue.Count);
+    }
+
+    [Fact]
+    public async Task A_line_being_written_is_answered_by_the_write_whatever_happens_to_the_queue_meanwhile()
+    {
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        // Withdrawn mid-write, and the write went out: it was said.
+        var queue = new SayQueue(10);
+        var written = new SayLine("written");
+        queue.Enqueue(written, paging: true);
+        queue.TryBeginSend(out _);
+        queue.Cancel(written, cts.Token);
+        Assert.False(written.Said.IsCompleted);
+        queue.Remove(written);
+        Assert.True(await written.Said);
+
+        // Withdrawn mid-write, and the write failed: withdrawn, and not said on the next connection.
+        var failed = new SayLine("failed");
+        queue.Enqueue(failed, paging: true);
+        queue.TryBeginSend(out _);
+        queue.Cancel(failed, cts.Token);
+        queue.NotWritten(failed);
+        Assert.True(failed.Said.IsCanceled);
+        Assert.Equal(0, queue.Count);
+
+        // A failed write without a cancel keeps the line for the next connection.
+        var kept = new SayLine("kept");
+        queue.Enqueue(kept, paging: false);
+        queue.TryBeginSend(out _);
+        queue.NotWritten(kept);
+        Assert.False(kept.Said.IsCompleted);
+        Assert.True(queue.TryPeek(out var first));
+        Assert.Same(kept, first);
+
+        // Dropped to make room mid-write: said if the write went out, dropped if it failed.
+        var small = new SayQueue(1);
+        var droppedButSaid = new SayLine("1");
+        small.Enqueue(droppedButSaid, paging: false);
+        small.TryBeginSend(out _);
+        small.Enqueue("2");
+        Assert.False(droppedButSaid.Said.IsCompleted);
+        small.Remove(droppedButSaid);
+        Assert.True(await droppedButSaid.Said);
+
+        small.TryBeginSend(out var two);
+        small.Enqueue("3");
+        small.NotWritten(two);
+        Assert.False(await two.Said);
+        Assert.True(small.TryPeek(out var three));
+        Assert.Equal("3", three.Text);
+    }
 }
 
 public class IrcLineReaderTests
