@@ -2,15 +2,13 @@ using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Text;
 using Dapper;
+using Larsbot.Outbox;
 using Larsbot.Paging;
 using Larsbot.Roster;
 using Larsbot.Storage;
-using MailKit.Net.Smtp;
-using MailKit.Security;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using MimeKit;
 
 namespace Larsbot.Email;
 
@@ -20,7 +18,7 @@ namespace Larsbot.Email;
 /// failing SMTP server only delays it. A text is listed once per digest with how often it was seen: unkeyed info
 /// alerts are rows of their own (recorded at intake), keyed ones count up on their original.
 /// </summary>
-internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<EmailOptions> options, TimeProvider time,
+internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore outbox, IOptions<EmailOptions> options, TimeProvider time,
     ILogger<EmailDigest> log) : BackgroundService
 {
     private readonly EmailOptions _options = options.Value;
@@ -41,7 +39,7 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
             ? UnixMs.To(at) + _options.DigestEvery : null;
 
     /// <summary>
-    /// Sends one digest if there is anything new and the last one went at least Email:DigestEvery ago: never two back
+    /// Decides one digest (a row in the outbox, which sends it) if there is anything new and the last one went at least Email:DigestEvery ago: never two back
     /// to back, however many info alerts arrive (a flood is one digest listing the first Email:MaxAlertsPerDigest
     /// and counting the rest). Returns how many alerts it covered (0: nothing sent).
     /// </summary>
@@ -60,39 +58,30 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
             return 0;
         }
 
-        var message = Compose(alerts, to, (int)total - alerts.Count);
-        using var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
-        await client.ConnectAsync(_options.SmtpHost, _options.SmtpPort, Enum.Parse<SecureSocketOptions>(_options.Security, ignoreCase: true), ct);
-        if (_options.Username.Length > 0)
+        // Decided here, sent by the outbox (the 'email' notifier), with its retries: the digest row and the message row
+        // commit together, so a crash or a failing SMTP server neither loses the digest nor sends it twice over.
+        var (subject, text) = Compose(alerts, (int)total - alerts.Count);
+        var now = time.GetUtcNow();
+        await db.WriteAsync(async (c, tx) =>
         {
-            // StartTlsWhenAvailable carries on in plain text when the server (or someone in between) offers no
-            // STARTTLS: then the password stays here.
-            if (!client.IsSecure)
-                throw new InvalidOperationException($"SMTP server {_options.SmtpHost}:{_options.SmtpPort} gave no TLS (Email:Security {_options.Security}); " +
-                                                    "not logging in over plain text. Use Email:Security StartTls or SslOnConnect");
-            await client.AuthenticateAsync(_options.Username, _options.Password, ct);
-        }
-        await client.SendAsync(message, ct);
-        await client.DisconnectAsync(true, ct);
-
-        await db.WriteAsync((c, tx) => c.ExecuteAsync(
-            "INSERT INTO email_digests(sent_at, last_alert_id, alerts, recipients) VALUES (@at, @lastId, @n, @to)",
-            new { at = UnixMs.From(time.GetUtcNow()), lastId, n = total, to = string.Join(", ", to) }, tx), ct);
+            await c.ExecuteAsync(
+                "INSERT INTO email_digests(sent_at, last_alert_id, alerts, recipients) VALUES (@at, @lastId, @n, @to)",
+                new { at = UnixMs.From(now), lastId, n = total, to = string.Join(", ", to) }, tx);
+            await OutboxStore.EmailAsync(c, tx, now, string.Join(", ", to), subject, text);
+        }, ct);
+        outbox.Wake.Set();
         log.LogInformation("Info digest with {Count} alert(s) sent to {Recipients} recipient(s)", total, to.Count);
         return (int)total;
     }
 
-    private MimeMessage Compose(List<AlertRow> alerts, IReadOnlyList<string> to, int notListed)
+    private static (string Subject, string Text) Compose(List<AlertRow> alerts, int notListed)
     {
-        var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse(_options.From));
-        foreach (var r in to) message.To.Add(MailboxAddress.Parse(r));
         // One line per host and text, at its first sighting, in the order they first came.
         var lines = alerts.GroupBy(a => (a.Host, a.Message))
             .Select(g => (First: g.First(), Seen: g.Sum(a => 1 + a.Repeats)))
             .ToList();
         var hosts = lines.Select(l => l.First.Host).Distinct().ToList();
-        message.Subject = $"Larsbot info digest: {lines.Count} alert{(lines.Count == 1 ? "" : "s")}" +
+        var subject = $"Larsbot info digest: {lines.Count} alert{(lines.Count == 1 ? "" : "s")}" +
                           $" ({string.Join(", ", hosts.Take(3))}{(hosts.Count > 3 ? $" +{hosts.Count - 3} more" : "")})";
         var body = new StringBuilder();
         foreach (var (a, seen) in lines)
@@ -103,8 +92,7 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
             body.Append('\n');
         }
         if (notListed > 0) body.Append("(+").Append(notListed).Append(" more info alerts not listed: see the status page or the database)\n");
-        message.Body = new TextPart("plain") { Text = body.ToString() };
-        return message;
+        return (subject, body.ToString());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -127,8 +115,8 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, IOptions<Email
             }
             catch (Exception e)
             {
-                // The SMTP password never appears in MailKit's messages; the alerts stay due for the next interval.
-                log.LogWarning("Info digest not sent, trying again in {Every}: {Kind}: {Message}", _options.DigestEvery, e.GetType().Name, e.Message);
+                // The disk failing: the alerts stay due for the next interval.
+                log.LogWarning("Info digest not decided, trying again in {Every}: {Kind}: {Message}", _options.DigestEvery, e.GetType().Name, e.Message);
             }
         }
     }
@@ -144,6 +132,7 @@ internal static class EmailHosting
         services.Configure<EmailOptions>(config.GetSection("Email"));
         services.AddSingleton<EmailDigest>();
         services.AddHostedService(sp => sp.GetRequiredService<EmailDigest>());
+        services.AddSingleton<Notify.INotifier, EmailNotifier>();
         return services;
     }
 }

@@ -72,17 +72,21 @@ internal sealed partial class IrcClient : IChannel, IAsyncDisposable
 
     public void SayPaging(string text) => Say(text, 1, paging: true);
 
+    /// <summary>
+    /// A paging line is one line (cut with "…"); chatter (a command's answer) may take up to Irc:MaxLinesPerMessage
+    /// lines, as <see cref="Say"/>. True once every piece is written; false if any was dropped.
+    /// </summary>
     public async Task<bool> SayLineAsync(string text, bool paging, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        SayLine line;
+        List<SayLine> lines;
         try
         {
-            var pieces = IrcText.Split(text, PayloadBudget("PRIVMSG"), maxLines: 1);
+            var pieces = IrcText.Split(text, PayloadBudget("PRIVMSG"), maxLines: paging ? 1 : _options.MaxLinesPerMessage);
             if (pieces.Count == 0)
                 return true; // nothing to say (empty once made safe), so nothing to lose
-            line = new SayLine(pieces[0]);
-            Queue(line, paging);
+            lines = pieces.Select(p => new SayLine(p)).ToList();
+            foreach (var line in lines) Queue(line, paging);
             _sender.Wake();
         }
         catch (Exception ex)
@@ -90,8 +94,13 @@ internal sealed partial class IrcClient : IChannel, IAsyncDisposable
             _log.LogError(ex, "Could not queue a line for IRC");
             return false;
         }
-        using var withdraw = ct.Register(() => _sender.Says.Cancel(line, ct));
-        return await line.Said.ConfigureAwait(false);
+        using var withdraw = ct.Register(() =>
+        {
+            foreach (var line in lines) _sender.Says.Cancel(line, ct);
+        });
+        var said = true;
+        foreach (var line in lines) said &= await line.Said.ConfigureAwait(false);
+        return said;
     }
 
     private void Say(string text, int maxLines, bool paging)

@@ -18,6 +18,8 @@ public static class IrcServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<IrcClient>>()));
         services.AddSingleton<IChannel>(sp => sp.GetRequiredService<IrcClient>());
+        // The outbox says every channel line and topic change through this.
+        services.AddSingleton<Notify.INotifier, IrcNotifier>();
         // Before the client's own service, so the first join is recorded.
         services.AddHostedService<IrcPresence>();
         services.AddHostedService<IrcHostedService>();

@@ -355,7 +355,7 @@ public sealed partial class OutboxSender : BackgroundService
             _log.LogWarning("Page {PageId} {Channel} to {Person}: {Outcome}: {Detail}", page.Id, page.Channel, page.PersonId, outcome, result.Detail);
         if (retryAt is not null || cancelQueued || say is not null) _outbox.Wake.Set();
         // A delivery report may have overtaken the provider's answer: apply it now the page is known by its id.
-        if (outcome == "sent" && result.ProviderId is { } providerId)
+        if (outcome == "sent" && !line && result.ProviderId is { } providerId)
             foreach (var observer in _observers) await observer.SentAsync(providerId);
     }
 

@@ -57,6 +57,13 @@ public sealed class OutboxStore(Database db, TimeProvider time)
             body = line, now = UnixMs.From(now), expiresAt = expiresAt is { } e ? UnixMs.From(e) : (long?)null,
         }, tx);
 
+    /// <summary>One e-mail (the info digest), in <paramref name="tx"/>: to the comma-separated <paramref name="recipients"/>.</summary>
+    public static Task EmailAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, string recipients, string subject, string text) =>
+        c.ExecuteAsync("""
+            INSERT INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
+            VALUES (NULL, 'digest', NULL, 'email', @recipients, @subject, @text, @now, 'due', @now)
+            """, new { recipients, subject, text, now = UnixMs.From(now) }, tx);
+
     /// <summary>
     /// The topic the channel should carry, in <paramref name="tx"/>: a topic change not yet made is superseded, and
     /// the same topic as the last one decided is not written again unless <paramref name="force"/> (after a rejoin,

@@ -5,6 +5,7 @@
 --   its countdown and is purged with it), or 'topic' (the topic the channel should carry; a newer one supersedes it).
 --   title says how it goes: 'paging' (ahead of chatter), 'chatter' (command replies, reminders) or 'topic'.
 --   expires_at: a line not said by then is dropped, not said late (a countdown tick after a restart).
+-- The info digest is a row too: channel 'email', stage 'digest', destination the recipients, title the subject.
 -- cancelled_at: set on a page that was on the wire when its countdown was acked or resolved, so the sender neither
 -- retries it nor resends it after a crash, and cancels its emergency receipt; the outbox no longer reads countdowns.
 -- chat_outages: when IRC was unreachable, so "nobody can ack: page at once" and "back on IRC after ..." are derived
@@ -17,9 +18,9 @@ DROP TABLE pages;
 CREATE TABLE pages (
     id              INTEGER PRIMARY KEY,
     countdown_id    INTEGER REFERENCES countdowns(id),
-    stage           TEXT    NOT NULL CHECK (stage IN ('first', 'everyone', 'followup', 'line', 'tick', 'topic')),
+    stage           TEXT    NOT NULL CHECK (stage IN ('first', 'everyone', 'followup', 'line', 'tick', 'topic', 'digest')),
     person_id       TEXT,
-    channel         TEXT    NOT NULL CHECK (channel IN ('sms', 'push', 'call', 'irc')),
+    channel         TEXT    NOT NULL CHECK (channel IN ('sms', 'push', 'call', 'irc', 'email')),
     destination     TEXT    NOT NULL,
     title           TEXT    NOT NULL,
     body            TEXT    NOT NULL,
@@ -35,7 +36,7 @@ CREATE TABLE pages (
     delivery_at     INTEGER,
     expires_at      INTEGER,
     cancelled_at    INTEGER,
-    CHECK ((channel = 'irc') = (person_id IS NULL)),
+    CHECK ((channel IN ('irc', 'email')) = (person_id IS NULL)),
     UNIQUE (countdown_id, stage, person_id, channel)
 );
 INSERT INTO pages (id, countdown_id, stage, person_id, channel, destination, title, body, created_at, state, attempts,
@@ -54,7 +55,7 @@ CREATE INDEX pages_topics ON pages(id) WHERE stage = 'topic';
 -- and pages stays as what it always meant: the outbox rows that reach a person. Reports, the ledger and status read
 -- pages; only the outbox's own code (and the stores that write pages) write outbox.
 ALTER TABLE pages RENAME TO outbox;
-CREATE VIEW pages AS SELECT * FROM outbox WHERE channel <> 'irc';
+CREATE VIEW pages AS SELECT * FROM outbox WHERE channel NOT IN ('irc', 'email');
 
 CREATE TABLE chat_outages (
     id          INTEGER PRIMARY KEY,
