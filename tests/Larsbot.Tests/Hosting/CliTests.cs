@@ -95,7 +95,7 @@ public class CliTests
     {
         using var db = new TempDatabase();
         var (code, _, stderr) = await LarsbotAsync("run", $"--Roster:Path={Path.Combine(RepoPaths.Root, "roster.sample.json")}",
-            $"--Database:Path={db.Path}", "--Intake:TcpPort=-1", $"--Intake:HttpUrl=http://127.0.0.1:{BotProcess.FreePort()}",
+            $"--Database:Path={db.Path}", "--Intake:TcpPort=-1", $"--Intake:HttpUrl=http://127.0.0.1:{Ports.Free()}",
             "--Paging:Countdown=00:00:00");
         Assert.Equal(2, code);
         Assert.StartsWith("larsbot: Paging options are invalid", stderr);
