@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using Larsbot.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Larsbot.Ledger;
@@ -9,22 +11,46 @@ namespace Larsbot.Ledger;
 /// </summary>
 public static class LedgerCli
 {
-    public const string Usage =
-        "       larsbot payout [--month YYYY-MM] [--format md|csv|html] [--out FILE] [--config FILE]\n" +
-        "                                      the month's payout report (default: this month so far, Markdown, stdout)\n" +
-        "       larsbot ledger verify [--config FILE]  recompute the ledger from duty, page and ack rows; exit 1 on any difference";
+    /// <summary>`larsbot payout [--month YYYY-MM] [--format md|csv|html] [--out FILE]`.</summary>
+    internal static Command Payout()
+    {
+        var payout = new Command("payout",
+            "print or write a month's payout report (default: this month so far, Markdown, to stdout); ended days are settled first")
+        {
+            new Option<string?>("--month") { Description = "the month, e.g. 2026-11 (default: this month)", HelpName = "YYYY-MM" },
+            new Option<string?>("--format") { Description = "md, csv or html (default: from --out's extension, else md)", HelpName = "md|csv|html" },
+            new Option<string?>("--out") { Description = "write the report to this file instead of stdout", HelpName = "FILE" },
+        };
+        payout.SetAction(async (parse, _) =>
+        {
+            var (configFile, configArgs) = Cli.HostArgs(parse);
+            await using var app = LarsbotHost.Build(configArgs, configFile);
+            return await PayoutAsync(app.Services, PayoutOptions(parse), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+        });
+        return Cli.WithOverrides(payout);
+    }
 
-    /// <summary>Takes this verb's own options out of <paramref name="args"/>; what is left goes to the configuration.</summary>
-    public static (Dictionary<string, string> Options, string[] Remaining) SplitOptions(IReadOnlyList<string> args, params string[] names)
+    /// <summary>`larsbot ledger verify`.</summary>
+    internal static Command Ledger()
+    {
+        var verify = new Command("verify",
+            "recompute the ledger from the duty, page and ack rows; exit 1 on any difference");
+        verify.SetAction(async (parse, _) =>
+        {
+            var (configFile, configArgs) = Cli.HostArgs(parse);
+            await using var app = LarsbotHost.Build(configArgs, configFile);
+            return await VerifyAsync(app.Services, parse.InvocationConfiguration.Output);
+        });
+        return new Command("ledger", "the on-call ledger (bonuses and docks)") { Cli.WithOverrides(verify) };
+    }
+
+    /// <summary>The payout options given, by name without dashes ("month", "format", "out").</summary>
+    internal static Dictionary<string, string> PayoutOptions(ParseResult parse)
     {
         var options = new Dictionary<string, string>();
-        var rest = new List<string>();
-        for (var i = 0; i < args.Count; i++)
-        {
-            if (names.Contains(args[i]) && i + 1 < args.Count) options[args[i][2..]] = args[++i];
-            else rest.Add(args[i]);
-        }
-        return (options, [.. rest]);
+        foreach (var name in new[] { "month", "format", "out" })
+            if (parse.GetValue<string?>("--" + name) is { } value) options[name] = value;
+        return options;
     }
 
     public static async Task<int> PayoutAsync(IServiceProvider services, IReadOnlyDictionary<string, string> options, TextWriter stdout, TextWriter stderr)

@@ -93,14 +93,11 @@ public sealed class PushoverAcksEndToEndTests : IAsyncLifetime
 
     private async Task WaitForStoredReceiptAsync(string receipt)
     {
-        var deadline = DateTime.UtcNow + Wait;
-        while (DateTime.UtcNow < deadline)
+        await Eventually.TrueAsync(async () =>
         {
             await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path}");
             await c.OpenAsync();
-            if (await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE provider_id = @receipt AND state = 'sent'", new { receipt }) > 0) return;
-            await Task.Delay(20);
-        }
-        throw new TimeoutException("receipt never stored");
+            return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE provider_id = @receipt AND state = 'sent'", new { receipt }) > 0;
+        }, Wait, "receipt never stored");
     }
 }

@@ -17,7 +17,7 @@ public sealed class EmailDigestTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _port = Daemon.FreePort();
+        _port = Ports.Free();
         _smtp = Daemon.Start("/usr/bin/aiosmtpd", "larsbot-smtp-", dir =>
             ["-n", "-l", $"127.0.0.1:{_port}", "-c", "aiosmtpd.handlers.Mailbox", Path.Combine(dir, "Maildir")]);
         await _smtp.WaitUntilAsync(async () =>
@@ -99,7 +99,7 @@ public sealed class EmailDigestTests : IAsyncLifetime
         using var h = new EngineHarness();
         await h.AlertAsync("backup1", "done", "info");
         await h.Engine.RunDueAsync();
-        var down = Digest(h, o => o.SmtpPort = Daemon.FreePort());
+        var down = Digest(h, o => o.SmtpPort = Ports.Free());
         await Assert.ThrowsAnyAsync<Exception>(() => down.SendDueAsync(CancellationToken.None));
         Assert.Equal(0, await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM email_digests")));
 

@@ -39,7 +39,7 @@ public sealed class SmtpPasswordTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _port = Daemon.FreePort();
+        _port = Ports.Free();
         _smtp = Daemon.Start("/usr/bin/python3", "larsbot-smtp-auth-", dir =>
         {
             File.WriteAllText(Path.Combine(dir, "server.py"), Server);

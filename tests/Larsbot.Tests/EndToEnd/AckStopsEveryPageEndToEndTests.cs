@@ -50,7 +50,7 @@ public sealed class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : I
 
     private async Task StartAsync(Dictionary<string, string?> settings, string nick)
     {
-        _bot = BotProcess.Start(settings, BotProcess.FreePort(), _db.Dir);
+        _bot = BotProcess.Start(settings, Ports.Free(), _db.Dir);
         await _bot.WaitReadyAsync(Wait);
         _person ??= await RawIrcClient.ConnectAsync(_irc.Port, nick);
         if (!_person.Lines.Any(l => l.Contains(" JOIN ") && l.Contains(RunningBot.Channel))) await _person.JoinAsync(RunningBot.Channel);
@@ -71,16 +71,6 @@ public sealed class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : I
         await using var c = new SqliteConnection($"Data Source={_db.Path};Pooling=False");
         await c.OpenAsync();
         return (await c.ExecuteScalarAsync<T>(sql))!;
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
-            await Task.Delay(20);
-        }
     }
 
     [Fact]
@@ -107,9 +97,9 @@ public sealed class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : I
         output.WriteLine($"ack typed at ack{(typed - ackAt).TotalMilliseconds:+0;-0} ms, confirmed at ack{(confirmed - ackAt).TotalMilliseconds:+0;-0} ms");
 
         // Settled: nothing waiting or on the wire, every cancel answered.
-        await UntilAsync(async () => await ScalarAsync<long>(
+        await Eventually.TrueAsync(async () => await ScalarAsync<long>(
             "SELECT (SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')) + (SELECT COUNT(*) FROM receipt_cancels WHERE state IN ('due','sending'))") == 0,
-            "outbox did not settle");
+            Wait, "outbox did not settle");
 
         // Pages only: the follow-ups to the people woken ("p3 has it", issue 18) are meant to go after the ack.
         var requests = _providers.TwilioRequests.Where(r => !r["Body"].StartsWith("lars: ", StringComparison.Ordinal))
@@ -160,10 +150,10 @@ public sealed class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : I
         _bot!.Kill();
         await _bot.DisposeAsync();
 
-        _bot = BotProcess.Start(settings, BotProcess.FreePort(), _db.Dir);
+        _bot = BotProcess.Start(settings, Ports.Free(), _db.Dir);
         await _bot.WaitReadyAsync(Wait);
-        await UntilAsync(async () => await ScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')") == 0,
-            "interrupted pages were not settled after the restart");
+        await Eventually.TrueAsync(async () => await ScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')") == 0,
+            Wait, "interrupted pages were not settled after the restart");
 
         Assert.Equal(2, await ScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state = 'purged'"));
         Assert.Equal(2, await ScalarAsync<long>("SELECT COUNT(*) FROM page_attempts WHERE outcome = 'interrupted'"));

@@ -52,7 +52,7 @@ public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
         var roster = Path.Combine(_db.Dir, "roster.json");
         await File.WriteAllTextAsync(roster, DeliveryReportsTests.CallRosterJson);
         _db.SeedDuty("brong");
-        var port = BotProcess.FreePort();
+        var port = Ports.Free();
         var callback = $"http://127.0.0.1:{port}/twilio/status";
         var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
         settings.Remove("Intake:HttpUrl");
@@ -86,7 +86,7 @@ public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
         Assert.Equal(200, await _providers.ReportAsync(sid, "failed", "30003"));
         await SaysAsync("SMS to brong failed: 30003 unreachable; trying call now");
         Assert.Equal(200, await _providers.ReportAsync(sid, "sent"));
-        await UntilAsync(() => _providers.CallRequests.Count == 1);
+        await Eventually.TrueAsync(() => _providers.CallRequests.Count == 1, Wait);
         Assert.Equal("+61400000001", _providers.CallRequests[0]["To"]);
         Assert.Equal(callback, _providers.CallRequests[0]["StatusCallback"]);
         // The call is not answered either: said, and nothing is left to try before the everyone-page.
@@ -112,7 +112,7 @@ public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
         var followUp = await _providers.WaitForPushoverRequestAsync(2, Wait);
         Assert.StartsWith("lars: robn has it (acked ", followUp["message"]);
         Assert.Equal("0", followUp["priority"]);
-        await UntilAsync(() => CountAsync("SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')").Result == 0);
+        await Eventually.TrueAsync(() => CountAsync("SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')").Result == 0, Wait);
 
         // Nothing more: one SMS, one call, the page's push and its follow-up; the everyone-page never comes.
         Assert.Single(_providers.TwilioRequests);
@@ -122,15 +122,5 @@ public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
         var metrics = await _bot.Http.GetStringAsync("/metrics");
         Assert.Contains("larsbot_deliveries_total{channel=\"sms\",state=\"failed\"} 1", metrics);
         Assert.Contains("larsbot_deliveries_total{channel=\"sms\",state=\"sent\"} 1", metrics);
-    }
-
-    private static async Task UntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not reached");
-            await Task.Delay(20);
-        }
     }
 }

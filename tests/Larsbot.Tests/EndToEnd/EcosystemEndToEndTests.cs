@@ -101,7 +101,7 @@ public sealed class EcosystemEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task The_real_Alertmanager_delivers_firing_and_resolved_alerts_to_the_channel()
     {
-        var amPort = Daemon.FreePort();
+        var amPort = Ports.Free();
         await using var am = Daemon.Start("/usr/bin/prometheus-alertmanager", "larsbot-am-", dir =>
         {
             File.WriteAllText(Path.Combine(dir, "alertmanager.yml"), $"""

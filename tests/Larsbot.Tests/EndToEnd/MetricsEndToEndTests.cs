@@ -62,7 +62,7 @@ public sealed class MetricsEndToEndTests : IAsyncLifetime
     public async Task The_real_Prometheus_scrapes_it()
     {
         await _bot.PostAlertAsync("web1", "irc", "load high");
-        var port = Daemon.FreePort();
+        var port = Ports.Free();
         var target = new Uri(_bot.HttpBase).Authority;
         await using var prom = Daemon.Start("/usr/bin/prometheus", "larsbot-prom-", dir =>
         {

@@ -73,16 +73,15 @@ public sealed class RunningBot : IAsyncDisposable
     /// <summary>Waits for /health to answer 200 (IRC joined, database writable, engine running).</summary>
     public async Task WaitHealthyAsync(TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        string last = "";
-        while (DateTime.UtcNow < deadline)
+        var last = "";
+        var healthy = await Eventually.HoldsAsync(async () =>
         {
             var r = await Http.GetAsync("/health");
-            if (r.IsSuccessStatusCode) return;
+            if (r.IsSuccessStatusCode) return true;
             last = await r.Content.ReadAsStringAsync();
-            await Task.Delay(20);
-        }
-        throw new TimeoutException("bot never became healthy: " + last);
+            return false;
+        }, timeout ?? TimeSpan.FromSeconds(15));
+        if (!healthy) throw new TimeoutException("bot never became healthy: " + last);
     }
 
     public async Task<long> PostAlertAsync(string host, string level, string message)

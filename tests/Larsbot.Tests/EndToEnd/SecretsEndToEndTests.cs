@@ -55,8 +55,7 @@ public sealed class SecretsEndToEndTests
                 Assert.StartsWith("ERR 401", await new StreamReader(tcp.GetStream()).ReadLineAsync());
             }
             await watcher.WaitForLineAsync(l => l.Contains("LarsSMS: nobody on duty, paging everybody"), TimeSpan.FromSeconds(15));
-            var deadline = DateTime.UtcNow.AddSeconds(15);
-            while (providers.TwilioRequests.Count + providers.PushoverRequests.Count < 3 && DateTime.UtcNow < deadline) await Task.Delay(20); // the pages went out
+            await Eventually.HoldsAsync(() => providers.TwilioRequests.Count + providers.PushoverRequests.Count >= 3, TimeSpan.FromSeconds(15)); // the pages went out
             var health = await (await http.GetAsync("/health")).Content.ReadAsStringAsync();
 
             Assert.Contains(logs.Lines, l => l.Contains("is readable by group or others (mode 644)"));

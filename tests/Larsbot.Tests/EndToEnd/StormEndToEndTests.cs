@@ -73,8 +73,7 @@ public sealed class StormEndToEndTests(ITestOutputHelper output)
         static int Counted(List<string> lines) =>
             lines.Where(l => l.Contains(" :URGENT ") && l.Contains(" alerts from ")).Sum(l => int.Parse(l.Split(" :URGENT ")[1].Split(' ')[0]))
             + lines.Count(l => l.Contains(" :URGENT host"));
-        var deadline = DateTime.UtcNow.AddSeconds(40);
-        while (Counted(BotLines()) < 10_000 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await Eventually.HoldsAsync(() => Counted(BotLines()) >= 10_000, TimeSpan.FromSeconds(40));
         var botLines = BotLines();
         foreach (var l in botLines) output.WriteLine(l[(l.IndexOf(" :", StringComparison.Ordinal) + 2)..]);
         Assert.Equal(10_000, Counted(botLines));

@@ -130,10 +130,9 @@ public sealed class IntakeOverTheWireTests : IAsyncLifetime
         Assert.True(body.GetProperty("database").GetProperty("writable").GetBoolean());
 
         await _irc.StopAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        HttpResponseMessage r;
-        while ((r = await _bot.Http.GetAsync("/health")).StatusCode != HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline)
-            await Task.Delay(20);
+        HttpResponseMessage r = null!;
+        await Eventually.HoldsAsync(async () => (r = await _bot.Http.GetAsync("/health")).StatusCode == HttpStatusCode.ServiceUnavailable,
+            TimeSpan.FromSeconds(15));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
         Assert.Contains("not connected to IRC", await r.Content.ReadAsStringAsync());
 

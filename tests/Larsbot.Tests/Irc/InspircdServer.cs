@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Larsbot.Tests.Support;
 
 namespace Larsbot.Tests.Irc;
@@ -16,9 +14,9 @@ public sealed class InspircdServer : IAsyncLifetime
     private const string AthemeDb = "/var/lib/atheme/services.db";
     private readonly string _dir = Directory.CreateTempSubdirectory("larsbot-inspircd-").FullName;
 
-    public int Port { get; } = FreePort();
-    public int TlsPort { get; } = FreePort();
-    private int LinkPort { get; } = FreePort();
+    public int Port { get; } = Ports.Free();
+    public int TlsPort { get; } = Ports.Free();
+    private int LinkPort { get; } = Ports.Free();
 
     public async Task InitializeAsync()
     {
@@ -98,13 +96,6 @@ public sealed class InspircdServer : IAsyncLifetime
             return (-1, "timed out");
         }
         return (p.ExitCode, await stdout + await stderr);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -1,4 +1,5 @@
 using Larsbot.Irc;
+using Larsbot.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Larsbot.Tests.Irc;
@@ -22,7 +23,7 @@ public sealed class IrcClientChannelTests(ITestOutputHelper output) : IrcClientT
 
         await holder.SendAsync("QUIT :gone");
         await raw.WaitForLineAsync(l => l.StartsWith(":Lars_!") && RawIrcClient.Is(l, "NICK") && l.EndsWith("Lars"), Timeout * 3);
-        await Eventually(() => bot.CurrentNick == "Lars");
+        await Eventually.TrueAsync(() => bot.CurrentNick == "Lars", Timeout);
         bot.Say("back to my name");
         await raw.WaitForLineAsync(l => l.StartsWith(":Lars!") && l.EndsWith(":back to my name"), Timeout);
     }

@@ -1,3 +1,4 @@
+using Larsbot.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Larsbot.Tests.Irc;
@@ -114,7 +115,7 @@ public sealed class IrcClientReconnectTests(ITestOutputHelper output) : IrcClien
             o.Tls = true;
         });
 
-        await Eventually(() => log.Entries.Any(e => e.Contains("failed") && e.Contains("certificate", StringComparison.OrdinalIgnoreCase)));
+        await Eventually.TrueAsync(() => log.Entries.Any(e => e.Contains("failed") && e.Contains("certificate", StringComparison.OrdinalIgnoreCase)), Timeout);
         Assert.False(bot.IsConnected);
     }
 

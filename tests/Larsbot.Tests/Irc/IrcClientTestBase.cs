@@ -33,17 +33,6 @@ public abstract class IrcClientTestBase(ITestOutputHelper output) : IAsyncLifeti
 
     protected void OnCleanup(IAsyncDisposable item) => _cleanup.Add(item);
 
-    /// <summary>For state the bot updates a moment after the server tells everyone (no event to await).</summary>
-    protected static async Task Eventually(Func<bool> condition)
-    {
-        var deadline = TimeProvider.System.GetTimestamp();
-        while (!condition())
-        {
-            Assert.True(TimeProvider.System.GetElapsedTime(deadline) < Timeout, "condition not met in time");
-            await Task.Delay(10);
-        }
-    }
-
     protected async Task<RawIrcClient> Raw(string nick)
     {
         var raw = await RawIrcClient.ConnectAsync(Server.Port, nick);

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Larsbot.Tests.Support;
 
 namespace Larsbot.Tests.Irc;
 
@@ -56,7 +57,7 @@ public sealed class NgircdServer : IAsyncDisposable
         var dir = Directory.CreateTempSubdirectory("larsbot-ngircd-").FullName;
         // ngircd drops to `nobody` when started as root and must still write its pid file.
         File.SetUnixFileMode(dir, (UnixFileMode)0x1FF); // 0777
-        var server = new NgircdServer(dir, FreePort(), password, tls ? FreePort() : null);
+        var server = new NgircdServer(dir, Ports.Free(), password, tls ? Ports.Free() : null);
         if (tls)
             server.WriteCertificate();
         server.WriteConfig();
@@ -199,8 +200,8 @@ public sealed class NgircdServer : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        var deadline = Stopwatch.StartNew();
-        while (true)
+        var refused = "";
+        var listening = await Eventually.HoldsAsync(async () =>
         {
             if (process.HasExited)
                 throw new InvalidOperationException($"ngircd exited with {process.ExitCode} on port {Port}:\n{Output}");
@@ -208,23 +209,15 @@ public sealed class NgircdServer : IAsyncDisposable
             {
                 using var probe = new TcpClient();
                 await probe.ConnectAsync(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                await Task.Delay(20);
+                return true;
             }
             catch (SocketException ex)
             {
-                throw new InvalidOperationException($"ngircd did not accept connections on port {Port}: {ex.Message}\n{Output}");
+                refused = ex.Message;
+                return false;
             }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }, TimeSpan.FromSeconds(10));
+        if (!listening)
+            throw new InvalidOperationException($"ngircd did not accept connections on port {Port}: {refused}\n{Output}");
     }
 }

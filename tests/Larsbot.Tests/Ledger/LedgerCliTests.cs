@@ -24,7 +24,9 @@ public class LedgerCliTests
     public async Task Payout_writes_each_format_to_the_file_asked_for()
     {
         using var h = await HandComputedMonthTests.LiveOctoberAsync();
-        var (options, rest) = LedgerCli.SplitOptions(["--month", "2026-10", "--format", "csv", "--out", "x", "--Logging:LogLevel:Default", "Warning"], "--month", "--format", "--out");
+        var parse = Cli.Commands().Parse(["payout", "--month", "2026-10", "--format", "csv", "--out", "x", "--Logging:LogLevel:Default", "Warning"]);
+        var (_, rest) = Cli.HostArgs(parse);
+        var options = LedgerCli.PayoutOptions(parse);
         Assert.Equal(["--Logging:LogLevel:Default", "Warning"], rest);
         Assert.Equal("csv", options["format"]);
 

@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using Larsbot.Notify;
+using Larsbot.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Larsbot.Tests.Notify;
@@ -227,12 +227,5 @@ public abstract class NotifierKit : IAsyncLifetime
         }
     }
 
-    private static string ClosedPortUrl()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return $"http://127.0.0.1:{port}";
-    }
+    private static string ClosedPortUrl() => $"http://127.0.0.1:{Ports.Free()}";
 }

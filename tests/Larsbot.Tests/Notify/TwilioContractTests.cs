@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Larsbot.Notify;
+using Larsbot.Tests.Support;
 
 namespace Larsbot.Tests.Notify;
 
@@ -136,7 +136,7 @@ public sealed class PrismFixture : IAsyncLifetime
             return;
         }
 
-        var port = FreePort();
+        var port = Ports.Free();
         var start = new ProcessStartInfo(prism)
         {
             ArgumentList = { "mock", "-h", "127.0.0.1", "-p", port.ToString(), "-v", "warn", Path.Combine(specRoot, specPath) },
@@ -151,21 +151,26 @@ public sealed class PrismFixture : IAsyncLifetime
         _process.BeginErrorReadLine();
 
         var baseUrl = $"http://127.0.0.1:{port}";
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < StartupLimit && !_process.HasExited)
+        // Polling an external process until it listens (it prints nothing at -v warn), or until it has exited.
+        var answered = false;
+        await Eventually.HoldsAsync(async () =>
         {
+            if (_process.HasExited) return true;
             try
             {
                 using var probeTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 using var probe = await Http.GetAsync(baseUrl + "/", probeTimeout.Token);
-                _baseUrl = baseUrl; // any HTTP answer (Prism says 404 for "/") means it is listening
-                return;
+                return answered = true; // any HTTP answer (Prism says 404 for "/") means it is listening
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
             {
-                // Polling an external process until it listens: it prints nothing at -v warn.
-                await Task.Delay(25);
+                return false;
             }
+        }, StartupLimit);
+        if (answered)
+        {
+            _baseUrl = baseUrl;
+            return;
         }
         _problem = (_process.HasExited ? $"Prism exited with code {_process.ExitCode}." : $"Prism did not answer within {StartupLimit}.") + Output();
     }
@@ -203,12 +208,5 @@ public sealed class PrismFixture : IAsyncLifetime
             }
         }
         return null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -22,19 +22,7 @@ public class DeliveryReportsTests
            "pushover": "azGDORePK8gMaC0QOYAMyEEuzJnyUi"}]}
         """;
 
-    private static TeamRoster CallRoster()
-    {
-        var dir = Directory.CreateTempSubdirectory("larsbot-roster-").FullName;
-        try
-        {
-            File.WriteAllText(Path.Combine(dir, "roster.json"), CallRosterJson);
-            return RosterLoader.LoadFile(Path.Combine(dir, "roster.json"));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+    private static TeamRoster CallRoster() => TestRoster.FromJson(CallRosterJson);
 
     private static async Task<(EngineHarness H, DeliveryReports Reports, OutboxSender Sender, ScriptedNotifier Calls)> FirstPageSentAsync()
     {

@@ -306,14 +306,14 @@ public class PagingEngineTests
         using var cts = new CancellationTokenSource();
         var loop = new PagingLoop(h.Engine, h.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<PagingLoop>.Instance);
         await loop.StartAsync(cts.Token);
-        await WaitForAsync(() => h.Engine.Passes == 1);
+        await Eventually.TrueAsync(() => h.Engine.Passes == 1);
         // Spaced in wall-clock time on purpose: without the gap, each of these would get a pass of its own.
         for (var i = 0; i < 10; i++)
         {
             await h.AlertAsync($"web{i}", "link down", "irc");
             await Task.Delay(20);
         }
-        await WaitForAsync(() => h.Db.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM alerts WHERE handled_at IS NULL")).Result == 0);
+        await Eventually.TrueAsync(() => h.Db.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM alerts WHERE handled_at IS NULL")).Result == 0);
         // 10 wakes over 200 ms, and one pass took them all (two, if the burst straddled the end of the gap).
         Assert.InRange(h.Engine.Passes, 2, 3);
         await loop.StopAsync(CancellationToken.None);
@@ -327,33 +327,22 @@ public class PagingEngineTests
         var loop = new PagingLoop(h.Engine, h.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<PagingLoop>.Instance);
         await loop.StartAsync(cts.Token);
         await h.AlertAsync("gateway2", "rblcheck: listed");
-        await WaitForAsync(() => h.Channel.Lines.Contains("URGENT gateway2 - rblcheck: listed"));
+        await Eventually.TrueAsync(() => h.Channel.Lines.Contains("URGENT gateway2 - rblcheck: listed"));
         foreach (var left in new[] { 25, 20, 15, 10, 5 })
         {
             h.Clock.Advance(S5);
-            await WaitForAsync(() => h.Channel.Lines.Contains($"LarsSMS: 'gateway2: rblcheck: listed' in {left} secs to {Brong}"));
+            await Eventually.TrueAsync(() => h.Channel.Lines.Contains($"LarsSMS: 'gateway2: rblcheck: listed' in {left} secs to {Brong}"));
         }
         h.Clock.Advance(S5);
-        await WaitForAsync(() => h.Channel.Lines.Any(l => l.StartsWith($"LarsSMS: paging {Brong} now")));
+        await Eventually.TrueAsync(() => h.Channel.Lines.Any(l => l.StartsWith($"LarsSMS: paging {Brong} now")));
         // The loop looks at least every 30 s, so 30 s steps each wake it; the tenth reaches 5:30.
         for (var i = 0; i < 10; i++)
         {
             h.Clock.Advance(TimeSpan.FromSeconds(30));
-            await WaitForAsync(() => h.Engine.LastLoopAt >= h.Clock.GetUtcNow());
+            await Eventually.TrueAsync(() => h.Engine.LastLoopAt >= h.Clock.GetUtcNow());
         }
-        await WaitForAsync(() => h.Channel.Lines.Any(l => l.StartsWith("LarsSMS: nobody acked in 5 minutes")));
+        await Eventually.TrueAsync(() => h.Channel.Lines.Any(l => l.StartsWith("LarsSMS: nobody acked in 5 minutes")));
         Assert.Equal(7, (await h.PagesAsync()).Count);
         await loop.StopAsync(CancellationToken.None);
-    }
-
-    /// <summary>Awaits a condition reached by another task (the loop), polling briefly; fails after 10 s.</summary>
-    internal static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not reached in 10 s");
-            await Task.Delay(5);
-        }
     }
 }

@@ -10,21 +10,9 @@ namespace Larsbot.Tests.Paging;
 /// <summary>The everyone-page rings people with "call": true, through the same outbox as SMS and push.</summary>
 public class VoiceCallTests
 {
-    private static TeamRoster RosterWithCalls()
-    {
-        var dir = Directory.CreateTempSubdirectory("larsbot-roster-").FullName;
-        var path = Path.Combine(dir, "roster.json");
-        File.WriteAllText(path, File.ReadAllText(Path.Combine(RepoPaths.Root, "roster.sample.json"))
+    private static TeamRoster RosterWithCalls() =>
+        TestRoster.FromJson(File.ReadAllText(Path.Combine(RepoPaths.Root, "roster.sample.json"))
             .Replace("\"phone\": \"+4790000003\"", "\"phone\": \"+4790000003\", \"call\": true"));
-        try
-        {
-            return RosterLoader.LoadFile(path);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
-    }
 
     [Fact]
     public async Task Only_the_everyone_page_calls_and_only_people_with_call_true()

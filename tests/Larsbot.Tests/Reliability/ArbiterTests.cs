@@ -21,7 +21,7 @@ public sealed class ArbiterTests
         var settings = RunningBot.Settings(irc.Port, botProviders, db.Path);
         settings["Intake:TcpPort"] = "-1";
         settings.Remove("Intake:HttpUrl");
-        var port = BotProcess.FreePort();
+        var port = Ports.Free();
         var bot = BotProcess.Start(settings, port, db.Dir);
         await bot.WaitReadyAsync(Wait);
 
@@ -33,7 +33,7 @@ public sealed class ArbiterTests
         var running = arbiter.RunAsync(stop.Token);
         try
         {
-            await UntilAsync(() => arbiter.Checks >= 3);
+            await Eventually.TrueAsync(() => arbiter.Checks >= 3, Wait);
             Assert.Empty(arbiterProviders.TwilioRequests);
 
             bot.Kill();
@@ -44,7 +44,7 @@ public sealed class ArbiterTests
 
             // Still down for several more checks: nobody is paged again for the same outage.
             var checks = arbiter.Checks;
-            await UntilAsync(() => arbiter.Checks >= checks + 5);
+            await Eventually.TrueAsync(() => arbiter.Checks >= checks + 5, Wait);
             Assert.Equal(3, arbiterProviders.TwilioRequests.Count);
             Assert.Equal(2, arbiterProviders.PushoverRequests.Count);
             Assert.True(arbiter.InOutage);
@@ -74,14 +74,4 @@ public sealed class ArbiterTests
     [InlineData("00:02:00", 120_000)]
     public void Durations_read_the_way_people_write_them(string text, int ms) =>
         Assert.Equal(TimeSpan.FromMilliseconds(ms), ArbiterHost.ParseDuration(text, "--every"));
-
-    private static async Task UntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not reached");
-            await Task.Delay(20);
-        }
-    }
 }

@@ -24,7 +24,6 @@ public sealed class KillNineTests(ITestOutputHelper output)
     private const string Body = "db1: replication stopped";
     private const string EveryoneBody = "db1: replication stopped (not acked in 2 secs: paging everybody)";
 
-
     private sealed record Outcome(string Point, int Requests, int Expected, int Duplicates, int Interrupted, string Detail);
 
     [Fact]
@@ -115,7 +114,7 @@ public sealed class KillNineTests(ITestOutputHelper output)
 
     private static async Task<BotProcess> StartBotAsync(Run run)
     {
-        var bot = BotProcess.Start(run.Settings, BotProcess.FreePort(), run.Db.Dir);
+        var bot = BotProcess.Start(run.Settings, Ports.Free(), run.Db.Dir);
         await bot.WaitReadyAsync(Wait);
         return bot;
     }
@@ -136,7 +135,7 @@ public sealed class KillNineTests(ITestOutputHelper output)
 
         run.Bot = await StartBotAsync(run);
         // Done when the first page and the everyone page are all recorded as sent.
-        await UntilAsync(async () => await CountAsync(run.Db.Path, "SELECT COUNT(*) FROM pages WHERE state = 'sent'") == 7, Wait);
+        await Eventually.TrueAsync(async () => await CountAsync(run.Db.Path, "SELECT COUNT(*) FROM pages WHERE state = 'sent'") == 7, Wait);
         var interrupted = (int)await CountAsync(run.Db.Path, "SELECT COUNT(*) FROM page_attempts WHERE outcome = 'interrupted'");
 
         var seen = run.Providers.TwilioRequests.Select(q => $"sms {q["To"]} {q["Body"]}")
@@ -170,9 +169,9 @@ public sealed class KillNineTests(ITestOutputHelper output)
 
         run.Bot = await StartBotAsync(run);
         // The ack-mode period ends in the file, said by whichever process committed it; then the topic is normal again.
-        await UntilAsync(async () => await CountAsync(run.Db.Path, "SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL") == 0, Wait);
-        await UntilAsync(() => Task.FromResult(person.Lines.Any(l => l.Contains(" TOPIC ") && l.Contains(":online, normal mode"))), Wait);
-        await UntilAsync(() => Task.FromResult(person.Lines.Any(l => l.Contains(":ack mode over"))), Wait);
+        await Eventually.TrueAsync(async () => await CountAsync(run.Db.Path, "SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL") == 0, Wait);
+        await Eventually.TrueAsync(() => person.Lines.Any(l => l.Contains(" TOPIC ") && l.Contains(":online, normal mode")), Wait);
+        await Eventually.TrueAsync(() => person.Lines.Any(l => l.Contains(":ack mode over")), Wait);
         // Past the original page deadline and the everyone deadline: nothing may have been paged, nothing said twice.
         var overLines = person.Lines.Count(l => l.Contains(":ack mode over"));
         Assert.Equal(1, overLines);
@@ -197,15 +196,5 @@ public sealed class KillNineTests(ITestOutputHelper output)
         await using var c = new SqliteConnection($"Data Source={dbPath};Pooling=False");
         await c.OpenAsync();
         return (await c.ExecuteScalarAsync<T>(sql))!;
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not reached");
-            await Task.Delay(20);
-        }
     }
 }

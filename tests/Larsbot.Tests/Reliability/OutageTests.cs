@@ -23,16 +23,6 @@ public sealed class OutageTests(ITestOutputHelper output)
         return await c.ExecuteScalarAsync<long>(sql);
     }
 
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
-            await Task.Delay(20);
-        }
-    }
-
     private static Task<HttpResponseMessage> PostAsync(HttpClient http, string host, string message) =>
         http.PostAsync("/alerts", new FormUrlEncodedContent(new Dictionary<string, string> { ["host"] = host, ["level"] = "urgent", ["message"] = message }));
 
@@ -58,10 +48,10 @@ public sealed class OutageTests(ITestOutputHelper output)
 
         var down = Stopwatch.StartNew();
         await irc.StopAsync();
-        await UntilAsync(async () => (await bot.Http.GetAsync("/health")).StatusCode == HttpStatusCode.ServiceUnavailable, Wait, "health never turned red");
+        await Eventually.TrueAsync(async () => (await bot.Http.GetAsync("/health")).StatusCode == HttpStatusCode.ServiceUnavailable, Wait, "health never turned red");
 
         // Past the grace nobody can ack: the 30 s countdown is skipped and the page goes out at once.
-        await UntilAsync(() => Task.FromResult(down.Elapsed > TimeSpan.FromSeconds(6)), Wait, "");
+        await Eventually.TrueAsync(() => down.Elapsed > TimeSpan.FromSeconds(6), Wait);
         var posted = Stopwatch.StartNew();
         Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(bot.Http, "db1", "disk full")).StatusCode);
         var sms = await providers.WaitForTwilioRequestAsync(1, Wait);
@@ -69,7 +59,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         Assert.Equal("+61400000001", sms["To"]);
         Assert.True(posted.Elapsed < TimeSpan.FromSeconds(5), $"page took {posted.Elapsed}");
 
-        await UntilAsync(() => Task.FromResult(down.Elapsed >= TimeSpan.FromSeconds(60)), TimeSpan.FromSeconds(70), "");
+        await Eventually.TrueAsync(() => down.Elapsed >= TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(70));
         await irc.RestartAsync();
         var back = Stopwatch.StartNew();
         await using var watcher = await RawIrcClient.ConnectAsync(irc.Port, "robn");
@@ -80,7 +70,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         Assert.True(rejoined < TimeSpan.FromSeconds(30), $"rejoined after {rejoined}");
         Assert.Contains("1 alert(s) meanwhile (1 urgent: 'db1: disk full'); paged brong (nobody could ack here)", report);
         // The topic is the bot's again (set after the rejoin on a server that forgot the channel).
-        await UntilAsync(() => Task.FromResult(watcher.Lines.Any(l => (l.Contains(" TOPIC ") || l.Contains(" 332 ")) && l.Contains("online, normal mode, Bron Gondwana"))), Wait, "topic not restored");
+        await Eventually.TrueAsync(() => watcher.Lines.Any(l => (l.Contains(" TOPIC ") || l.Contains(" 332 ")) && l.Contains("online, normal mode, Bron Gondwana")), Wait, "topic not restored");
         await bot.WaitHealthyAsync();
     }
 
@@ -109,7 +99,7 @@ public sealed class OutageTests(ITestOutputHelper output)
             await brong.WaitForLineAsync(l => l.Contains(":page problem: sms to brong failed (HTTP 500"), Wait);
             await providers.WaitForTwilioRequestAsync(4, Wait);
         }
-        await UntilAsync(async () => await CountAsync(db.Path, "SELECT COUNT(*) FROM pages WHERE channel = 'sms' AND state = 'sent'") == 1, Wait, "sms never sent");
+        await Eventually.TrueAsync(async () => await CountAsync(db.Path, "SELECT COUNT(*) FROM pages WHERE channel = 'sms' AND state = 'sent'") == 1, Wait, "sms never sent");
 
         await using var c = new SqliteConnection($"Data Source={db.Path};Pooling=False");
         await c.OpenAsync();
@@ -142,11 +132,11 @@ public sealed class OutageTests(ITestOutputHelper output)
         await bot.WaitHealthyAsync();
         await PostAsync(bot.Http, "db1", "disk full");
 
-        await UntilAsync(async () => (await bot.Http.GetAsync("/health")).StatusCode == HttpStatusCode.ServiceUnavailable, Wait, "health stayed green");
+        await Eventually.TrueAsync(async () => (await bot.Http.GetAsync("/health")).StatusCode == HttpStatusCode.ServiceUnavailable, Wait, "health stayed green");
         var red = await (await bot.Http.GetAsync("/health")).Content.ReadAsStringAsync();
         Assert.Contains("page(s) failing for over", red);
         // Recovery: the scripts run out and the providers answer normally; every page goes out, health is green.
-        await UntilAsync(async () => await CountAsync(db.Path, "SELECT COUNT(*) FROM pages WHERE state = 'sent'") == 2, Wait, "pages never sent");
+        await Eventually.TrueAsync(async () => await CountAsync(db.Path, "SELECT COUNT(*) FROM pages WHERE state = 'sent'") == 2, Wait, "pages never sent");
         Assert.Equal(13, providers.TwilioRequests.Count);
         Assert.Equal(13, providers.PushoverRequests.Count);
         await bot.WaitHealthyAsync();
@@ -167,7 +157,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         await robn.JoinAsync(RunningBot.Channel);
         await PostAsync(bot.Http, "db1", "disk full");
         await robn.WaitForLineAsync(l => l.Contains(":page FAILED: sms to brong") && l.Contains("21211"), Wait);
-        await UntilAsync(async () => await CountAsync(db.Path, "SELECT COUNT(*) FROM pages WHERE state = 'failed'") == 1, Wait, "not failed");
+        await Eventually.TrueAsync(async () => await CountAsync(db.Path, "SELECT COUNT(*) FROM pages WHERE state = 'failed'") == 1, Wait, "not failed");
         // Refused for good: asked once, never again.
         Assert.Single(providers.TwilioRequests);
         var health = await bot.Http.GetAsync("/health");
@@ -212,13 +202,13 @@ public sealed class OutageTests(ITestOutputHelper output)
             }
             // Recovers: the first write after the disk came back can still meet the writer in its failed state (seen once
             // in a full run), answered 503 like any failure (nothing stored, send again). Within 5 s an alert is stored.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-            HttpResponseMessage again;
-            while ((again = await PostAsync(bot.Http, "ok2", "stored again")).StatusCode != HttpStatusCode.Accepted && DateTime.UtcNow < deadline)
+            HttpResponseMessage again = null!;
+            await Eventually.HoldsAsync(async () =>
             {
+                if ((again = await PostAsync(bot.Http, "ok2", "stored again")).StatusCode == HttpStatusCode.Accepted) return true;
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
-                await Task.Delay(50);
-            }
+                return false;
+            }, TimeSpan.FromSeconds(5), every: TimeSpan.FromMilliseconds(50));
             Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
             Assert.Equal(2, await CountAsync(db.Path, "SELECT COUNT(*) FROM alerts"));
             Assert.Equal(0, await CountAsync(db.Path, "SELECT COUNT(*) FROM alerts WHERE host LIKE 'ro%'"));

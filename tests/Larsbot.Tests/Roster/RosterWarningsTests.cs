@@ -61,7 +61,7 @@ public sealed class RosterWarningsTests
         await File.WriteAllTextAsync(roster, NickOnlyRoster);
         rig.Settings["Roster:Path"] = roster;
         rig.Settings["Intake:TcpPort"] = "-1";
-        await using var bot = BotProcess.Start(rig.Settings, BotProcess.FreePort(), rig.Db.Dir);
+        await using var bot = BotProcess.Start(rig.Settings, Ports.Free(), rig.Db.Dir);
         await bot.WaitReadyAsync(TimeSpan.FromSeconds(30));
         Assert.Contains(Expected["warning: ".Length..], bot.Output);
     }

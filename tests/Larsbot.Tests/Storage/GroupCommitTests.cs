@@ -211,13 +211,12 @@ public sealed class GroupCommitTests : IDisposable
         try
         {
             // Each step of the clock lets one checkpoint run; wait for its effect, not for time.
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (RowsInMainFileAlone() != 100)
+            await Eventually.TrueAsync(() =>
             {
-                Assert.True(DateTime.UtcNow < deadline, "no checkpoint within 10 s");
+                if (RowsInMainFileAlone() == 100) return true;
                 clock.Advance(TimeSpan.FromMilliseconds(200));
-                await Task.Delay(10);
-            }
+                return false;
+            }, TimeSpan.FromSeconds(10), "no checkpoint", every: TimeSpan.FromMilliseconds(10));
         }
         finally
         {

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Larsbot.Tests.Support;
@@ -34,16 +32,6 @@ public sealed class BotProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    /// <summary>A port free right now on loopback (the child binds it a moment later).</summary>
-    public static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
     /// <summary>Starts the bot with these settings ("Irc:Port" style keys); Intake:HttpUrl is set from <paramref name="httpPort"/>.</summary>
     public static BotProcess Start(IReadOnlyDictionary<string, string?> settings, int httpPort, string workDir)
     {
@@ -66,23 +54,22 @@ public sealed class BotProcess : IAsyncDisposable
     /// <summary>Waits until /health answers 200 (or, with <paramref name="anyAnswer"/>, answers at all).</summary>
     public async Task WaitReadyAsync(TimeSpan timeout, bool anyAnswer = false)
     {
-        var deadline = DateTime.UtcNow + timeout;
         var last = "";
-        while (DateTime.UtcNow < deadline)
+        var ready = await Eventually.HoldsAsync(async () =>
         {
             if (_process.HasExited) throw new InvalidOperationException($"bot exited with {_process.ExitCode}:\n{Output}");
             try
             {
                 var r = await Http.GetAsync("/health");
-                if (r.IsSuccessStatusCode || anyAnswer) return;
+                if (r.IsSuccessStatusCode || anyAnswer) return true;
                 last = await r.Content.ReadAsStringAsync();
             }
             catch (HttpRequestException)
             {
             }
-            await Task.Delay(20);
-        }
-        throw new TimeoutException($"bot not ready in {timeout}: {last}\n{Output}");
+            return false;
+        }, timeout);
+        if (!ready) throw new TimeoutException($"bot not ready in {timeout}: {last}\n{Output}");
     }
 
     /// <summary>kill -9: no shutdown code runs, exactly like a crash or the OOM killer.</summary>

@@ -27,13 +27,6 @@ public sealed class Daemon : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     /// <summary>Starts <paramref name="binary"/>; <paramref name="prepare"/> writes its config into the temp folder first.</summary>
     public static Daemon Start(string binary, string dirPrefix, Func<string, IEnumerable<string>> prepare)
     {
@@ -54,23 +47,19 @@ public sealed class Daemon : IAsyncDisposable
     /// <summary>Polls <paramref name="ready"/> until it holds (short waits, no fixed sleep).</summary>
     public async Task WaitUntilAsync(Func<Task<bool>> ready, TimeSpan timeout, string what)
     {
-        var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < timeout)
+        var seen = await Eventually.HoldsAsync(async () =>
         {
             if (_process.HasExited) throw new InvalidOperationException($"{what}: the program exited ({_process.ExitCode}):\n{Output}");
             try
             {
-                if (await ready()) return;
+                return await ready();
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or SocketException)
             {
+                return false;
             }
-            catch (SocketException)
-            {
-            }
-            await Task.Delay(25);
-        }
-        throw new TimeoutException($"{what} not seen within {timeout}:\n{Output}");
+        }, timeout);
+        if (!seen) throw new TimeoutException($"{what} not seen within {timeout}:\n{Output}");
     }
 
     public async ValueTask DisposeAsync()

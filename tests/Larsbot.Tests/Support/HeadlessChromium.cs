@@ -75,28 +75,25 @@ public sealed class HeadlessChromium : IAsyncDisposable
         // Chromium writes the port it picked (and the browser's WebSocket path) to DevToolsActivePort once it listens.
         var portFile = Path.Combine(_profile, "DevToolsActivePort");
         var sw = Stopwatch.StartNew();
-        int port;
-        while (true)
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"chromium exited with {_process.ExitCode}:\n{Diagnostics}");
-            if (File.Exists(portFile) && File.ReadAllLines(portFile) is [var first, _, ..] && int.TryParse(first, out port)) break;
-            if (sw.Elapsed > timeout) throw new TimeoutException($"chromium never wrote {portFile}:\n{Diagnostics}");
-            await Task.Delay(25);
-        }
+        var port = 0;
+        var every = TimeSpan.FromMilliseconds(25);
+        if (!await Eventually.HoldsAsync(() =>
+            {
+                if (_process.HasExited) throw new InvalidOperationException($"chromium exited with {_process.ExitCode}:\n{Diagnostics}");
+                return File.Exists(portFile) && File.ReadAllLines(portFile) is [var first, _, ..] && int.TryParse(first, out port);
+            }, timeout, every))
+            throw new TimeoutException($"chromium never wrote {portFile}:\n{Diagnostics}");
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         string? wsUrl = null;
-        while (wsUrl is null)
-        {
-            var targets = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/json/list"))!.AsArray();
-            wsUrl = targets.FirstOrDefault(t => (string?)t!["type"] == "page")?["webSocketDebuggerUrl"]?.GetValue<string>();
-            if (wsUrl is null)
+        if (!await Eventually.HoldsAsync(async () =>
             {
-                if (sw.Elapsed > timeout) throw new TimeoutException("chromium has no page target");
-                await Task.Delay(25);
-            }
-        }
-        await _ws.ConnectAsync(new Uri(wsUrl), _stop.Token);
+                var targets = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/json/list"))!.AsArray();
+                wsUrl = targets.FirstOrDefault(t => (string?)t!["type"] == "page")?["webSocketDebuggerUrl"]?.GetValue<string>();
+                return wsUrl is not null;
+            }, timeout - sw.Elapsed, every))
+            throw new TimeoutException("chromium has no page target");
+        await _ws.ConnectAsync(new Uri(wsUrl!), _stop.Token);
         _reader = Task.Run(ReadLoopAsync);
         await SendAsync("Page.enable");
         await SendAsync("Runtime.enable");
@@ -158,14 +155,10 @@ public sealed class HeadlessChromium : IAsyncDisposable
     /// <summary>Polls the page every 50 ms until <paramref name="condition"/> holds for the string <paramref name="expression"/> gives.</summary>
     public async Task<string> WaitForTextAsync(string expression, Func<string, bool> condition, TimeSpan timeout, string what)
     {
-        var sw = Stopwatch.StartNew();
         string? last = null;
-        while (sw.Elapsed < timeout)
-        {
-            last = await TextAsync(expression);
-            if (last is not null && condition(last)) return last;
-            await Task.Delay(50);
-        }
+        if (await Eventually.HoldsAsync(async () => (last = await TextAsync(expression)) is not null && condition(last), timeout,
+                TimeSpan.FromMilliseconds(50)))
+            return last!;
         throw new TimeoutException($"page never showed {what} within {timeout.TotalSeconds:0} s; last value: {last ?? "(none)"}\n" +
                                    $"page text:\n{await TextAsync("document.body ? document.body.innerText : ''")}");
     }

@@ -22,18 +22,15 @@ public static class TestRoster
             $"\"phone\": \"+6140000{i:D4}\", \"pushover\": \"u{i:D4}{new string('x', 25)}\"}}")) + "]}";
 
     /// <summary><see cref="LargeJson"/> loaded through a file, as the bot loads it.</summary>
-    public static TeamRoster Large(int n)
+    public static TeamRoster Large(int n) => FromJson(LargeJson(n));
+
+    /// <summary>A roster file with this text, loaded as the bot loads it (from a temp folder, removed after).</summary>
+    public static TeamRoster FromJson(string json)
     {
-        var dir = Directory.CreateTempSubdirectory("larsbot-roster-").FullName;
-        try
-        {
-            File.WriteAllText(Path.Combine(dir, "roster.json"), LargeJson(n));
-            return RosterLoader.LoadFile(Path.Combine(dir, "roster.json"));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var temp = new TempDatabase();
+        var path = Path.Combine(temp.Dir, "roster.json");
+        File.WriteAllText(path, json);
+        return RosterLoader.LoadFile(path);
     }
 }
 
@@ -47,47 +44,5 @@ public static class RepoPaths
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Larsbot.sln"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("Larsbot.sln not found above " + AppContext.BaseDirectory);
-    }
-}
-
-/// <summary>A fresh SQLite file in a temp folder, removed with the folder when disposed.</summary>
-public sealed class TempDatabase : IDisposable
-{
-    public TempDatabase()
-    {
-        Dir = Directory.CreateTempSubdirectory("larsbot-test-").FullName;
-        Path = System.IO.Path.Combine(Dir, "larsbot.db");
-    }
-
-    public string Dir { get; }
-    public string Path { get; }
-
-    public Larsbot.Storage.Database Open()
-    {
-        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
-        var db = new Larsbot.Storage.Database(Path);
-        db.Migrate();
-        return db;
-    }
-
-    /// <summary>Puts a roster person on duty from now, as `lars duty take` would, before the bot starts.</summary>
-    public void SeedDuty(string personId)
-    {
-        using var db = Open();
-        using var c = db.Open();
-        Dapper.SqlMapper.Execute(c, "INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (@at, @personId, @personId, 'take')",
-            new { at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), personId });
-    }
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(Dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }
