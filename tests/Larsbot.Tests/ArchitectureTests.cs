@@ -1,48 +1,69 @@
+using Larsbot.Setup;
 using System.Text.RegularExpressions;
 using Larsbot.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Larsbot.Tests;
 
 /// <summary>
 /// The shape docs/architecture.md describes, checked on the source: which folder may use which, no cycles, and no
-/// file too long to read in one go. A folder "uses" another when it names it (`using Larsbot.X` or `Larsbot.X.Y`).
+/// file too long to read in one go. A folder uses another when it names its namespace (`using Larsbot.Outbox`,
+/// `Larsbot.Paging.X`) or one of its types through it (`Setup.StartupException`).
 /// </summary>
-public sealed partial class ArchitectureTests
+public sealed partial class ArchitectureTests(ITestOutputHelper output)
 {
     private static readonly string Src = Path.Combine(RepoPaths.Root, "src", "Larsbot");
 
     [GeneratedRegex(@"\bLarsbot\.([A-Z][A-Za-z]+)\b")]
-    private static partial Regex FolderName();
+    private static partial Regex Namespace();
 
+    // Not after a word or a dot: `person.Email.Length` is a property, `Setup.StartupException` a folder's type.
+    [GeneratedRegex(@"(?<![\w.])([A-Z][A-Za-z]+)\.([A-Z][A-Za-z]+)")]
+    private static partial Regex Qualified();
+
+    [GeneratedRegex(@"\b(?:class|record|enum|interface|struct)\s+([A-Z][A-Za-z]+)")]
+    private static partial Regex Declared();
+
+    private static IEnumerable<string> Files(string folder) =>
+        Directory.EnumerateFiles(Path.Combine(Src, folder), "*.cs", SearchOption.AllDirectories);
+
+    /// <summary>Which folders each folder uses.</summary>
     private static Dictionary<string, SortedSet<string>> Uses()
     {
-        var folders = Directory.GetDirectories(Src).Select(Path.GetFileName).Where(f => f is not ("bin" or "obj")).Cast<string>().ToHashSet();
-        return folders.ToDictionary(f => f, f => new SortedSet<string>(
-            Directory.EnumerateFiles(Path.Combine(Src, f), "*.cs", SearchOption.AllDirectories)
-                .SelectMany(file => FolderName().Matches(File.ReadAllText(file)).Select(m => m.Groups[1].Value))
-                .Where(u => u != f && folders.Contains(u))));
+        var folders = Directory.GetDirectories(Src).Select(Path.GetFileName).Where(f => f is not ("bin" or "obj")).Cast<string>().ToList();
+        var types = folders.ToDictionary(f => f,
+            f => Files(f).SelectMany(file => Declared().Matches(File.ReadAllText(file)).Select(m => m.Groups[1].Value)).ToHashSet());
+        return folders.ToDictionary(f => f, f => new SortedSet<string>(Files(f).SelectMany(file =>
+        {
+            var text = File.ReadAllText(file);
+            return Namespace().Matches(text).Select(m => m.Groups[1].Value)
+                .Concat(Qualified().Matches(text)
+                    .Where(m => types.TryGetValue(m.Groups[1].Value, out var declared) && declared.Contains(m.Groups[2].Value))
+                    .Select(m => m.Groups[1].Value));
+        }).Where(u => u != f && types.ContainsKey(u))));
     }
 
     [Fact]
     public void No_folder_depends_on_itself_through_others()
     {
         var uses = Uses();
+        foreach (var (folder, used) in uses.OrderBy(u => u.Key)) output.WriteLine($"{folder} -> {string.Join(' ', used)}");
         foreach (var start in uses.Keys)
         {
-            // Depth-first from each folder: reaching it again is a cycle.
-            var path = new Stack<string>();
+            // Depth-first from each folder: coming back to it is a cycle.
+            var seen = new HashSet<string>();
+            var path = new List<string> { start };
             void Walk(string at)
             {
                 foreach (var next in uses[at])
                 {
-                    Assert.False(next == start, $"folder cycle: {start} -> {string.Join(" -> ", path.Reverse().Append(at).Skip(1))} -> {start}");
-                    if (path.Contains(next) || next == at) continue;
-                    path.Push(next);
+                    Assert.False(next == start, $"folder cycle: {string.Join(" -> ", path)} -> {start}");
+                    if (!seen.Add(next)) continue;
+                    path.Add(next);
                     Walk(next);
-                    path.Pop();
+                    path.RemoveAt(path.Count - 1);
                 }
             }
-            path.Push(start);
             Walk(start);
         }
     }
@@ -62,10 +83,10 @@ public sealed partial class ArchitectureTests
     [Fact]
     public void No_source_file_is_over_400_lines()
     {
-        var roots = new[] { Path.Combine(RepoPaths.Root, "src"), Path.Combine(RepoPaths.Root, "tests"), Path.Combine(RepoPaths.Root, "bench") };
-        var tooLong = roots.Where(Directory.Exists)
+        var sep = Path.DirectorySeparatorChar;
+        var tooLong = new[] { "src", "tests", "bench" }.Select(r => Path.Combine(RepoPaths.Root, r)).Where(Directory.Exists)
             .SelectMany(r => Directory.EnumerateFiles(r, "*.cs", SearchOption.AllDirectories))
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
+            .Where(f => !f.Contains($"{sep}obj{sep}") && !f.Contains($"{sep}bin{sep}"))
             .Select(f => (File: Path.GetRelativePath(RepoPaths.Root, f), Lines: File.ReadLines(f).Count()))
             .Where(f => f.Lines > 400)
             .Select(f => $"{f.File} ({f.Lines})")

@@ -30,7 +30,7 @@ internal sealed class AckOptions
     }
 
     /// <summary>The shortest ack token or callback secret accepted, as for intake tokens.</summary>
-    public const int MinSecretLength = 16;
+    public const int MinSecretLength = Setup.Secrets.MinLength;
 }
 
 internal sealed class AckToken

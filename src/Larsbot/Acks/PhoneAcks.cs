@@ -30,7 +30,7 @@ internal static class PhoneAcks
         // Checked while the host is built, so `larsbot check` reports them too. Values are never echoed.
         var problems = (config.GetSection("Acks").Get<AckOptions>() ?? new AckOptions()).Validate()
             .Concat((config.GetSection("Pushover").Get<PushoverOptions>() ?? new PushoverOptions()).ValidateCallbackSecret()).ToList();
-        if (problems.Count > 0) throw new Hosting.StartupException(string.Join("; ", problems));
+        if (problems.Count > 0) throw new Setup.StartupException(string.Join("; ", problems));
         services.Configure<AckOptions>(config.GetSection("Acks"));
         return services;
     }

@@ -128,7 +128,7 @@ internal static class EmailHosting
     {
         if (Microsoft.Extensions.Configuration.ConfigurationBinder.Get<EmailOptions>(config.GetSection("Email")) is { } email
             && email.Validate().ToList() is { Count: > 0 } problems)
-            throw new Hosting.StartupException(string.Join("; ", problems));
+            throw new Setup.StartupException(string.Join("; ", problems));
         services.Configure<EmailOptions>(config.GetSection("Email"));
         services.AddSingleton<EmailDigest>();
         services.AddHostedService(sp => sp.GetRequiredService<EmailDigest>());

@@ -44,6 +44,11 @@ internal sealed class EmailNotifier(IOptions<EmailOptions> options) : INotifier
             await client.DisconnectAsync(true, cancellationToken);
             return SendResult.Sent(mail.MessageId ?? "smtp", Line(answer));
         }
+        catch (NotSupportedException e)
+        {
+            // Email:Security asks for something the server does not offer (STARTTLS): a setting to change, not a blip.
+            return SendResult.GiveUp($"SMTP: {Line(e.Message)}");
+        }
         catch (AuthenticationException e)
         {
             return SendResult.GiveUp($"SMTP login refused: {Line(e.Message)}");

@@ -1,3 +1,4 @@
+using Larsbot.Setup;
 using System.CommandLine;
 using System.CommandLine.Help;
 using Larsbot.Ledger;
@@ -33,7 +34,7 @@ internal static class Cli
             "Configuration: --config FILE, then LARSBOT_ environment variables (LARSBOT_Irc__Server), then section keys " +
             "on the command line (--Irc:Port=6697).")
         {
-            config, new HelpOption(), new VersionOption(), Run(), Check(), Arbiter(), LedgerCli.Payout(), LedgerCli.Ledger(),
+            config, new HelpOption(), new VersionOption(), Run(), Check(), Arbiter(), LedgerCommands.Payout(), LedgerCommands.Ledger(),
         };
         root.SetAction(RunAsync);
         return WithOverrides(root);

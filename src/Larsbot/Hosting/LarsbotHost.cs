@@ -1,3 +1,4 @@
+using Larsbot.Setup;
 using Dapper;
 using Larsbot.Acks;
 using Larsbot.Commands;
@@ -22,9 +23,6 @@ using Microsoft.Extensions.Options;
 
 namespace Larsbot.Hosting;
 
-/// <summary>A configuration or roster problem found at start, worded for the operator.</summary>
-public sealed class StartupException(string message) : Exception(message);
-
 /// <summary>Builds the daemon: configuration, then one AddX per capability, then the HTTP endpoints.</summary>
 public static class LarsbotHost
 {
@@ -42,7 +40,7 @@ public static class LarsbotHost
         builder.Services.AddRoutingCore();
         var config = builder.Configuration;
         configFile ??= File.Exists("larsbot.json") ? "larsbot.json" : null;
-        AddConfiguration(config, args, configFile, overrides);
+        ConfigurationLayers.Add(config, args, configFile, overrides);
 
         builder.Logging.AddConfiguration(config.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o =>
@@ -85,22 +83,6 @@ public static class LarsbotHost
         return app;
     }
 
-    /// <summary>The configuration layers every verb shares (run, check, arbiter).</summary>
-    public static IConfigurationBuilder AddConfiguration(IConfigurationBuilder config, string[] args, string? configFile,
-        IDictionary<string, string?>? overrides)
-    {
-        configFile ??= File.Exists("larsbot.json") ? "larsbot.json" : null;
-        if (configFile is not null)
-        {
-            if (!File.Exists(configFile)) throw new StartupException($"config file {configFile} not found");
-            config.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
-        }
-        config.AddEnvironmentVariables("LARSBOT_");
-        if (overrides is not null) config.AddInMemoryCollection(overrides);
-        config.AddCommandLine(args);
-        return config;
-    }
-
     /// <summary>The config file may hold intake, Twilio, Pushover and SASL secrets: say so when others can read it.</summary>
     private static void WarnIfConfigReadableByOthers(string? configFile, ILogger log)
     {
@@ -140,25 +122,6 @@ public static class LarsbotHost
             return db;
         });
         services.AddHostedService<WalCheckpointer>();
-        return services;
-    }
-
-    public static IServiceCollection AddRoster(this IServiceCollection services, IConfiguration config)
-    {
-        services.AddSingleton(_ =>
-        {
-            var path = config["Roster:Path"] ?? "roster.json";
-            if (!File.Exists(path))
-                throw new StartupException($"Roster:Path {Path.GetFullPath(path)} not found. Copy roster.sample.json to roster.json and edit it, or set LARSBOT_Roster__Path.");
-            try
-            {
-                return RosterLoader.LoadFile(path, showContacts: config.GetValue("Irc:ShowContacts", true));
-            }
-            catch (RosterException e)
-            {
-                throw new StartupException(e.Message);
-            }
-        });
         return services;
     }
 

@@ -42,8 +42,8 @@ internal sealed class PushoverOptions
     public IEnumerable<string> ValidateCallbackSecret()
     {
         if (CallbackSecret.Length == 0) yield break;
-        if (CallbackSecret.Length < Acks.AckOptions.MinSecretLength)
-            yield return $"Pushover:CallbackSecret is shorter than {Acks.AckOptions.MinSecretLength} characters; use a long random string (openssl rand -hex 24)";
+        if (CallbackSecret.Length < Setup.Secrets.MinLength)
+            yield return $"Pushover:CallbackSecret is shorter than {Setup.Secrets.MinLength} characters; use a long random string (openssl rand -hex 24)";
         else if (CallbackSecret.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
             yield return "Pushover:CallbackSecret must not contain spaces or control characters";
     }

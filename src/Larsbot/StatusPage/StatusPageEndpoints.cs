@@ -25,7 +25,7 @@ internal static class StatusPageEndpoints
         var options = config.GetSection("StatusPage").Get<StatusPageOptions>() ?? new StatusPageOptions();
         if (options.Validate(config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions(),
                 config.GetSection("Acks").Get<Acks.AckOptions>() ?? new Acks.AckOptions()).ToList() is { Count: > 0 } problems)
-            throw new Hosting.StartupException(string.Join("; ", problems));
+            throw new Setup.StartupException(string.Join("; ", problems));
         services.Configure<StatusPageOptions>(config.GetSection("StatusPage"));
         services.AddSingleton<ViewerTokens>();
         services.AddSingleton<StatusStore>();

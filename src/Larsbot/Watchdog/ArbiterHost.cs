@@ -1,5 +1,5 @@
+using Larsbot.Setup;
 using System.Globalization;
-using Larsbot.Hosting;
 using Larsbot.Notify;
 using Larsbot.Roster;
 using Microsoft.Extensions.Configuration;
@@ -16,7 +16,7 @@ public static class ArbiterHost
 {
     public static Arbiter Build(string[] args, string? configFile, IDictionary<string, string?>? overrides, out ServiceProvider services)
     {
-        var config = LarsbotHost.AddConfiguration(new ConfigurationBuilder(), args, configFile, overrides).Build();
+        var config = Setup.ConfigurationLayers.Add(new ConfigurationBuilder(), args, configFile, overrides).Build();
         var options = config.GetSection("Arbiter").Get<ArbiterOptions>() ?? new ArbiterOptions();
         if (config["target"] is { Length: > 0 } target) options.Target = target;
         if (config["every"] is { Length: > 0 } every) options.Every = ParseDuration(every, "--every");

@@ -1,3 +1,4 @@
+using Larsbot.Setup;
 using System.Diagnostics;
 using Larsbot.Hosting;
 using Larsbot.Tests.Support;

@@ -36,11 +36,25 @@ public sealed class EmailDigestTests : IAsyncLifetime
         return Directory.Exists(dir) ? Directory.GetFiles(dir).Order().Select(File.ReadAllText).ToArray() : [];
     }
 
-    private EmailDigest Digest(EngineHarness h, Action<EmailOptions>? tweak = null)
+    private Digester Digest(EngineHarness h, Action<EmailOptions>? tweak = null)
     {
         var o = new EmailOptions { SmtpHost = "127.0.0.1", SmtpPort = _port, Security = "None", From = "larsbot@example.com" };
         tweak?.Invoke(o);
-        return new EmailDigest(h.Db, h.Roster, Options.Create(o), h.Clock, NullLogger<EmailDigest>.Instance);
+        var options = Options.Create(o);
+        return new Digester(new EmailDigest(h.Db, h.Roster, h.Outbox, options, h.Clock, NullLogger<EmailDigest>.Instance),
+            h.Sender([new EmailNotifier(options)]));
+    }
+
+    /// <summary>The digest decided (an outbox row), then what the outbox's sender does with it, as in the host.</summary>
+    private sealed record Digester(EmailDigest Digest, OutboxSender Sender)
+    {
+        public async Task<int> SendDueAsync(CancellationToken ct)
+        {
+            var n = await Digest.SendDueAsync(ct);
+            await Sender.SendDueAsync(ct);
+            await Sender.DrainAsync();
+            return n;
+        }
     }
 
     [Fact]
@@ -94,17 +108,26 @@ public sealed class EmailDigestTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_failed_send_leaves_the_alerts_for_the_next_digest()
+    public async Task A_failed_send_is_retried_by_the_outbox_until_the_server_takes_it()
     {
+        // Intended since the digest became an outbox row: a send that fails is retried with the outbox's backoff (it
+        // used to be composed again at the next interval).
         using var h = new EngineHarness();
         await h.AlertAsync("backup1", "done", "info");
         await h.Engine.RunDueAsync();
-        var down = Digest(h, o => o.SmtpPort = Ports.Free());
-        await Assert.ThrowsAnyAsync<Exception>(() => down.SendDueAsync(CancellationToken.None));
-        Assert.Equal(0, await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM email_digests")));
+        var down = Digest(h, o => o.SmtpPort = Ports.Free()); // nothing listens there
+        Assert.Equal(1, await down.SendDueAsync(CancellationToken.None));
+        Assert.Empty(Delivered());
+        Assert.Equal(("due", 1L), await h.Db.ReadAsync(c => c.QuerySingleAsync<(string, long)>("SELECT state, attempts FROM outbox WHERE channel = 'email'")));
 
-        Assert.Equal(1, await Digest(h, o => o.To = ["ops@example.com"]).SendDueAsync(CancellationToken.None));
-        Assert.Contains("To: ops@example.com", Assert.Single(Delivered()));
+        // The server is back (this notifier reaches the live one); the retry is due after its backoff.
+        var up = Digest(h);
+        Assert.Equal(0, await up.SendDueAsync(CancellationToken.None)); // not decided twice, not due yet either
+        Assert.Empty(Delivered());
+        h.Clock.Advance(h.OutboxOptions.RetryMinDelay * 2);
+        await up.SendDueAsync(CancellationToken.None);
+        Assert.Contains("backup1 - done", Assert.Single(Delivered()));
+        Assert.Equal("sent", await h.Db.ReadAsync(c => c.ExecuteScalarAsync<string>("SELECT state FROM outbox WHERE channel = 'email'")));
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class IrcNotifierTests(ITestOutputHelper output) : IrcClientTestBa
         Assert.Equal("irc", page.ProviderId);
         await raw.WaitForLineAsync(l => l.StartsWith(":Lars!") && l.EndsWith(":URGENT db1 - down"), Timeout);
         Assert.Equal([@"brong has it\nfor now", "URGENT db1 - down"], SaidBy("Lars", raw));
-        await Eventually(() => bot.CurrentTopic == "On call: alice"); // the bot hears its TOPIC echoed a moment apart from Watcher
+        await Eventually.TrueAsync(() => bot.CurrentTopic == "On call: alice"); // the bot hears its TOPIC echoed a moment apart from Watcher
     }
 
     [Fact]

@@ -36,16 +36,16 @@ public sealed class DecidedLinesTests(ITestOutputHelper output)
         settings["Paging:IrcDownGrace"] = "00:10:00";
         settings.Remove("Intake:HttpUrl");
 
-        var bot = BotProcess.Start(settings, BotProcess.FreePort(), db.Dir);
+        var bot = BotProcess.Start(settings, Ports.Free(), db.Dir);
         string[] staleTicks;
         try
         {
-            await bot.WaitReadyAsync(Wait);
+            await bot.WaitReadyAsync(Wait, anyAnswer: true); // not healthy: IRC is unreachable, on purpose
             var r = await bot.Http.PostAsync("/alerts", new FormUrlEncodedContent(new Dictionary<string, string>
                 { ["host"] = "db1", ["level"] = "urgent", ["message"] = "replication stopped" }));
             Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
             // The chosen point: the URGENT line and two countdown lines are rows, none said (no server to say them to).
-            await UntilAsync(async () => (await LinesAsync(db.Path, "tick")).Length >= 2);
+            await Eventually.TrueAsync(async () => (await LinesAsync(db.Path, "tick")).Length >= 2, Wait, "two countdown lines decided");
             Assert.Contains(Urgent, await LinesAsync(db.Path, "line"));
             staleTicks = await LinesAsync(db.Path, "tick");
             bot.Kill();
@@ -59,7 +59,7 @@ public sealed class DecidedLinesTests(ITestOutputHelper output)
         await irc.RestartAsync();
         await using var person = await RawIrcClient.ConnectAsync(irc.Port, "brong_");
         await person.JoinAsync("#decided");
-        await using var again = BotProcess.Start(settings, BotProcess.FreePort(), db.Dir);
+        await using var again = BotProcess.Start(settings, Ports.Free(), db.Dir);
         await again.WaitReadyAsync(Wait);
 
         await person.WaitForLineAsync(l => l.EndsWith(":" + Urgent), Wait);
@@ -83,15 +83,5 @@ public sealed class DecidedLinesTests(ITestOutputHelper output)
         await using var c = new SqliteConnection($"Data Source={dbPath};Pooling=False");
         await c.OpenAsync();
         return (await c.QueryAsync<string>("SELECT state FROM outbox WHERE channel = 'irc' AND body IN @bodies", new { bodies })).ToList();
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition)
-    {
-        using var cts = new CancellationTokenSource(Wait);
-        while (!await condition())
-        {
-            cts.Token.ThrowIfCancellationRequested();
-            await Task.Delay(50, cts.Token);
-        }
     }
 }
