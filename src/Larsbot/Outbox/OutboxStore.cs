@@ -57,6 +57,23 @@ public sealed class OutboxStore(Database db, TimeProvider time)
             body = line, now = UnixMs.From(now), expiresAt = expiresAt is { } e ? UnixMs.From(e) : (long?)null,
         }, tx);
 
+    /// <summary>
+    /// A page to one person by one channel (sms, push, call), in <paramref name="tx"/>. INSERT OR IGNORE: the UNIQUE key
+    /// (countdown, stage, person, channel) makes deciding the same page again a no-op rather than a second page.
+    /// True when it was new.
+    /// </summary>
+    public static async Task<bool> PageAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, long countdownId, string stage,
+        string personId, string channel, string destination, string title, string body) =>
+        await c.ExecuteAsync("""
+            INSERT OR IGNORE INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
+            VALUES (@countdownId, @stage, @personId, @channel, @destination, @title, @body, @now, 'due', @now)
+            """, new { countdownId, stage, personId, channel, destination, title, body, now = UnixMs.From(now) }, tx) > 0;
+
+    /// <summary>What the provider reported later about a page's delivery (only ever moved forward by the caller).</summary>
+    public static Task RecordDeliveryAsync(IDbConnection c, IDbTransaction tx, long pageId, string state, string? errorCode, long atMs) =>
+        c.ExecuteAsync("UPDATE outbox SET delivery_state = @state, delivery_error = @errorCode, delivery_at = @at WHERE id = @pageId",
+            new { pageId, state, errorCode, at = atMs }, tx);
+
     /// <summary>One e-mail (the info digest), in <paramref name="tx"/>: to the comma-separated <paramref name="recipients"/>.</summary>
     public static Task EmailAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, string recipients, string subject, string text) =>
         c.ExecuteAsync("""

@@ -61,12 +61,12 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore 
         var nowMs = UnixMs.From(time.GetUtcNow());
         return db.WriteAsync(async (c, tx) =>
         {
-            var id = await c.ExecuteScalarAsync<long?>("SELECT id FROM pages WHERE channel = 'push' AND provider_id = @receipt", new { receipt }, tx);
-            if (id is null) return;
+            var page = await c.QuerySingleOrDefaultAsync<(long Id, string? DeliveryState)>(
+                "SELECT id, delivery_state FROM pages WHERE channel = 'push' AND provider_id = @receipt", new { receipt }, tx);
+            if (page.Id == 0) return;
             await c.ExecuteAsync("INSERT INTO delivery_events(page_id, provider_id, state, at, source) VALUES (@id, @receipt, 'acked', @now, 'pushover')",
-                new { id, receipt, now = nowMs }, tx);
-            await c.ExecuteAsync("UPDATE outbox SET delivery_state = 'acked', delivery_at = @now WHERE id = @id AND COALESCE(delivery_state, '') <> 'acked'",
-                new { id, now = nowMs }, tx);
+                new { id = page.Id, receipt, now = nowMs }, tx);
+            if (page.DeliveryState != "acked") await OutboxStore.RecordDeliveryAsync(c, tx, page.Id, "acked", null, nowMs);
         }, ct);
     }
 
@@ -116,8 +116,7 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore 
         if (page is null) return new Outcome(false, null, false);
         // Forward only: 'sent' after 'delivered' (callbacks out of order) or the same state again changes nothing.
         if (page.DeliveryState is { } current && Rank(state) <= Rank(current)) return new Outcome(true, null, false);
-        await c.ExecuteAsync("UPDATE outbox SET delivery_state = @state, delivery_error = @errorCode, delivery_at = @now WHERE id = @id",
-            new { id = page.Id, state, errorCode, now = nowMs }, tx);
+        await OutboxStore.RecordDeliveryAsync(c, tx, page.Id, state, errorCode, nowMs);
         if (!IsFailure(state) || page.Stage != "first" || page.CountdownState is not ("paged" or "counting")) return new Outcome(true, null, false);
 
         // The on-duty person's page did not arrive and nobody has acked: try the next way now.
@@ -137,11 +136,8 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore 
     private static async Task<bool> NextAsync(System.Data.IDbConnection c, System.Data.IDbTransaction tx, ReportedPage failed,
         string channel, string destination, long nowMs)
     {
-        var n = await c.ExecuteAsync("""
-            INSERT OR IGNORE INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
-            SELECT countdown_id, 'first', person_id, @channel, @destination, title, body, @now, 'due', @now FROM pages WHERE id = @id
-            """, new { id = failed.Id, channel, destination, now = nowMs }, tx);
-        return n > 0;
+        var (title, body) = await c.QuerySingleAsync<(string, string)>("SELECT title, body FROM pages WHERE id = @id", new { id = failed.Id }, tx);
+        return await OutboxStore.PageAsync(c, tx, UnixMs.To(nowMs), failed.CountdownId, "first", failed.PersonId, channel, destination, title, body);
     }
 
     /// <summary>Twilio's most common delivery error codes, in words a tired human reads.</summary>

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Globalization;
 using Dapper;
+using Larsbot.Outbox;
 using Larsbot.Roster;
 using Larsbot.Storage;
 
@@ -45,20 +46,13 @@ internal static class FollowUps
         var people = (await c.QueryAsync<PagedPerson>(PagedPeopleSql, new { countdownId }, tx)).ToList();
         if (people.Count == 0) return;
         var (_, summary) = await PagingStore.SummaryOfAsync(c, tx, countdownId);
-        var nowMs = UnixMs.From(now);
         foreach (var p in people.Where(p => p.PersonId != ackedBy))
         {
             var tz = roster.FindById(p.PersonId)?.TimeZone ?? TimeZoneInfo.Utc;
             var at = TimeZoneInfo.ConvertTime(now, tz).ToString("HH:mm", CultureInfo.InvariantCulture);
             var body = ackedBy is null ? $"lars: resolved - {summary}" : $"lars: {ackedBy} has it (acked {at}) - {summary}";
-            await c.ExecuteAsync("""
-                INSERT OR IGNORE INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
-                VALUES (@countdownId, 'followup', @person, @channel, @destination, @title, @body, @now, 'due', @now)
-                """, new
-            {
-                countdownId, person = p.PersonId, channel = p.Channel, destination = p.Destination,
-                title = ackedBy is null ? "Larsbot: resolved" : "Larsbot: acked", body, now = nowMs,
-            }, tx);
+            await OutboxStore.PageAsync(c, tx, now, countdownId, FollowUpStage, p.PersonId, p.Channel, p.Destination,
+                ackedBy is null ? "Larsbot: resolved" : "Larsbot: acked", body);
         }
     }
 }

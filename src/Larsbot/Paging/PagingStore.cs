@@ -1,6 +1,7 @@
 using System.Data;
 using Dapper;
 using Larsbot.Duty;
+using Larsbot.Outbox;
 using Larsbot.Roster;
 using Larsbot.Storage;
 
@@ -82,28 +83,18 @@ internal static class PagingStore
     public static string Summary(IReadOnlyList<AlertRow> alerts) =>
         alerts.Count == 0 ? "(no alerts)" : SummaryText(alerts.Count, alerts.Select(a => a.Host).Distinct().Count(), alerts[0].Host, alerts[0].Message);
 
-    /// <summary>
-    /// The pages of one stage of a countdown, one row per person and way of reaching them. INSERT OR IGNORE: the UNIQUE
-    /// key makes deciding the same page again a no-op rather than a second page.
-    /// </summary>
+    /// <summary>The pages of one stage of a countdown, one row per person and way of reaching them.</summary>
     public static async Task WritePagesAsync(IDbConnection c, IDbTransaction tx, long countdownId, string stage,
         IEnumerable<Person> people, string summary, DateTimeOffset now)
     {
         var title = stage == "first" ? "Larsbot: URGENT" : "Larsbot: URGENT, nobody acked";
-        var nowMs = UnixMs.From(now);
-        const string insert = """
-            INSERT OR IGNORE INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
-            VALUES (@countdownId, @stage, @person, @channel, @destination, @title, @body, @now, 'due', @now)
-            """;
         foreach (var p in people)
         {
-            if (p.Phone is not null)
-                await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "sms", destination = p.Phone, title, body = summary, now = nowMs }, tx);
-            if (p.Pushover is not null)
-                await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "push", destination = p.Pushover, title, body = summary, now = nowMs }, tx);
+            if (p.Phone is not null) await OutboxStore.PageAsync(c, tx, now, countdownId, stage, p.Id, "sms", p.Phone, title, summary);
+            if (p.Pushover is not null) await OutboxStore.PageAsync(c, tx, now, countdownId, stage, p.Id, "push", p.Pushover, title, summary);
             // The last resort rings too: a call wakes people a silenced phone's SMS would not.
             if (stage == "everyone" && p.Call && p.Phone is not null)
-                await c.ExecuteAsync(insert, new { countdownId, stage, person = p.Id, channel = "call", destination = p.Phone, title, body = summary, now = nowMs }, tx);
+                await OutboxStore.PageAsync(c, tx, now, countdownId, stage, p.Id, "call", p.Phone, title, summary);
         }
     }
 }

@@ -25,7 +25,7 @@ public sealed class AckUnderFloodEndToEndTests(ITestOutputHelper output)
         var (irc, _, db, settings) = rig;
         settings["Paging:Countdown"] = "00:01:00"; // the page must not go out on its own while we measure
         settings["Paging:TickEvery"] = "00:00:05";
-        settings["Logging:LogLevel:Larsbot.Paging.PagingEngine"] = "Information"; // "Ack by ...": the ack is stored
+        settings["Logging:LogLevel:Larsbot.Paging.AckStore"] = "Information"; // "Ack by ...": the ack is stored (AckStore writes it)
         db.SeedDuty("brong");
         var logs = new CollectingLoggerProvider();
         await using var bot = await RunningBot.StartAsync(settings, logs);

@@ -25,6 +25,9 @@ public class AddIrcTests
         Assert.Same(provider.GetRequiredService<IrcClient>(), channel);
         Assert.Equal("Pager", channel.CurrentNick);
         Assert.False(channel.IsConnected);
-        Assert.Single(provider.GetServices<IHostedService>(), s => s is IrcHostedService);
+        // Registered, not resolved: IrcPresence, beside it, reports to Paging's ChatPresence, which this test does not build.
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(IrcHostedService));
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(IrcPresence));
+        Assert.Single(services, d => d.ServiceType == typeof(Larsbot.Notify.INotifier) && d.ImplementationType == typeof(IrcNotifier));
     }
 }

@@ -10,7 +10,7 @@ namespace Larsbot.Tests.Irc;
 public sealed class IrcClientSayLineTests(ITestOutputHelper output) : IrcClientTestBase(output)
 {
     [Fact]
-    public async Task Completes_once_written_in_queue_order_with_paging_lines_first_one_line_each()
+    public async Task Completes_once_written_in_queue_order_with_paging_lines_first_a_paging_line_cut_to_one()
     {
         var raw = await Raw("Watcher");
         await raw.JoinAsync(Chan);
@@ -33,13 +33,22 @@ public sealed class IrcClientSayLineTests(ITestOutputHelper output) : IrcClientT
             ["URGENT db1 - down", "URGENT web1 - down", "help line 1", @"help line 2\nsecond line of the same reply"],
             SaidBy("Lars", raw));
 
-        var cut = bot.SayLineAsync(new string('y', 5000), paging: false, CancellationToken.None);
+        var cut = bot.SayLineAsync(new string('y', 5000), paging: true, CancellationToken.None);
         Assert.True(await cut.WaitAsync(Timeout));
         bot.Say("sentinel");
         var sentinel = await raw.WaitForLineAsync(l => l.EndsWith(":sentinel"), Timeout);
         var piece = Assert.Single(raw.Lines, l => l.StartsWith(":Lars!") && l.Contains(":yyy"));
         Assert.EndsWith("…", piece);
         Assert.Empty(raw.LinesBetween(piece, sentinel));
+
+        // A command's answer (chatter) may take a few lines, as Say does; it is said once every piece is written.
+        var answer = bot.SayLineAsync(new string('z', 5000), paging: false, CancellationToken.None);
+        Assert.True(await answer.WaitAsync(Timeout));
+        bot.Say("sentinel 2");
+        await raw.WaitForLineAsync(l => l.EndsWith(":sentinel 2"), Timeout);
+        var pieces = raw.Lines.Where(l => l.StartsWith(":Lars!") && l.Contains(":zzz")).ToList();
+        Assert.InRange(pieces.Count, 2, 10);
+        Assert.EndsWith("…", pieces[^1]);
     }
 
     [Fact]
