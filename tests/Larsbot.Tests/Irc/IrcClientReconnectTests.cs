@@ -8,23 +8,7 @@ public sealed class IrcClientReconnectTests(ITestOutputHelper output) : IrcClien
     [Fact]
     public async Task Reconnects_after_server_restart_and_delivers_queued_lines()
     {
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var joins = 0;
-        var (bot, _, joined) = StartBot(o => { }, b =>
-        {
-            b.Disconnected += () => { disconnected.TrySetResult(); return Task.CompletedTask; };
-            // Hold the second join until the watcher is back in the channel, so it sees the backlog flushed.
-            b.Joined += async () =>
-            {
-                if (Interlocked.Increment(ref joins) == 2)
-                {
-                    rejoined.TrySetResult();
-                    await gate.Task.WaitAsync(Timeout);
-                }
-            };
-        });
+        var (bot, joined, disconnected, rejoined, gate, joins) = StartBotHeldAtRejoin();
         await joined.Task.WaitAsync(Timeout);
         var firstConnect = bot.LastConnectedAt;
 
@@ -41,7 +25,7 @@ public sealed class IrcClientReconnectTests(ITestOutputHelper output) : IrcClien
 
         await raw.WaitForLineAsync(l => l.StartsWith(":Lars!") && l.EndsWith(":queued while down"), Timeout);
         Assert.True(bot.IsConnected);
-        Assert.Equal(2, joins);
+        Assert.Equal(2, joins());
         Assert.True(bot.LastConnectedAt > firstConnect);
     }
 

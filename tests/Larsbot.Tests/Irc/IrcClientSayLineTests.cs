@@ -54,22 +54,7 @@ public sealed class IrcClientSayLineTests(ITestOutputHelper output) : IrcClientT
     [Fact]
     public async Task A_line_queued_while_the_server_is_down_completes_when_said_after_the_rejoin()
     {
-        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var joins = 0;
-        var (bot, _, joined) = StartBot(o => { }, b =>
-        {
-            b.Disconnected += () => { disconnected.TrySetResult(); return Task.CompletedTask; };
-            b.Joined += async () =>
-            {
-                if (Interlocked.Increment(ref joins) == 2)
-                {
-                    rejoined.TrySetResult();
-                    await gate.Task.WaitAsync(Timeout);
-                }
-            };
-        });
+        var (bot, joined, disconnected, rejoined, gate, joins) = StartBotHeldAtRejoin();
         await joined.Task.WaitAsync(Timeout);
 
         await Server.StopAsync();

@@ -88,6 +88,32 @@ public abstract class IrcClientTestBase(ITestOutputHelper output) : IAsyncLifeti
     }
 
     /// <summary>The text of every PRIVMSG the raw client received from <paramref name="nick"/>, in order.</summary>
+    /// <summary>
+    /// A bot whose second join (the rejoin after a restart) waits for <c>Gate</c>, so a test can be back in the channel
+    /// before the backlog is flushed; <c>Disconnected</c> and <c>Rejoined</c> say when each happened.
+    /// </summary>
+    private protected (IrcClient Bot, TaskCompletionSource Joined, TaskCompletionSource Disconnected, TaskCompletionSource Rejoined,
+        TaskCompletionSource Gate, Func<int> Joins) StartBotHeldAtRejoin()
+    {
+        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var rejoined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var joins = 0;
+        var (bot, _, joined) = StartBot(o => { }, b =>
+        {
+            b.Disconnected += () => { disconnected.TrySetResult(); return Task.CompletedTask; };
+            b.Joined += async () =>
+            {
+                if (Interlocked.Increment(ref joins) == 2)
+                {
+                    rejoined.TrySetResult();
+                    await gate.Task.WaitAsync(Timeout);
+                }
+            };
+        });
+        return (bot, joined, disconnected, rejoined, gate, () => Volatile.Read(ref joins));
+    }
+
     protected static List<string> SaidBy(string nick, RawIrcClient raw) =>
         raw.Lines.Where(l => l.StartsWith($":{nick}!") && RawIrcClient.Is(l, "PRIVMSG"))
             .Select(l => IrcMessage.Parse(l)!.Trailing!)
