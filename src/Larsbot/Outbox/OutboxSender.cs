@@ -153,6 +153,12 @@ public sealed partial class OutboxSender : BackgroundService
     private const string PurgeExpiredSql =
         "UPDATE outbox SET state = 'purged' WHERE state = 'due' AND channel = 'irc' AND expires_at IS NOT NULL AND expires_at <= @now";
 
+    private const string ClaimableSql = """
+        SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel IN @open)
+            OR EXISTS (SELECT 1 FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel NOT IN @known AND channel <> 'irc')
+            OR (@pushFree AND EXISTS (SELECT 1 FROM receipt_cancels WHERE state = 'due' AND next_attempt_at <= @now))
+        """;
+
     private const string DueOfChannelSql =
         "SELECT * FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel = @channel ORDER BY id LIMIT @n";
 
@@ -166,7 +172,14 @@ public sealed partial class OutboxSender : BackgroundService
         var nowMs = UnixMs.From(now);
         Dictionary<string, int> free;
         lock (_inFlight) free = _notifiers.Keys.ToDictionary(k => k, k => Slots(k) - _busy.GetValueOrDefault(k));
-        var (pages, cancels) = await _db.WriteAsync(async (c, tx) =>
+        // A read first (WAL: it waits for no one): the engine wakes the sender after nearly every pass, and in a storm
+        // most of those find every slot busy or nothing due. Only a claim that will claim something takes the writer.
+        var claimable = await _db.ReadAsync(c => c.ExecuteScalarAsync<bool>(ClaimableSql, new
+        {
+            now = nowMs, open = free.Where(f => f.Value > 0).Select(f => f.Key).ToArray(), known = _notifiers.Keys.ToArray(),
+            pushFree = free.GetValueOrDefault("push") > 0,
+        }));
+        var (pages, cancels) = !claimable ? ([], []) : await _db.WriteAsync(async (c, tx) =>
         {
             await c.ExecuteAsync(PurgeExpiredSql, new { now = nowMs }, tx);
             // Cancels first: a phone that is ringing for an acked page matters more than a page still to send.
