@@ -20,6 +20,14 @@ public static class DutyStore
         c.QuerySingleOrDefaultAsync<DutyChangeRow>(
             "SELECT id, at, person_id, by_nick, kind FROM duty_changes ORDER BY id DESC LIMIT 1", transaction: tx);
 
+    /// <summary>Every change, oldest first: who held duty from when (the ledger's stipends come from these).</summary>
+    public static async Task<List<(long At, string? PersonId)>> ChangesAsync(IDbConnection c, IDbTransaction? tx = null) =>
+        (await c.QueryAsync<(long, string?)>("SELECT at, person_id FROM duty_changes ORDER BY at, id", transaction: tx)).ToList();
+
+    /// <summary>When duty was first taken (null: never).</summary>
+    public static Task<long?> FirstChangeAtAsync(IDbConnection c, IDbTransaction? tx = null) =>
+        c.ExecuteScalarAsync<long?>("SELECT MIN(at) FROM duty_changes", transaction: tx);
+
     public static Task RecordAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset at, string? personId, string byNick, string kind) =>
         c.ExecuteAsync("INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (@at, @personId, @byNick, @kind)",
             new { at = UnixMs.From(at), personId, byNick, kind }, tx);

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Globalization;
 using Dapper;
+using Larsbot.Duty;
 using Larsbot.Roster;
 using Larsbot.Storage;
 
@@ -25,8 +26,6 @@ internal sealed record LedgerDifference(DateOnly Day, string PersonId, string Ki
 /// </summary>
 internal sealed class LedgerStore(Database db, TeamRoster roster)
 {
-    private const string DutySql = "SELECT at, person_id FROM duty_changes ORDER BY at, id";
-
     // A page is a countdown with at least one SMS/push a provider accepted; it belongs to the day of the first one.
     // A countdown's alerts are its own (alerts.countdown_id) and those ack mode's end reopened into it
     // (countdown_reopens), as PagingEngine.AlertsOfAsync has them; the first of them names the page.
@@ -61,7 +60,7 @@ internal sealed class LedgerStore(Database db, TeamRoster roster)
 
     public async Task<(List<DutySpan> Duty, List<PageFact> Pages)> FactsAsync(IDbConnection c, IDbTransaction? tx = null)
     {
-        var duty = (await c.QueryAsync<(long, string?)>(DutySql, transaction: tx)).Select(r => new DutySpan(r.Item1, r.Item2)).ToList();
+        var duty = (await DutyStore.ChangesAsync(c, tx)).Select(r => new DutySpan(r.At, r.PersonId)).ToList();
         var pages = (await c.QueryAsync<PageRow>(PagesSql, transaction: tx))
             .Select(r => new PageFact(r.CountdownId, r.FirstSentAt, r.FirstPagedPerson, r.Escalated, r.AckPerson, r.Reported, r.AlertId, r.Summary)).ToList();
         return (duty, pages);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Dapper;
 using Larsbot.Outbox;
+using Larsbot.Duty;
 using Larsbot.Roster;
 using Larsbot.Storage;
 using Microsoft.Extensions.Logging;
@@ -83,7 +84,7 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
         var now = time.GetUtcNow();
         var (first, done) = await db.ReadAsync(async c =>
         {
-            var f = await c.ExecuteScalarAsync<long?>("SELECT MIN(at) FROM duty_changes");
+            var f = await DutyStore.FirstChangeAtAsync(c);
             return (f, (await c.QueryAsync<string>("SELECT month FROM payout_runs")).ToHashSet());
         });
         if (first is null) return [];
