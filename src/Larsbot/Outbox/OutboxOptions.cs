@@ -11,11 +11,15 @@ public sealed class OutboxOptions
     public TimeSpan RetryMinDelay { get; set; } = TimeSpan.FromSeconds(5);
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Channel lines are kept this long after they were decided (Paging:KeepChannelLinesFor), then deleted.</summary>
+    public TimeSpan KeepChannelLinesFor { get; set; } = TimeSpan.FromDays(7);
+
     public IEnumerable<string> Validate()
     {
         if (RetryMinDelay <= TimeSpan.Zero || RetryMaxDelay < RetryMinDelay)
             yield return "Paging:RetryMinDelay must be more than zero and at most Paging:RetryMaxDelay";
         if (RetryFor <= TimeSpan.Zero) yield return "Paging:RetryFor must be more than zero";
+        if (KeepChannelLinesFor < TimeSpan.FromHours(1)) yield return "Paging:KeepChannelLinesFor must be at least an hour";
     }
 }
 

@@ -44,6 +44,7 @@ public sealed partial class OutboxSender : BackgroundService
     private readonly List<Task> _inFlight = [];
     private long _duplicateRisk;
     private long _lastPassAtMs;
+    private DateTimeOffset _pruneAt; // the first pass prunes; then hourly
 
     private readonly ISentObserver[] _observers;
 
@@ -75,6 +76,12 @@ public sealed partial class OutboxSender : BackgroundService
             try
             {
                 next = await SendDueAsync(stoppingToken);
+                if (passAt >= _pruneAt)
+                {
+                    _pruneAt = passAt + TimeSpan.FromHours(1);
+                    if (await _outbox.PruneLinesAsync(passAt - _options.KeepChannelLinesFor, ct: stoppingToken) is var pruned and > 0)
+                        _log.LogInformation("Deleted {Count} channel line(s) older than {Keep}", pruned, _options.KeepChannelLinesFor);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

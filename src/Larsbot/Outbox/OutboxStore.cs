@@ -74,6 +74,31 @@ public sealed class OutboxStore(Database db, TimeProvider time)
         c.ExecuteAsync("UPDATE outbox SET delivery_state = @state, delivery_error = @errorCode, delivery_at = @at WHERE id = @pageId",
             new { pageId, state, errorCode, at = atMs }, tx);
 
+    /// <summary>
+    /// Channel lines said (or dropped) before <paramref name="before"/> are deleted with their attempts, a batch at a
+    /// time: they are the bulk of the table and nothing reads them once said. Pages to people stay (the ledger and the
+    /// status page read them). Returns how many lines went.
+    /// </summary>
+    public async Task<int> PruneLinesAsync(DateTimeOffset before, int batch = 5000, CancellationToken ct = default)
+    {
+        var total = 0;
+        while (true)
+        {
+            var n = await db.WriteAsync(async (c, tx) =>
+            {
+                var ids = (await c.QueryAsync<long>("""
+                    SELECT id FROM outbox WHERE channel = 'irc' AND state IN ('sent', 'purged', 'failed') AND created_at < @before
+                    ORDER BY id LIMIT @batch
+                    """, new { before = UnixMs.From(before), batch }, tx)).ToArray();
+                if (ids.Length == 0) return 0;
+                await c.ExecuteAsync("DELETE FROM page_attempts WHERE page_id IN @ids", new { ids }, tx);
+                return await c.ExecuteAsync("DELETE FROM outbox WHERE id IN @ids", new { ids }, tx);
+            }, ct);
+            total += n;
+            if (n < batch) return total;
+        }
+    }
+
     /// <summary>One e-mail (the info digest), in <paramref name="tx"/>: to the comma-separated <paramref name="recipients"/>.</summary>
     public static Task EmailAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, string recipients, string subject, string text) =>
         c.ExecuteAsync("""
