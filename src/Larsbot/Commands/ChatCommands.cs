@@ -126,13 +126,16 @@ public sealed class ChatCommands
         catch (Exception e)
         {
             _log.LogError(e, "Command '{Command}' from {Nick} failed", command, m.Nick);
+            var sorry = $"{m.Nick}: sorry, that failed on my side ({e.GetType().Name}); the log has details";
             try
             {
-                await _outbox.SayAsync($"{m.Nick}: sorry, that failed on my side ({e.GetType().Name}); the log has details");
+                await _outbox.SayAsync(sorry);
             }
             catch (Exception again)
             {
-                _log.LogError(again, "Could not say that command '{Command}' failed", command);
+                // The disk refuses the outbox row too: tell the channel directly rather than not at all.
+                _log.LogError(again, "Could not write the answer to '{Command}'; saying it directly", command);
+                _channel.Say(sorry);
             }
         }
     }

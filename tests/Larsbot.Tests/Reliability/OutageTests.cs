@@ -178,6 +178,8 @@ public sealed class OutageTests(ITestOutputHelper output)
         {
             await using var bot = await RunningBot.StartAsync(RunningBot.Settings(irc.Port, providers, db.Path));
             await bot.WaitHealthyAsync();
+            await using var brong = await RawIrcClient.ConnectAsync(irc.Port, "brong");
+            await brong.JoinAsync(RunningBot.Channel);
             Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(bot.Http, "ok1", "stored")).StatusCode);
             // The database and its WAL, which SQLite writes with write(2) and so fail with EPERM. Not the -shm index: SQLite
             // writes that through a shared mapping, where an immutable file raises SIGBUS and kills the process, which
@@ -195,6 +197,9 @@ public sealed class OutageTests(ITestOutputHelper output)
                 var health = await bot.Http.GetAsync("/health");
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
                 Assert.Contains("database not writable", await health.Content.ReadAsStringAsync());
+                // A command that cannot be written is answered anyway: straight to IRC, since the outbox cannot take the line.
+                await brong.SendAsync($"PRIVMSG {RunningBot.Channel} :lars ack");
+                await brong.WaitForLineAsync(l => l.Contains(":brong: sorry, that failed on my side"), Wait);
             }
             finally
             {
