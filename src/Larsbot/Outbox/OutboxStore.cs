@@ -99,6 +99,35 @@ public sealed class OutboxStore(Database db, TimeProvider time)
         }
     }
 
+    private sealed class PageFate
+    {
+        public string Channel { get; set; } = "";
+        public string PersonId { get; set; } = "";
+        public string State { get; set; } = "";
+        public long At { get; set; }
+    }
+
+    /// <summary>
+    /// Each page's last known state for `lars status`: "sms brong delivered 03:11:07, push brong sent 03:11:05" (UTC),
+    /// the provider's delivery report where there is one, else the outbox state. Null when nothing was paged yet.
+    /// </summary>
+    public static async Task<string?> FatesAsync(IDbConnection c, long countdownId)
+    {
+        var fates = (await c.QueryAsync<PageFate>("""
+            SELECT channel, person_id, COALESCE(delivery_state, state) AS state, COALESCE(delivery_at, sent_at, created_at) AS at
+            FROM pages WHERE countdown_id = @countdownId AND stage <> 'followup' ORDER BY id
+            """, new { countdownId })).ToList();
+        if (fates.Count == 0) return null;
+        const int shown = 8;
+        return string.Join(", ", fates.Take(shown).Select(f =>
+                   $"{f.Channel} {f.PersonId} {f.State} {UnixMs.To(f.At).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)}")) +
+               (fates.Count > shown ? $" (+{fates.Count - shown} more)" : "");
+    }
+
+    /// <summary>Pages waiting to be tried again after a provider failure.</summary>
+    public static Task<long> RetryingAsync(IDbConnection c) =>
+        c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state = 'due' AND attempts > 0");
+
     /// <summary>One e-mail (the info digest), in <paramref name="tx"/>: to the comma-separated <paramref name="recipients"/>.</summary>
     public static Task EmailAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, string recipients, string subject, string text) =>
         c.ExecuteAsync("""

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Globalization;
 using Dapper;
+using Larsbot.Outbox;
 using Larsbot.Roster;
 using Larsbot.Storage;
 using static Larsbot.Text.Wording;
@@ -44,38 +45,13 @@ public sealed class StatusReport(Database db, TeamRoster roster, TimeProvider ti
                     _ => "everybody paged, not acked yet",
                 };
                 lines.Add($"status: open #{cd.Id}: {what}: '{summary}'");
-                if (await PageFatesAsync(c, cd.Id) is { } fates) lines.Add($"status: #{cd.Id} pages: {fates}");
+                if (await OutboxStore.FatesAsync(c, cd.Id) is { } fates) lines.Add($"status: #{cd.Id} pages: {fates}");
             }
-            var retrying = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state = 'due' AND attempts > 0");
+            var retrying = await OutboxStore.RetryingAsync(c);
             if (retrying > 0) lines.Add($"status: {retrying} page(s) waiting to be retried after a provider failure");
             if (open.Count == 0) lines.Add("status: no open alerts");
             await SilenceStore.AddStatusAsync(c, now, lines);
             return lines;
         });
-    }
-
-    private sealed class PageFate
-    {
-        public string Channel { get; set; } = "";
-        public string PersonId { get; set; } = "";
-        public string State { get; set; } = "";
-        public long At { get; set; }
-    }
-
-    /// <summary>
-    /// Each page's last known state for `lars status`: "sms brong delivered 03:11:07, push brong sent 03:11:05" (UTC),
-    /// the provider's delivery report where there is one, else the outbox state. Null when nothing was paged yet.
-    /// </summary>
-    private static async Task<string?> PageFatesAsync(System.Data.IDbConnection c, long countdownId)
-    {
-        var fates = (await c.QueryAsync<PageFate>("""
-            SELECT channel, person_id, COALESCE(delivery_state, state) AS state, COALESCE(delivery_at, sent_at, created_at) AS at
-            FROM pages WHERE countdown_id = @countdownId AND stage <> 'followup' ORDER BY id
-            """, new { countdownId })).ToList();
-        if (fates.Count == 0) return null;
-        const int shown = 8;
-        return string.Join(", ", fates.Take(shown).Select(f =>
-                   $"{f.Channel} {f.PersonId} {f.State} {UnixMs.To(f.At).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)}")) +
-               (fates.Count > shown ? $" (+{fates.Count - shown} more)" : "");
     }
 }
