@@ -161,10 +161,60 @@ request = function()
     '[{"labels":{"alertname":"LinkDown","instance":"host' .. (counter % 500) .. '","n":"' .. counter .. '"},"annotations":{"summary":"link down ' .. counter .. '"}}]')
 end
 """
-LUA_ENGINE = LUA_LARS.replace("LEVEL", "irc")
+# The engine path (issue 16): both sides get the same JSON alert, Alertmanager's own shape, with a severity label that
+# Larsbot's Alertmanager door maps to a level (warning: irc, critical: urgent). Larsbot's webhook door wants it inside
+# {"alerts": [...]}, 12 bytes more; every alert has a new identity (the n label), so each is new to both.
+JSON_ALERT = """'{"labels":{"alertname":"LinkDown","instance":"host' .. (counter % 500) .. '","n":"' .. counter .. '","severity":"SEV"},"annotations":{"summary":"link down ' .. counter .. '"}}'"""
+LUA_JSON_LARS = """
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", "/api/alertmanager", {["Content-Type"] = "application/json"}, '{"alerts":[' .. ALERT .. ']}')
+end
+"""
+LUA_JSON_AM = """
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", "/api/v2/alerts", {["Content-Type"] = "application/json"}, '[' .. ALERT .. ']')
+end
+"""
 LUA_LARS = LUA_LARS.replace("LEVEL", args.level)
-for name, lua in (("lars.lua", LUA_LARS), ("am.lua", LUA_AM), ("engine.lua", LUA_ENGINE)):
+scripts = [("lars.lua", LUA_LARS), ("am.lua", LUA_AM)]
+for sev in ("warning", "critical"):
+    scripts += [(f"lars-{sev}.lua", LUA_JSON_LARS.replace("ALERT", JSON_ALERT.replace("SEV", sev))),
+                (f"am-{sev}.lua", LUA_JSON_AM.replace("ALERT", JSON_ALERT.replace("SEV", sev)))]
+for name, lua in scripts:
     with open(os.path.join(work, name), "w") as f: f.write(lua)
+
+
+def disk_commits_per_second(seconds=3.0):
+    """The disk's own limit for power-safe single-row commits: SQLite in WAL with synchronous=FULL, one INSERT per
+    COMMIT, on the file system the bot's database lives on."""
+    import sqlite3
+    path = os.path.join(work, "fsync-probe.db")
+    c = sqlite3.connect(path, isolation_level=None)
+    c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=FULL")
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    n, end = 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        c.execute("BEGIN IMMEDIATE"); c.execute("INSERT INTO t(v) VALUES ('x')"); c.execute("COMMIT"); n += 1
+    c.close()
+    return n / seconds
+
+
+def alternate(pairs, c):
+    """Rounds alternating between the sides named in pairs ({side: (base, lua, pid)}), medians per side."""
+    runs = {side: [] for side in pairs}
+    for _ in range(args.rounds):
+        for side, (base, lua, pid) in pairs.items():
+            runs[side].append(wrk(base, lua, c, pid))
+    out = {}
+    for side, rs in runs.items():
+        out[side] = {k: statistics.median(r[k] for r in rs) if k != "non2xx" else sum(r[k] for r in rs) for k in rs[0]}
+        out[side]["peak"] = max(r["peak"] for r in rs)
+        out[side]["all"] = [round(r["rps"]) for r in rs]
+    return out
 
 
 def ms(v):
@@ -225,24 +275,32 @@ try:
         results["lars64b"] = wrk(bot_base, "lars.lua", 64, bot.pid)
         stored2 = sqlite3.connect(os.path.join(work, "lars.db")).execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
         results["after2"] = {"lars": rss_mib(bot.pid), "stored": stored2}
-        stop(bot); stop(am)
+        stop(bot)
 
-        # power-safe: fsync before every 202
+        # Power-safe: fsync before every 202, beside the disk's own rate for single-row fsynced commits, and alternating
+        # with Alertmanager like the rows above.
+        results["disk"] = disk_commits_per_second()
         bot, bot_base, _ = start_bot("full", {"LARSBOT_Database__Synchronous": "FULL"})
         wrk(bot_base, "lars.lua", 16, bot.pid, seconds=10)
         for c in (1, 16, 64):
-            results[f"full{c}"] = wrk(bot_base, "lars.lua", c, bot.pid)
-            print(f"c={c}: larsbot FULL {results[f'full{c}']}", flush=True)
+            o = alternate({"am": (am_base, "am.lua", am.pid), "full": (bot_base, "lars.lua", bot.pid)}, c)
+            results[f"full{c}"], results[f"fullam{c}"] = o["full"], o["am"]
+            print(f"c={c}: larsbot FULL {o['full']}  alertmanager {o['am']}", flush=True)
         stop(bot)
+        print(f"disk: {results['disk']:,.0f} single-row fsynced commits/s", flush=True)
 
-        # Every alert through the paging engine: level=irc is checked for a repeat by host and text, indexed for
-        # the next one, and announced (in storm summaries at this rate). Info alerts skip all that (recorded at intake).
-        bot, bot_base, _ = start_bot("engine")
-        wrk(bot_base, "engine.lua", 16, bot.pid, seconds=10)
-        for c in (1, 16, 64):
-            results[f"engine{c}"] = wrk(bot_base, "engine.lua", c, bot.pid)
-            print(f"c={c}: larsbot level=irc {results[f'engine{c}']}", flush=True)
-        stop(bot)
+        # The engine path: every alert through the paging engine, JSON on both sides. warning (irc): checked for a
+        # repeat, handled, announced (in storm summaries at this rate); critical (urgent): the same, and each joins
+        # the open countdown, which pages on time (the providers are the stub).
+        for sev, level in (("warning", "irc"), ("critical", "urgent")):
+            bot, bot_base, _ = start_bot(f"engine-{level}")
+            wrk(am_base, f"am-{sev}.lua", 16, am.pid, seconds=10); wrk(bot_base, f"lars-{sev}.lua", 16, bot.pid, seconds=10)
+            for c in (1, 16, 64):
+                o = alternate({"am": (am_base, f"am-{sev}.lua", am.pid), "lars": (bot_base, f"lars-{sev}.lua", bot.pid)}, c)
+                results[f"{level}{c}"], results[f"{level}am{c}"] = o["lars"], o["am"]
+                print(f"c={c}: larsbot {level} JSON {o['lars']}  alertmanager {o['am']}", flush=True)
+            stop(bot)
+        stop(am)
 
     # ---- 4-5: IRC latency and timing accuracy ----
     bot, bot_base, _ = start_bot("irc", {
@@ -325,6 +383,9 @@ def pct(v, q): v = sorted(v); return v[min(len(v) - 1, int(q * len(v)))]
 r = results
 _v = subprocess.run(["prometheus-alertmanager", "--version"], capture_output=True, text=True)
 AM_VERSION = (re.search(r"version (\S+)", _v.stdout + _v.stderr) or re.search("(.*)", "?")).group(1)
+erow = lambda level, c: (f"| {level} | {c} | {r[f'{level}{c}']['rps']:,.0f} | {r[f'{level}{c}']['p99']:.2f} | "
+                        f"{r[f'{level}am{c}']['rps']:,.0f} | {r[f'{level}am{c}']['p99']:.2f} | "
+                        f"**{r[f'{level}{c}']['rps'] / r[f'{level}am{c}']['rps']:.2f}×** | {r[f'{level}{c}']['p99'] / r[f'{level}am{c}']['p99']:.2f}× |")
 row = lambda c: (f"| {c} | {r[f'lars{c}']['rps']:,.0f} | {r[f'lars{c}']['p50']:.2f} | {r[f'lars{c}']['p99']:.2f} | "
                  f"{r[f'am{c}']['rps']:,.0f} | {r[f'am{c}']['p50']:.2f} | {r[f'am{c}']['p99']:.2f} | "
                  f"**{r[f'lars{c}']['rps'] / r[f'am{c}']['rps']:.2f}×** | {r[f'lars{c}']['p99'] / r[f'am{c}']['p99']:.2f}× |")
@@ -340,7 +401,23 @@ Alertmanager only stores them with a null receiver), wrk with 500 rotating hosts
 c=16 first (.NET compiles its hot paths in tiers; Go does not need to), then each concurrency runs {args.rounds}
 alternating rounds of {args.duration} s per server; the table gives the medians, and every round is listed below it.
 
-## HTTP intake, one alert per request
+## The paging engine's path: every alert through the engine (the headline)
+
+Both sides get the same JSON alert, Alertmanager's own shape, one per request, a new identity in each (500 rotating
+hosts). Alertmanager: `POST /api/v2/alerts` with `[alert]`. Larsbot: its Alertmanager door, `POST /api/alertmanager`
+with `{{"alerts":[alert]}}` (12 bytes more), where the `severity` label picks the level: `warning` is `irc` (checked for
+a repeat, handled, announced; at these rates as storm summaries), `critical` is `urgent` (the same, and each joins the
+open countdown, which pages on time through the provider stub). A fresh bot per level, warmed up 10 s at c=16, then
+{args.rounds} alternating rounds of {args.duration} s per side at each concurrency, against the same Alertmanager;
+medians, every round listed below.
+
+| level | concurrency | Larsbot req/s | p99 ms | Alertmanager req/s | p99 ms | throughput ratio | p99 ratio |
+|---|---:|---:|---:|---:|---:|---:|---:|
+{chr(10).join(erow(level, c) for level in ("irc", "urgent") for c in (1, 16, 64))}
+
+Every round, req/s: {'; '.join(f"{level} c={c} Larsbot {', '.join(f'{v:,}' for v in r[f'{level}{c}']['all'])} / Alertmanager {', '.join(f'{v:,}' for v in r[f'{level}am{c}']['all'])}" for level in ("irc", "urgent") for c in (1, 16, 64))}.
+
+## HTTP intake, one alert per request (`level=info`: stored, never handled by the engine)
 
 | concurrency | Larsbot req/s | p50 ms | p99 ms | Alertmanager req/s | p50 ms | p99 ms | throughput ratio | p99 ratio |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|
@@ -350,11 +427,10 @@ alternating rounds of {args.duration} s per server; the table gives the medians,
 
 Every round, req/s: {'; '.join(f"c={c} Larsbot {', '.join(f'{v:,}' for v in r[f'lars{c}']['all'])} / Alertmanager {', '.join(f'{v:,}' for v in r[f'am{c}']['all'])}" for c in (1, 16, 64))}.
 
-Power-safe (Database:Synchronous=FULL, fsync before every 202; one round each, its own warm-up):
-{'; '.join(f"c={c} {r[f'full{c}']['rps']:,.0f} req/s, p99 {r[f'full{c}']['p99']:.2f} ms ({r[f'full{c}']['rps'] / r[f'am{c}']['rps']:.2f}× Alertmanager's median)" for c in (1, 16, 64))}.
-Every alert through the paging engine (`level=irc`: each is checked for a repeat by host and text, indexed for the
-next one, and announced, in storm summaries at this rate; one round each, its own warm-up):
-{'; '.join(f"c={c} {r[f'engine{c}']['rps']:,.0f} req/s, p99 {r[f'engine{c}']['p99']:.2f} ms ({r[f'engine{c}']['rps'] / r[f'am{c}']['rps']:.2f}× Alertmanager's median)" for c in (1, 16, 64))}.
+Power-safe (Database:Synchronous=FULL, fsync before every 202; {args.rounds} rounds alternating with Alertmanager,
+medians), beside the disk's own limit measured in the same run: {r['disk']:,.0f} single-row commits/s (SQLite WAL,
+synchronous=FULL, one INSERT per COMMIT, same file system):
+{'; '.join(f"c={c} {r[f'full{c}']['rps']:,.0f} req/s, p99 {r[f'full{c}']['p99']:.2f} ms ({r[f'full{c}']['rps'] / r[f'fullam{c}']['rps']:.2f}× Alertmanager's {r[f'fullam{c}']['rps']:,.0f}; {r[f'full{c}']['rps'] / r['disk']:.2f}× the disk's commit rate)" for c in (1, 16, 64))}.
 Non-2xx answers: Larsbot {sum(r[f'lars{c}']['non2xx'] for c in (1, 16, 64))}, Alertmanager {sum(r[f'am{c}']['non2xx'] for c in (1, 16, 64))}.
 
 ## Memory (RSS, MiB)
@@ -379,6 +455,23 @@ Non-2xx answers: Larsbot {sum(r[f'lars{c}']['non2xx'] for c in (1, 16, 64))}, Al
   p50 {pct(r['page_err'], .5):.1f} ms, p99 {pct(r['page_err'], .99):.1f} ms, max {max(r['page_err']):.1f} ms.
 """
 def verdict(ok): return "met" if ok else "**not met**"
+def eratio(level): return [r[f'{level}{c}']['rps'] / r[f'{level}am{c}']['rps'] for c in (1, 16, 64)]
+def ep99(level): return [r[f'{level}{c}']['p99'] / r[f'{level}am{c}']['p99'] for c in (1, 16, 64)]
+md += f"""
+## Against the targets (issue 16)
+
+| target | this run | |
+|---|---|---|
+| engine path, `irc`, ≥ 1.0× Alertmanager at c=1/16/64 | {', '.join(f"{x:.2f}×" for x in eratio('irc'))} | {verdict(all(x >= 1 for x in eratio('irc')))} |
+| engine path, `urgent`, ≥ 1.0× Alertmanager at c=1/16/64 | {', '.join(f"{x:.2f}×" for x in eratio('urgent'))} | {verdict(all(x >= 1 for x in eratio('urgent')))} |
+| engine path p99 no worse (irc; urgent) | {', '.join(f"{x:.2f}×" for x in ep99('irc'))}; {', '.join(f"{x:.2f}×" for x in ep99('urgent'))} | {verdict(all(x <= 1 for x in ep99('irc') + ep99('urgent')))} |
+| idle RSS ≤ 2× Alertmanager's | {r['idle']['lars'] / r['idle']['am']:.2f}× | {verdict(r['idle']['lars'] <= 2 * r['idle']['am'])} |
+| peak RSS under c=64 ≤ ⅓ of Alertmanager's | {r['lars64']['peak'] / r['am64']['peak']:.2f}× | {verdict(r['lars64']['peak'] <= r['am64']['peak'] / 3)} |
+| start to first 202 ≤ 250 ms | {r['boot'] * 1000:.0f} ms | {verdict(r['boot'] <= 0.25)} |
+| power-safe c=64 ≥ 1.0× Alertmanager (group commit) | {r['full64']['rps'] / r['fullam64']['rps']:.2f}× | {verdict(r['full64']['rps'] >= r['fullam64']['rps'])} |
+| power-safe c=1 against the disk's own limit | {r['full1']['rps'] / r['disk']:.2f}× of {r['disk']:,.0f} commits/s | reported |
+| timing at the default settings, ≥ 500 samples each | the timing section runs with the shortened settings listed below | **not met** |
+"""
 growth = r['after2']['lars'] / r['after']['lars'] - 1
 md += f"""
 ## Against the targets (issue 7)
@@ -392,6 +485,18 @@ md += f"""
 | pages within 100 ms of due | max {max(r['page_err']):.0f} ms | {verdict(max(r['page_err']) <= 100)} |
 | memory under load ≤ ⅓ of Alertmanager's | {r['lars64']['peak'] / r['am64']['peak']:.2f}× | {verdict(r['lars64']['peak'] <= r['am64']['peak'] / 3)} |
 | memory not growing with stored alerts | {growth * 100:+.1f}% from {r['after']['stored']:,} to {r['after2']['stored']:,} alerts | {verdict(growth < 0.10)} |
+"""
+md += f"""
+## Settings that differ from the defaults
+
+- Every Larsbot run: `Intake:PerHostBurst`, `PerHostPerMinute`, `PerCallerBurst`, `PerCallerPerMinute` = 100000000
+  (the comparison is of intake, and Alertmanager has no per-sender limit); `Intake:TcpPort=-1`; `Logging` at
+  Warning; Twilio and Pushover pointed at a local stub; `Database:Synchronous=FULL` only in the power-safe row.
+- The latency and timing section: `Irc:FloodBurst=4`, `Irc:FloodInterval=00:00:00.340`, `Paging:Countdown=00:00:03`,
+  `Paging:TickEvery=00:00:00.500`, `Paging:EscalateAfter=00:00:02`, `Paging:AckModeFor=01:00:00`,
+  `Paging:StormThreshold=1000`, and alerts spaced {args.latency_spacing} s.
+- wrk: two threads (one at c=1), `-d{args.duration}s`, Lua scripts as in `bench/bench.py`; Alertmanager with a null
+  receiver and its default resolve timeout.
 """
 md += """
 ## Reading the figures
