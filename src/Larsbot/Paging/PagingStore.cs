@@ -15,8 +15,14 @@ internal static class PagingStore
 {
     public const string OpenCountdownsSql = "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id";
 
-    /// <summary>The newest countdown still counting or paged: new urgent alerts join it.</summary>
-    public const string NewestOpenCountdownSql = "SELECT * FROM countdowns WHERE state IN ('counting','paged') ORDER BY id DESC LIMIT 1";
+    /// <summary>
+    /// The countdown new urgent alerts join: the newest one still counting or paged, or one that paged everybody within
+    /// the last EscalateAfter ($since) and is not acked. Without that last part, a storm with nobody on duty paged
+    /// everybody again for every countdown that followed: every 30 s, and with IRC unreachable (no countdown) on every
+    /// pass. A storm is one thing: everybody hears of it once, and `lars ack` stops it whole.
+    /// </summary>
+    public const string NewestOpenCountdownSql =
+        "SELECT * FROM countdowns WHERE state IN ('counting','paged') OR (state = 'escalated' AND escalated_at >= $since) ORDER BY id DESC LIMIT 1";
 
     /// <summary>Every countdown not yet acked or resolved, escalated ones included (what an ack closes).</summary>
     public const string UnackedCountdownsSql = "SELECT * FROM countdowns WHERE state IN ('counting','paged','escalated') ORDER BY id";

@@ -21,7 +21,8 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
             var ackMode = PagingStore.AckModeActive(p);
             // Looked up once per pass, not per alert: in a storm a pass handles hundreds of alerts while holding the
             // write gate that intake commits wait for.
-            var open = p.Db.Statement(tx, PagingStore.NewestOpenCountdownSql).Rows<CountdownRow>().SingleOrDefault();
+            var open = p.Db.Statement(tx, PagingStore.NewestOpenCountdownSql, "$since")
+                .Rows<CountdownRow>(nowMs - (long)options.EscalateAfter.TotalMilliseconds).SingleOrDefault();
             var mark = p.Db.Statement(tx, "UPDATE alerts SET handled_at = $now, disposition = $disposition, countdown_id = $countdownId WHERE id = $id",
                 "$now", "$disposition", "$countdownId", "$id");
             foreach (var a in p.Fresh)
@@ -57,9 +58,12 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
                         {
                             countdownId = open.Id;
                             disposition = "joined";
-                            announce.Add((a.Id, open.State == CountdownState.Counting
-                                ? LineOf(a, disposition)
-                                : $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody paged in {Duration(UnixMs.To(open.EscalateAt!.Value) - now)} unless acked)"));
+                            announce.Add((a.Id, open.State switch
+                            {
+                                CountdownState.Counting => LineOf(a, disposition),
+                                CountdownState.Paged => $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody paged in {Duration(UnixMs.To(open.EscalateAt!.Value) - now)} unless acked)",
+                                _ => $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody was paged, nobody has acked yet)",
+                            }));
                         }
                         break;
                 }

@@ -88,7 +88,8 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
     /// <summary>Puts alerts back into the open countdown, or a new one. Returns it, and whether it was already open.</summary>
     private async Task<(long CountdownId, bool Joined)> ReenterAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, IReadOnlyList<AlertRow> alerts)
     {
-        var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(PagingStore.NewestOpenCountdownSql, transaction: tx);
+        var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(PagingStore.NewestOpenCountdownSql.Replace("$since", "@since"),
+            new { since = UnixMs.From(now - options.EscalateAfter) }, tx);
         var countdownId = open?.Id ?? await PagingStore.NewCountdownAsync(c, tx, now, now + options.Countdown,
             (await PagingStore.CurrentDutyAsync(c, tx, roster))?.Id);
         foreach (var a in alerts)
