@@ -96,10 +96,10 @@ public sealed partial class OutboxSender : BackgroundService
             Interlocked.Exchange(ref _lastPassAtMs, UnixMs.From(_time.GetUtcNow()));
             // Look at least every 30 s so /health can tell a stuck sender from an idle one (absolute, as in PagingLoop).
             var latest = passAt + TimeSpan.FromSeconds(30);
-            var wait = (next is { } n && n < latest ? n : latest) - _time.GetUtcNow();
+            var until = next is { } n && n < latest ? n : latest;
             try
             {
-                await _outbox.Wake.WaitAsync(wait, _time, stoppingToken);
+                await _outbox.Wake.WaitUntilAsync(until, _time, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -39,10 +39,10 @@ public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<P
             // Look at least every 30 s even when nothing is scheduled, so /health's "last loop" stays fresh. Both bounds
             // are absolute times, so however late this line runs the next look is not pushed back.
             var latest = passAt + TimeSpan.FromSeconds(30);
-            var wait = (next is { } n && n < latest ? n : latest) - time.GetUtcNow();
+            var until = next is { } n && n < latest ? n : latest;
             try
             {
-                await engine.Wake.WaitAsync(wait, time, stoppingToken);
+                await engine.Wake.WaitUntilAsync(until, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -35,6 +35,26 @@ public class Signal
         if (tcs.Task.IsCompleted) Interlocked.CompareExchange(ref _tcs, NewTcs(), tcs);
     }
 
+    /// <summary>
+    /// Waits until <see cref="Set"/> or until <paramref name="until"/> on <paramref name="time"/>'s clock. The moment is
+    /// absolute: if the clock passes it while the timer is being made (a test's fake clock jumping, a stalled thread),
+    /// the check after the timer exists sees it, instead of the timer counting from the later time.
+    /// </summary>
+    public async Task WaitUntilAsync(DateTimeOffset until, TimeProvider time, CancellationToken ct)
+    {
+        var tcs = Volatile.Read(ref _tcs);
+        var left = until - time.GetUtcNow();
+        if (!tcs.Task.IsCompleted && left > TimeSpan.Zero)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var delay = Task.Delay(left, time, cts.Token);
+            if (time.GetUtcNow() < until) await Task.WhenAny(tcs.Task, delay);
+            cts.Cancel();
+        }
+        ct.ThrowIfCancellationRequested();
+        if (tcs.Task.IsCompleted) Interlocked.CompareExchange(ref _tcs, NewTcs(), tcs);
+    }
+
     private static TaskCompletionSource NewTcs() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 

@@ -80,7 +80,8 @@ public sealed class SecurityEndToEndTests : IAsyncLifetime
         // In the channel, the same nick is obeyed (nick-only is weak, and check warns about it; it is not refused).
         await stranger.JoinAsync(RunningBot.Channel);
         await _bot.PostAlertAsync("db2", "urgent", "disk full");
-        await SaysAsync("LarsSMS: 'db2: disk full' in ");
+        // Everybody was paged for db1 and nobody acked: db2 joins that page rather than paging everybody again.
+        await SaysAsync("URGENT db2 - disk full (joins open page #1: everybody was paged, nobody has acked yet)");
         await stranger.SendAsync($"PRIVMSG {RunningBot.Nick} :ack");
         await SaysAsync("ack: OK neilj acked");
         // No page beyond the first three (the follow-ups telling brong and robn that neilj has it are not pages).

@@ -114,9 +114,21 @@ public sealed class KillNineTests(ITestOutputHelper output)
 
     private static async Task<BotProcess> StartBotAsync(Run run)
     {
-        var bot = BotProcess.Start(run.Settings, Ports.Free(), run.Db.Dir);
-        await bot.WaitReadyAsync(Wait);
-        return bot;
+        // Four runs start bots side by side: a port found free can be taken by another run's bot before this one binds
+        // it. Then this one exits; it is started again on another port.
+        for (var attempt = 1; ; attempt++)
+        {
+            var bot = BotProcess.Start(run.Settings, Ports.Free(), run.Db.Dir);
+            try
+            {
+                await bot.WaitReadyAsync(Wait, nick: run.Settings["Irc:Nick"]);
+                return bot;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && bot.HasExited)
+            {
+                await bot.DisposeAsync();
+            }
+        }
     }
 
     private async Task<Outcome> UnackedAsync(int killAfterMs)

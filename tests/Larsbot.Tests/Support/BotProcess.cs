@@ -52,7 +52,11 @@ public sealed class BotProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until /health answers 200 (or, with <paramref name="anyAnswer"/>, answers at all).</summary>
-    public async Task WaitReadyAsync(TimeSpan timeout, bool anyAnswer = false)
+    /// <param name="nick">
+    /// When set, ready only when the answer names this IRC nick: with several bots on one machine, a port another test's
+    /// bot took a moment earlier must not pass for this one being up (this one then fails to bind and exits).
+    /// </param>
+    public async Task WaitReadyAsync(TimeSpan timeout, bool anyAnswer = false, string? nick = null)
     {
         var last = "";
         var ready = await Eventually.HoldsAsync(async () =>
@@ -61,8 +65,9 @@ public sealed class BotProcess : IAsyncDisposable
             try
             {
                 var r = await Http.GetAsync("/health");
-                if (r.IsSuccessStatusCode || anyAnswer) return true;
                 last = await r.Content.ReadAsStringAsync();
+                if (nick is not null && !last.Contains($"\"nick\":\"{nick}\"", StringComparison.Ordinal)) return false;
+                if (r.IsSuccessStatusCode || anyAnswer) return true;
             }
             catch (HttpRequestException)
             {
