@@ -254,14 +254,8 @@ try:
         for c in (1, 16, 64):
             # Alternating rounds, median of each: the two cores are shared (with wrk, and with whatever else the host
             # runs), and a single run of either side can land on a noisy second.
-            runs = {"am": [], "lars": []}
-            for _ in range(args.rounds):
-                runs["am"].append(wrk(am_base, "am.lua", c, am.pid))
-                runs["lars"].append(wrk(bot_base, "lars.lua", c, bot.pid))
-            for side, rs in runs.items():
-                results[f"{side}{c}"] = {k: statistics.median(r[k] for r in rs) if k != "non2xx" else sum(r[k] for r in rs) for k in rs[0]}
-                results[f"{side}{c}"]["peak"] = max(r["peak"] for r in rs)
-                results[f"{side}{c}"]["all"] = [round(r["rps"]) for r in rs]
+            o = alternate({"am": (am_base, "am.lua", am.pid), "lars": (bot_base, "lars.lua", bot.pid)}, c)
+            results[f"am{c}"], results[f"lars{c}"] = o["am"], o["lars"]
             print(f"c={c}: larsbot {results[f'lars{c}']}  alertmanager {results[f'am{c}']}", flush=True)
         if args.intake_only:
             for c in (1, 16, 64):

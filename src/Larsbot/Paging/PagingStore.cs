@@ -27,6 +27,11 @@ internal static class PagingStore
     /// <summary>Every countdown not yet acked or resolved, escalated ones included (what an ack closes).</summary>
     public const string UnackedCountdownsSql = "SELECT * FROM countdowns WHERE state IN ('counting','paged','escalated') ORDER BY id";
 
+    /// <summary>The countdown new urgent alerts join now (see <see cref="NewestOpenCountdownSql"/>), or null.</summary>
+    public static CountdownRow? NewestOpenCountdown(Pass p, PagingOptions options) =>
+        p.Db.Statement(p.Tx, NewestOpenCountdownSql, "$since")
+            .Rows<CountdownRow>(p.NowMs - (long)options.EscalateAfter.TotalMilliseconds).SingleOrDefault();
+
     public const string AckModeActiveSql = "SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL";
 
     public static bool AckModeActive(Pass p) => p.Db.Statement(p.Tx, AckModeActiveSql).Long() > 0;

@@ -21,8 +21,7 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
             var ackMode = PagingStore.AckModeActive(p);
             // Looked up once per pass, not per alert: in a storm a pass handles hundreds of alerts while holding the
             // write gate that intake commits wait for.
-            var open = p.Db.Statement(tx, PagingStore.NewestOpenCountdownSql, "$since")
-                .Rows<CountdownRow>(nowMs - (long)options.EscalateAfter.TotalMilliseconds).SingleOrDefault();
+            var open = PagingStore.NewestOpenCountdown(p, options);
             var mark = p.Db.Statement(tx, "UPDATE alerts SET handled_at = $now, disposition = $disposition, countdown_id = $countdownId WHERE id = $id",
                 "$now", "$disposition", "$countdownId", "$id");
             foreach (var a in p.Fresh)

@@ -59,7 +59,7 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
         var unkeyed = await c.QueryAsync<AlertRow>(SeenAgainUnkeyedSql, new { after }, tx);
         var still = await NotSilencedAsync(c, tx, now, keyed.Concat(unkeyed).OrderBy(a => a.Id).ToList());
         if (still.Count == 0) return false;
-        var (countdownId, joined) = await ReenterAsync(c, tx, now, still);
+        var (countdownId, joined) = await ReenterAsync(p, still);
         await p.SayAsync($"ack mode over: {still.Count} alert{(still.Count == 1 ? "" : "s")} still open: {still[0].Host}" +
                  (still.Count > 1 ? $" (+{still.Count - 1} more)" : "") +
                  (joined ? $"; joined open page #{countdownId}" : $"; paging again in {Secs(options.Countdown)} secs unless someone says 'lars ack'"));
@@ -79,17 +79,17 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
             if (await c.QuerySingleOrDefaultAsync<AlertRow>(AckedOriginalSql, new { id }, tx) is { } a) back.Add(a);
         back = await NotSilencedAsync(c, tx, now, back);
         if (back.Count == 0) return;
-        var (countdownId, joined) = await ReenterAsync(c, tx, now, back);
+        var (countdownId, joined) = await ReenterAsync(p, back);
         foreach (var a in back)
             await p.SayAsync($"URGENT {a.Host} - {a.Message} (still firing after the ack: " +
                      (joined ? $"joins open page #{countdownId})" : $"paging again in {Secs(options.Countdown)} secs unless someone says 'lars ack')"));
     }
 
     /// <summary>Puts alerts back into the open countdown, or a new one. Returns it, and whether it was already open.</summary>
-    private async Task<(long CountdownId, bool Joined)> ReenterAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, IReadOnlyList<AlertRow> alerts)
+    private async Task<(long CountdownId, bool Joined)> ReenterAsync(Pass p, IReadOnlyList<AlertRow> alerts)
     {
-        var open = await c.QuerySingleOrDefaultAsync<CountdownRow>(PagingStore.NewestOpenCountdownSql.Replace("$since", "@since"),
-            new { since = UnixMs.From(now - options.EscalateAfter) }, tx);
+        var (c, tx, now) = (p.C, p.Tx, p.Now);
+        var open = PagingStore.NewestOpenCountdown(p, options);
         var countdownId = open?.Id ?? await PagingStore.NewCountdownAsync(c, tx, now, now + options.Countdown,
             (await PagingStore.CurrentDutyAsync(c, tx, roster))?.Id);
         foreach (var a in alerts)
