@@ -21,7 +21,7 @@ internal sealed class DeliveryPoller(Database db, DeliveryReports reports, IOpti
 
     public bool Enabled => reader is not null && _options.IsConfigured && string.IsNullOrWhiteSpace(_options.StatusCallbackUrl);
 
-    private sealed class InFlight
+    internal sealed class InFlight
     {
         public string Channel { get; set; } = "";
         public string ProviderId { get; set; } = "";

@@ -177,7 +177,7 @@ public sealed class DutyHandover(Database db, TeamRoster roster, OutboxStore out
     private static string Local(long unixMs, Person p) =>
         TimeZoneInfo.ConvertTime(UnixMs.To(unixMs), p.TimeZone).ToString("ddd d MMM HH:mm", CultureInfo.InvariantCulture);
 
-    private sealed class OfferRow
+    internal sealed class OfferRow
     {
         public long Id { get; set; }
         public long CreatedAt { get; set; }

@@ -67,7 +67,7 @@ internal sealed class IncidentReports(Database db, TeamRoster roster, LedgerStor
         }
     }
 
-    private sealed class PageOfAlert
+    internal sealed class PageOfAlert
     {
         public long CountdownId { get; set; }
         public string? AckPerson { get; set; }

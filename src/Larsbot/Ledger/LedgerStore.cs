@@ -146,7 +146,7 @@ internal sealed class LedgerStore(Database db, TeamRoster roster)
             .ToList();
     }
 
-    private sealed class PageRow
+    internal sealed class PageRow
     {
         public long CountdownId { get; set; }
         public long FirstSentAt { get; set; }
@@ -158,7 +158,7 @@ internal sealed class LedgerStore(Database db, TeamRoster roster)
         public string Summary { get; set; } = "";
     }
 
-    private sealed class PostedRow
+    internal sealed class PostedRow
     {
         public string PayMonth { get; set; } = "";
         public string Day { get; set; } = "";

@@ -148,7 +148,7 @@ public sealed partial class OutboxSender : BackgroundService
         }
     }
 
-    private sealed class InterruptedPage
+    internal sealed class InterruptedPage
     {
         public long Id { get; set; }
         public string Channel { get; set; } = "";

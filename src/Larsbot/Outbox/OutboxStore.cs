@@ -99,7 +99,7 @@ public sealed class OutboxStore(Database db, TimeProvider time)
         }
     }
 
-    private sealed class PageFate
+    internal sealed class PageFate
     {
         public string Channel { get; set; } = "";
         public string PersonId { get; set; } = "";

@@ -16,7 +16,7 @@ public sealed class ChatPresence(Database db, TeamRoster roster, OutboxStore out
 {
     private const string OpenOutageSql = "SELECT * FROM chat_outages WHERE ended_at IS NULL ORDER BY id LIMIT 1";
 
-    private sealed class OutageRow
+    internal sealed class OutageRow
     {
         public long Id { get; set; }
         public long StartedAt { get; set; }

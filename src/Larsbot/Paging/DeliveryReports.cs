@@ -31,7 +31,7 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore 
     /// <summary>The provider could not get the page to the phone.</summary>
     public static bool IsFailure(string state) => state is "undelivered" or "failed" or "busy" or "no-answer" or "canceled";
 
-    private sealed class ReportedPage
+    internal sealed class ReportedPage
     {
         public long Id { get; set; }
         public long CountdownId { get; set; }
@@ -61,9 +61,9 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore 
         var nowMs = UnixMs.From(time.GetUtcNow());
         return db.WriteAsync(async (c, tx) =>
         {
-            var page = await c.QuerySingleOrDefaultAsync<(long Id, string? DeliveryState)>(
-                "SELECT id, delivery_state FROM pages WHERE channel = 'push' AND provider_id = @receipt", new { receipt }, tx);
-            if (page.Id == 0) return;
+            if (await c.QuerySingleOrDefaultAsync<(long Id, string? DeliveryState)?>(
+                    "SELECT id, delivery_state FROM pages WHERE channel = 'push' AND provider_id = @receipt", new { receipt }, tx)
+                is not { } page) return;
             await c.ExecuteAsync("INSERT INTO delivery_events(page_id, provider_id, state, at, source) VALUES (@id, @receipt, 'acked', @now, 'pushover')",
                 new { id = page.Id, receipt, now = nowMs }, tx);
             if (page.DeliveryState != "acked") await OutboxStore.RecordDeliveryAsync(c, tx, page.Id, "acked", null, nowMs);

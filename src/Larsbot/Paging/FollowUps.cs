@@ -31,7 +31,7 @@ internal static class FollowUps
         WHERE n = 1 ORDER BY person_id
         """;
 
-    private sealed class PagedPerson
+    internal sealed class PagedPerson
     {
         public string PersonId { get; set; } = "";
         public string Channel { get; set; } = "";

@@ -1,3 +1,4 @@
+using Dapper;
 using Larsbot.Outbox;
 using Larsbot.Roster;
 using Larsbot.Storage;
@@ -80,7 +81,7 @@ public sealed class PagingEngine : IDisposable
             // relies on (handled_at, duplicate_of, resolved_at, last_seen_at) is written only by this engine, whose
             // passes never overlap, so it still holds in the write below; alerts stored in between wait for the next pass.
             var window = (long)Options.DedupWindow.TotalMilliseconds;
-            var fresh = _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], cmd => cmd.Rows<AlertRow>(window));
+            var fresh = _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], cmd => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window));
             var pass = await _db.WriteAsync(async (c, tx) =>
             {
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));

@@ -30,7 +30,7 @@ internal static class PagingStore
     /// <summary>The countdown new urgent alerts join now (see <see cref="NewestOpenCountdownSql"/>), or null.</summary>
     public static CountdownRow? NewestOpenCountdown(Pass p, PagingOptions options) =>
         p.Db.Statement(p.Tx, NewestOpenCountdownSql, "$since")
-            .Rows<CountdownRow>(p.NowMs - (long)options.EscalateAfter.TotalMilliseconds).SingleOrDefault();
+            .Rows(static r => r.GetRowParser<CountdownRow>(), p.NowMs - (long)options.EscalateAfter.TotalMilliseconds).SingleOrDefault();
 
     public const string AckModeActiveSql = "SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL";
 
@@ -51,7 +51,7 @@ internal static class PagingStore
     public static string Targets(IReadOnlyList<Person> targets, bool everybody) =>
         everybody ? $"everybody ({string.Join(", ", targets.Select(p => p.Label))})" : targets[0].Label;
 
-    private sealed class CountdownSummary
+    internal sealed class CountdownSummary
     {
         public long Alerts { get; set; }
         public long Hosts { get; set; }

@@ -11,7 +11,7 @@ namespace Larsbot.Paging;
 /// <summary>What people ask the engine: `lars duty` and `lars status` (mode, duty, open pages and each page's fate).</summary>
 public sealed class StatusReport(Database db, TeamRoster roster, TimeProvider time)
 {
-    private sealed class ActiveAckMode
+    internal sealed class ActiveAckMode
     {
         public long EndsAt { get; set; }
         public string Nick { get; set; } = "";

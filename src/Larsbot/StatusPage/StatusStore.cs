@@ -162,7 +162,7 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
         r.CountdownState, r.PagedAt is { } p ? UnixMs.To(p) : null, r.EscalatedAt is { } e ? UnixMs.To(e) : null, r.AckedBy,
         r.AckedAt is { } a ? UnixMs.To(a) : null);
 
-    private sealed class AckModeRow
+    internal sealed class AckModeRow
     {
         public string Nick { get; set; } = "";
         public string PersonId { get; set; } = "";
@@ -170,7 +170,7 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
         public long EndsAt { get; set; }
     }
 
-    private sealed class OpenRow
+    internal sealed class OpenRow
     {
         public long Id { get; set; }
         public string State { get; set; } = "";
@@ -179,7 +179,7 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
         public string? DutyPerson { get; set; }
     }
 
-    private sealed class AlertRow
+    internal sealed class AlertRow
     {
         public long Id { get; set; }
         public long ReceivedAt { get; set; }

@@ -1,4 +1,5 @@
 using Dapper;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace Larsbot.Storage;
@@ -19,13 +20,17 @@ public static class PreparedStatements
     public static long? Long(this SqliteCommand cmd, params object?[] values) =>
         Bind(cmd, values).ExecuteScalar() is long v ? v : null;
 
-    /// <summary>Rows mapped by Dapper's cached row parser (column names to properties, as everywhere else).</summary>
-    public static List<T> Rows<T>(this SqliteCommand cmd, params object?[] values)
+    /// <summary>
+    /// Rows mapped by the row parser <paramref name="parser"/> gives for this reader: the caller writes
+    /// <c>r =&gt; r.GetRowParser&lt;TheRow&gt;()</c>, so Dapper.AOT generates that mapping at build time (column names to
+    /// properties, as everywhere else); a generic call here could not be generated.
+    /// </summary>
+    public static List<T> Rows<T>(this SqliteCommand cmd, Func<DbDataReader, Func<DbDataReader, T>> parser, params object?[] values)
     {
         var rows = new List<T>();
         using var reader = Bind(cmd, values).ExecuteReader();
         if (!reader.HasRows && reader.FieldCount == 0) return rows;
-        var parse = reader.GetRowParser<T>();
+        var parse = parser(reader);
         while (reader.Read()) rows.Add(parse(reader));
         return rows;
     }

@@ -15,7 +15,7 @@ internal sealed class CountdownModule(TeamRoster roster, PagingOptions options) 
     public async Task UpdateAsync(Pass p)
     {
         var (c, tx, now, nowMs) = (p.C, p.Tx, p.Now, p.NowMs);
-        foreach (var cd in p.Db.Statement(tx, PagingStore.OpenCountdownsSql).Rows<CountdownRow>())
+        foreach (var cd in p.Db.Statement(tx, PagingStore.OpenCountdownsSql).Rows(static r => r.GetRowParser<CountdownRow>()))
         {
             // Only when a line or a page needs it: in a storm this pass runs for every arriving batch.
             Task<string> Summary() => PagingStore.SummaryOfAsync(c, tx, cd.Id).ContinueWith(t => t.Result.Summary, TaskScheduler.Default);
@@ -28,7 +28,7 @@ internal sealed class CountdownModule(TeamRoster roster, PagingOptions options) 
         }
         // When to look again, from the rows as this pass left them.
         var tickMs = (long)options.TickEvery.TotalMilliseconds;
-        foreach (var cd in p.Db.Statement(tx, PagingStore.OpenCountdownsSql).Rows<CountdownRow>())
+        foreach (var cd in p.Db.Statement(tx, PagingStore.OpenCountdownsSql).Rows(static r => r.GetRowParser<CountdownRow>()))
         {
             if (cd.State == CountdownState.Counting) p.WakeAt(Math.Min(cd.PageAt, cd.StartedAt + (cd.LastTick + 1) * tickMs));
             else if (cd.EscalateAt is { } e) p.WakeAt(e);

@@ -36,7 +36,7 @@ internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : 
             p.WakeAt(p.NowMs);
             return;
         }
-        var events = p.Db.Statement(tx, "SELECT * FROM alert_events WHERE handled_at IS NULL ORDER BY id LIMIT 1000").Rows<AlertEventRow>();
+        var events = p.Db.Statement(tx, "SELECT * FROM alert_events WHERE handled_at IS NULL ORDER BY id LIMIT 1000").Rows(static r => r.GetRowParser<AlertEventRow>());
         var nowMs = UnixMs.From(now);
         foreach (var e in events)
         {

@@ -29,7 +29,7 @@ internal sealed class SilencesModule : IEngineModule
     {
         var (c, tx, now, nowMs, fresh) = (p.C, p.Tx, p.Now, p.NowMs, p.Fresh);
         if (fresh.Count == 0) return;
-        var silences = p.Db.Statement(tx, ActiveSilencesSql, "$now").Rows<SilenceRow>(nowMs);
+        var silences = p.Db.Statement(tx, ActiveSilencesSql, "$now").Rows(static r => r.GetRowParser<SilenceRow>(), nowMs);
         if (silences.Count == 0) return;
         var rest = new List<AlertRow>(fresh.Count);
         foreach (var a in fresh)

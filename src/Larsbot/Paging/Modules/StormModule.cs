@@ -11,7 +11,7 @@ namespace Larsbot.Paging;
 /// </summary>
 internal sealed class StormModule(PagingOptions options) : IEngineModule
 {
-    private sealed class StormRow
+    internal sealed class StormRow
     {
         public long Id { get; set; }
         public long FlushAt { get; set; }
