@@ -27,6 +27,8 @@ ap.add_argument("--out", default=os.path.join(ROOT, "docs/benchmarks.md"))
 ap.add_argument("--intake-only", action="store_true", help="only the c=1/16/64 intake runs, printed, docs untouched")
 ap.add_argument("--timing-only", action="store_true", help="only the IRC latency and countdown timing, printed, docs untouched")
 ap.add_argument("--level", default="info", help="level of the intake alerts (info: recorded only, as Alertmanager's)")
+ap.add_argument("--engine-only", default="", help="only the engine-path rows for these levels (irc,urgent), printed, docs untouched")
+ap.add_argument("--native", default="", help="run this Native AOT executable (scripts/publish.sh) instead of larsbot.dll")
 args = ap.parse_args()
 work = tempfile.mkdtemp(prefix="larsbot-bench-")
 procs = []
@@ -122,7 +124,7 @@ def bot_env(http_port, db, extra=None):
 def start_bot(name, extra=None):
     port = free_port()
     t0 = time.monotonic()
-    p = start(["dotnet", DLL, "run"], env=bot_env(port, os.path.join(work, name + ".db"), extra), log=name + ".log")
+    p = start([args.native, "run"] if args.native else ["dotnet", DLL, "run"], env=bot_env(port, os.path.join(work, name + ".db"), extra), log=name + ".log")
     base = f"http://127.0.0.1:{port}"
     # Time to first accepted alert: poll POST until it answers 202.
     while True:
@@ -239,6 +241,18 @@ def wrk(base, lua, c, pid, seconds=None):
 
 results = {}
 try:
+    if args.engine_only:
+        am, am_base = start_alertmanager()
+        for level in args.engine_only.split(","):
+            sev = {"irc": "warning", "urgent": "critical"}[level]
+            bot, bot_base, _ = start_bot(f"engine-{level}")
+            wrk(am_base, f"am-{sev}.lua", 16, am.pid, seconds=10); wrk(bot_base, f"lars-{sev}.lua", 16, bot.pid, seconds=10)
+            for c in (1, 16, 64):
+                o = alternate({"am": (am_base, f"am-{sev}.lua", am.pid), "lars": (bot_base, f"lars-{sev}.lua", bot.pid)}, c)
+                print(f"{level} c={c}: ratio {o['lars']['rps'] / o['am']['rps']:.2f}x  p99 ratio {o['lars']['p99'] / o['am']['p99']:.2f}x"
+                      f"  larsbot {o['lars']}  alertmanager {o['am']}", flush=True)
+            stop(bot)
+        raise SystemExit(0)
     if not args.timing_only:
         # ---- 1-3: intake side by side, memory, start time ----
         am, am_base = start_alertmanager()

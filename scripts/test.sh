@@ -5,6 +5,7 @@
 #   chromium (Debian)       - the headless browser the status page test drives over DevTools (nothing downloaded)
 #   Prism 5.14.2 (npm)       - checks our Twilio requests against Twilio's own OpenAPI description
 #   prometheus-alertmanager, prometheus, python3-aiosmtpd (Debian) - the real programs the integration tests talk to
+#   clang, zlib1g-dev (Debian) - the linker for the native build (scripts/publish.sh) that the *NativeTests run
 # Prints the test runner's summary and a closing "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,10 @@ if [ ! -x .tools/prism/node_modules/.bin/prism ]; then
   echo "== installing Prism 5.14.2 (npm) into .tools/prism"
   npm install --no-audit --no-fund --silent --prefix .tools/prism @stoplight/prism-cli@5.14.2 >/dev/null
 fi
+
+# The deployed form: the *NativeTests run this executable through the same end-to-end scenarios as the JIT build.
+bash scripts/publish.sh "$root/out/native"
+export LARSBOT_NATIVE_BINARY="$root/out/native/larsbot"
 
 results="$root/.run/test-results"
 rm -rf "$results"

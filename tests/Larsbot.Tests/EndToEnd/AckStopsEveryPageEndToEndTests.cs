@@ -11,8 +11,11 @@ namespace Larsbot.Tests.EndToEnd;
 /// The real bot process, a real ngircd and the Twilio/Pushover stand-in: after `lars ack` nothing new goes out (even
 /// from a slow provider, even across a kill -9), and an unkeyed check still firing after ack mode pages again.
 /// </summary>
-public sealed class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
+public class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    /// <summary>Run the Native AOT executable (scripts/publish.sh) instead of larsbot.dll on the JIT.</summary>
+    protected virtual bool Native => false;
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
@@ -50,7 +53,7 @@ public sealed class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : I
 
     private async Task StartAsync(Dictionary<string, string?> settings, string nick)
     {
-        _bot = BotProcess.Start(settings, Ports.Free(), _db.Dir);
+        _bot = BotProcess.Start(settings, Ports.Free(), _db.Dir, Native);
         await _bot.WaitReadyAsync(Wait);
         _person ??= await RawIrcClient.ConnectAsync(_irc.Port, nick);
         if (!_person.Lines.Any(l => l.Contains(" JOIN ") && l.Contains(RunningBot.Channel))) await _person.JoinAsync(RunningBot.Channel);
@@ -150,7 +153,7 @@ public sealed class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : I
         _bot!.Kill();
         await _bot.DisposeAsync();
 
-        _bot = BotProcess.Start(settings, Ports.Free(), _db.Dir);
+        _bot = BotProcess.Start(settings, Ports.Free(), _db.Dir, Native);
         await _bot.WaitReadyAsync(Wait);
         await Eventually.TrueAsync(async () => await ScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')") == 0,
             Wait, "interrupted pages were not settled after the restart");
@@ -201,4 +204,10 @@ public sealed class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : I
         Assert.Single(said, l => l.Contains(":URGENT db1"));
         Assert.Single(_providers.TwilioRequests);
     }
+}
+
+/// <summary>The same, against the deployed native executable: what it must never do is checked on the binary that ships.</summary>
+public sealed class AckStopsEveryPageEndToEndNativeTests(ITestOutputHelper output) : AckStopsEveryPageEndToEndTests(output)
+{
+    protected override bool Native => true;
 }

@@ -11,8 +11,11 @@ namespace Larsbot.Tests.EndToEnd;
 /// The real bot process, ngircd and the Twilio stand-in posting status callbacks as Twilio does: page → callback
 /// 'failed' → call placed at once → ack → one follow-up to everyone paged → nothing more.
 /// </summary>
-public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
+public class DeliveryStatusEndToEndTests : IAsyncLifetime
 {
+    /// <summary>Run the Native AOT executable (scripts/publish.sh) instead of larsbot.dll on the JIT.</summary>
+    protected virtual bool Native => false;
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private NgircdServer _irc = null!;
     private FakeProviders _providers = null!;
@@ -62,7 +65,7 @@ public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
         settings["Paging:Countdown"] = "00:00:01";
         settings["Paging:TickEvery"] = "00:00:00.500";
         settings["Paging:EscalateAfter"] = "00:05:00";
-        _bot = BotProcess.Start(settings, port, _db.Dir);
+        _bot = BotProcess.Start(settings, port, _db.Dir, Native);
         await _bot.WaitReadyAsync(Wait);
         _robn = await RawIrcClient.ConnectAsync(_irc.Port, "robn");
         await _robn.JoinAsync(RunningBot.Channel);
@@ -123,4 +126,10 @@ public sealed class DeliveryStatusEndToEndTests : IAsyncLifetime
         Assert.Contains("larsbot_deliveries_total{channel=\"sms\",state=\"failed\"} 1", metrics);
         Assert.Contains("larsbot_deliveries_total{channel=\"sms\",state=\"sent\"} 1", metrics);
     }
+}
+
+/// <summary>The same page, failed callback, call and ack, on the deployed native executable.</summary>
+public sealed class DeliveryStatusEndToEndNativeTests : DeliveryStatusEndToEndTests
+{
+    protected override bool Native => true;
 }

@@ -12,8 +12,11 @@ namespace Larsbot.Tests.EndToEnd;
 /// The integrations as their senders use them, seen from a second IRC connection: curl with a key, the real Debian
 /// Alertmanager delivering its webhook, Grafana's signed variant, and a PagerDuty Events v2 client.
 /// </summary>
-public sealed class EcosystemEndToEndTests : IAsyncLifetime
+public class EcosystemEndToEndTests : IAsyncLifetime
 {
+    /// <summary>Run the Native AOT executable (scripts/publish.sh) instead of the bot in this process.</summary>
+    protected virtual bool Native => false;
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private const string Token = "am-token-0123456789";
     private const string GrafanaSecret = "grafana-secret";
@@ -32,7 +35,7 @@ public sealed class EcosystemEndToEndTests : IAsyncLifetime
         settings["Intake:Tokens:0:Token"] = Token;
         settings["Intake:Tokens:0:Name"] = "alertmanager";
         settings["Alertmanager:GrafanaSecret"] = GrafanaSecret;
-        _bot = await RunningBot.StartAsync(settings);
+        _bot = await RunningBot.StartAsync(settings, Native);
         await _bot.WaitHealthyAsync();
         _brong = await RawIrcClient.ConnectAsync(_irc.Port, "brong_");
         await _brong.JoinAsync(RunningBot.Channel);
@@ -227,4 +230,10 @@ public sealed class EcosystemEndToEndTests : IAsyncLifetime
         Assert.Contains("\"Unrecognized object\"", await unparsable.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostJsonAsync("/v2/enqueue", """{"routing_key":"wrong","event_action":"resolve","dedup_key":"k"}""")).StatusCode);
     }
+}
+
+/// <summary>The same, against the deployed native executable.</summary>
+public sealed class EcosystemEndToEndNativeTests : EcosystemEndToEndTests
+{
+    protected override bool Native => true;
 }

@@ -7,8 +7,11 @@ using Larsbot.Tests.Support;
 namespace Larsbot.Tests.EndToEnd;
 
 /// <summary>GET /metrics in the exposition format, scraped by the real Debian Prometheus.</summary>
-public sealed class MetricsEndToEndTests : IAsyncLifetime
+public class MetricsEndToEndTests : IAsyncLifetime
 {
+    /// <summary>Run the Native AOT executable (scripts/publish.sh) instead of the bot in this process.</summary>
+    protected virtual bool Native => false;
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
     private BotRig _rig = null!;
     private NgircdServer _irc = null!;
@@ -20,7 +23,7 @@ public sealed class MetricsEndToEndTests : IAsyncLifetime
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path));
+        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path), Native);
         await _bot.WaitHealthyAsync();
     }
 
@@ -92,4 +95,10 @@ public sealed class MetricsEndToEndTests : IAsyncLifetime
         Assert.Equal("1", await Query("up{job=\"larsbot\"}"));
         Assert.Equal("1", await Query("larsbot_irc_connected"));
     }
+}
+
+/// <summary>The same, against the deployed native executable.</summary>
+public sealed class MetricsEndToEndNativeTests : MetricsEndToEndTests
+{
+    protected override bool Native => true;
 }

@@ -12,8 +12,11 @@ namespace Larsbot.Tests.EndToEnd;
 /// The page loop as people see it: alerts in over HTTP and TCP, the lines in the channel seen from a second IRC
 /// connection, acks typed there, and SMS + push arriving (or not) at the loopback Twilio and Pushover.
 /// </summary>
-public sealed class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
+public class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    /// <summary>Run the Native AOT executable (scripts/publish.sh) instead of the bot in this process.</summary>
+    protected virtual bool Native => false;
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private BotRig _rig = null!;
     private NgircdServer _irc = null!;
@@ -26,7 +29,7 @@ public sealed class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLife
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path));
+        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path), Native);
         await _bot.WaitHealthyAsync();
         _brong = await RawIrcClient.ConnectAsync(_irc.Port, "brong_");
         await _brong.JoinAsync(RunningBot.Channel);
@@ -178,4 +181,10 @@ public sealed class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLife
         using var reader = new StreamReader(stream);
         return (await reader.ReadLineAsync())!;
     }
+}
+
+/// <summary>The same, against the deployed native executable.</summary>
+public sealed class PageLoopEndToEndNativeTests(ITestOutputHelper output) : PageLoopEndToEndTests(output)
+{
+    protected override bool Native => true;
 }

@@ -13,20 +13,25 @@ namespace Larsbot.Tests.EndToEnd;
 /// <summary>
 /// The real daemon, built by the same LarsbotHost as production, in this process: real Kestrel and TCP intake on
 /// free loopback ports, a real IRC server, the Twilio/Pushover stand-in, a SQLite file in a temp folder.
-/// Durations are short through configuration, exactly as an operator would set them.
+/// Durations are short through configuration, exactly as an operator would set them. With native: true it is the
+/// deployed Native AOT executable instead, in its own process, driven through the same doors.
 /// </summary>
 public sealed class RunningBot : IAsyncDisposable
 {
-    private RunningBot(WebApplication app, string dbPath, string httpBase, int tcpPort)
+    private readonly WebApplication? _app;
+    private readonly BotProcess? _process;
+
+    private RunningBot(WebApplication? app, BotProcess? process, string dbPath, string httpBase, int tcpPort)
     {
-        App = app;
+        _app = app;
+        _process = process;
         DbPath = dbPath;
         HttpBase = httpBase;
         TcpPort = tcpPort;
         Http = new HttpClient { BaseAddress = new Uri(httpBase), Timeout = TimeSpan.FromSeconds(20) };
     }
 
-    public WebApplication App { get; }
+    public WebApplication App => _app ?? throw new InvalidOperationException("the native bot runs in its own process");
     public string DbPath { get; }
     public string HttpBase { get; }
     public int TcpPort { get; }
@@ -60,6 +65,19 @@ public sealed class RunningBot : IAsyncDisposable
         ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("LARSBOT_TEST_LOGLEVEL") ?? "Warning",
     };
 
+    /// <summary>The bot in this process, or (<paramref name="native"/>) the native executable on free loopback ports.</summary>
+    public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings, bool native)
+    {
+        if (!native) return await StartAsync(settings);
+        var s = new Dictionary<string, string?>(settings);
+        var tcp = Ports.Free();
+        s["Intake:TcpPort"] = tcp.ToString();
+        var http = Ports.Free();
+        var process = BotProcess.Start(s, http, Path.GetDirectoryName(settings["Database:Path"])!, native: true);
+        await process.WaitReadyAsync(TimeSpan.FromSeconds(30), anyAnswer: true);
+        return new RunningBot(null, process, settings["Database:Path"]!, $"http://127.0.0.1:{http}", tcp);
+    }
+
     public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         var app = LarsbotHost.Build([], configFile: null, overrides: settings,
@@ -67,7 +85,7 @@ public sealed class RunningBot : IAsyncDisposable
         await app.StartAsync();
         var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var tcp = await app.Services.GetRequiredService<TcpIntakeServer>().Port;
-        return new RunningBot(app, settings["Database:Path"]!, http, tcp);
+        return new RunningBot(app, null, settings["Database:Path"]!, http, tcp);
     }
 
     /// <summary>Waits for /health to answer 200 (IRC joined, database writable, engine running).</summary>
@@ -103,7 +121,9 @@ public sealed class RunningBot : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        if (_process is not null) await _process.DisposeAsync();
+        if (_app is null) return;
+        await _app.StopAsync();
+        await _app.DisposeAsync();
     }
 }

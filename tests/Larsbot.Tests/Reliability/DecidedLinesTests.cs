@@ -14,8 +14,11 @@ namespace Larsbot.Tests.Reliability;
 /// the restart, with the server back, the URGENT line is said; the countdown lines of before the kill are stale and
 /// are dropped, and the countdown goes on with lines that are true now.
 /// </summary>
-public sealed class DecidedLinesTests(ITestOutputHelper output)
+public class DecidedLinesTests(ITestOutputHelper output)
 {
+    /// <summary>Run the Native AOT executable (scripts/publish.sh) instead of larsbot.dll on the JIT.</summary>
+    protected virtual bool Native => false;
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private const string Urgent = "URGENT db1 - replication stopped";
 
@@ -36,7 +39,7 @@ public sealed class DecidedLinesTests(ITestOutputHelper output)
         settings["Paging:IrcDownGrace"] = "00:10:00";
         settings.Remove("Intake:HttpUrl");
 
-        var bot = BotProcess.Start(settings, Ports.Free(), db.Dir);
+        var bot = BotProcess.Start(settings, Ports.Free(), db.Dir, Native);
         string[] staleTicks;
         try
         {
@@ -64,7 +67,7 @@ public sealed class DecidedLinesTests(ITestOutputHelper output)
         await irc.RestartAsync();
         await using var person = await RawIrcClient.ConnectAsync(irc.Port, "brong_");
         await person.JoinAsync("#decided");
-        await using var again = BotProcess.Start(settings, Ports.Free(), db.Dir);
+        await using var again = BotProcess.Start(settings, Ports.Free(), db.Dir, Native);
         await again.WaitReadyAsync(Wait);
 
         await person.WaitForLineAsync(l => l.EndsWith(":" + Urgent), Wait);
@@ -96,4 +99,10 @@ public sealed class DecidedLinesTests(ITestOutputHelper output)
         await c.OpenAsync();
         return (await c.QueryAsync<string>("SELECT state FROM outbox WHERE channel = 'irc' AND body IN @bodies", new { bodies })).ToList();
     }
+}
+
+/// <summary>The same kill -9 and restart, on the deployed native executable.</summary>
+public sealed class DecidedLinesNativeTests(ITestOutputHelper output) : DecidedLinesTests(output)
+{
+    protected override bool Native => true;
 }

@@ -32,18 +32,36 @@ public sealed class BotProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    /// <summary>Starts the bot with these settings ("Irc:Port" style keys); Intake:HttpUrl is set from <paramref name="httpPort"/>.</summary>
-    public static BotProcess Start(IReadOnlyDictionary<string, string?> settings, int httpPort, string workDir)
+    /// <summary>
+    /// The deployed form of the bot, built by scripts/publish.sh (scripts/test.sh builds it before the tests):
+    /// LARSBOT_NATIVE_BINARY, or out/native/larsbot in the repository.
+    /// </summary>
+    public static string NativeBinary
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "larsbot.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        get
         {
-            ArgumentList = { dll, "run" },
+            var path = Environment.GetEnvironmentVariable("LARSBOT_NATIVE_BINARY") is { Length: > 0 } set
+                ? set
+                : Path.Combine(RepoPaths.Root, "out", "native", "larsbot");
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"no native build at {path}: run 'bash scripts/publish.sh' first (scripts/test.sh does)");
+            return path;
+        }
+    }
+
+    /// <summary>Starts the bot with these settings ("Irc:Port" style keys); Intake:HttpUrl is set from <paramref name="httpPort"/>.</summary>
+    /// <param name="native">Run the Native AOT executable (<see cref="NativeBinary"/>) instead of larsbot.dll on the JIT.</param>
+    public static BotProcess Start(IReadOnlyDictionary<string, string?> settings, int httpPort, string workDir, bool native = false)
+    {
+        var psi = new ProcessStartInfo(native ? NativeBinary : "dotnet")
+        {
             WorkingDirectory = workDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (!native) psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "larsbot.dll"));
+        psi.ArgumentList.Add("run");
         foreach (var (key, value) in settings)
             psi.Environment["LARSBOT_" + key.Replace(":", "__")] = value;
         psi.Environment["LARSBOT_Intake__HttpUrl"] = $"http://127.0.0.1:{httpPort}";
