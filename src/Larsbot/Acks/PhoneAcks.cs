@@ -119,28 +119,30 @@ internal static class PhoneAcks
     private static async Task<IResult> HttpAckAsync(HttpContext http, IntakeGate gate, AckStore acks, TeamRoster roster,
         IOptions<AckOptions> options, IOptions<IntakeOptions> intake)
     {
-        if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Json(new { error = denied }, statusCode: 403);
+        if (gate.CheckNetwork(http.Connection.RemoteIpAddress) is { } denied) return Results.Json(new AckError(denied), AcksJson.Web.AckError, statusCode: 403);
         var (token, malformed) = HttpAuth.Bearer(http.Request);
-        if (malformed) return Results.Json(new { error = "Authorization must be 'Bearer <token>'" }, statusCode: 401);
+        if (malformed) return Results.Json(new AckError("Authorization must be 'Bearer <token>'"), AcksJson.Web.AckError, statusCode: 401);
         // A Bearer token is checked before any body is read (the body is never read then). Only without one is a
         // small urlencoded body read, capped, for its 'token' field: a stranger cannot make the bot buffer a form.
         if (token is null && http.Request.ContentType is { } type && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
         {
             var raw = await HttpAuth.ReadCappedAsync(http.Request, MaxAckBodyBytes, http.RequestAborted);
-            if (raw is null) return Results.Json(new { error = $"body over {MaxAckBodyBytes} bytes" }, statusCode: 413);
+            if (raw is null) return Results.Json(new AckError($"body over {MaxAckBodyBytes} bytes"), AcksJson.Web.AckError, statusCode: 413);
             token = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(raw)).TryGetValue("token", out var t) ? t.FirstOrDefault() : null;
         }
-        if (string.IsNullOrEmpty(token)) return Results.Json(new { error = "missing token: send 'Authorization: Bearer <token>' or a 'token' field" }, statusCode: 401);
+        if (string.IsNullOrEmpty(token))
+            return Results.Json(new AckError("missing token: send 'Authorization: Bearer <token>' or a 'token' field"), AcksJson.Web.AckError, statusCode: 401);
 
         // Every configured token is compared (fixed time, as digests), so timing tells a guesser nothing.
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(token));
         AckToken? found = null;
         foreach (var t in options.Value.Tokens.Where(t => t.Token.Length > 0))
             if (CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(t.Token)), digest)) found = t;
-        if (found is null) return Results.Json(new { error = "bad token" }, statusCode: 401);
+        if (found is null) return Results.Json(new AckError("bad token"), AcksJson.Web.AckError, statusCode: 401);
         var person = roster.FindById(found.Person);
-        if (person is null) return Results.Json(new { error = $"token's person '{found.Person}' is not in the roster" }, statusCode: 403);
+        if (person is null)
+            return Results.Json(new AckError($"token's person '{found.Person}' is not in the roster"), AcksJson.Web.AckError, statusCode: 403);
         await acks.AckAsync($"{person.Id} (http)", person, "http", http.RequestAborted);
-        return Results.Json(new { acked = true, person = person.Id });
+        return Results.Json(new AckDone(true, person.Id), AcksJson.Web.AckDone);
     }
 }

@@ -45,24 +45,15 @@ public static class HealthEndpoint
             if (pages?.FailingLong > 0) problems.Add($"{pages.FailingLong} page(s) failing for over {Wording.Duration(paging.Value.PageFailingUnhealthyAfter)}");
             if (pages?.GaveUpLastHour > 0) problems.Add($"{pages.GaveUpLastHour} page(s) could not be delivered in the last hour");
 
-            var body = new
-            {
-                status = problems.Count == 0 ? "ok" : "unhealthy",
+            var body = new HealthBody(
+                problems.Count == 0 ? "ok" : "unhealthy",
                 problems,
-                irc = new { connected = irc.IsConnected, nick = irc.CurrentNick },
-                database = new { ok = writable, writable },
-                engine = new { ok = engineOk, lastLoopAgeSeconds = Seconds(engineAge) },
-                sender = new { ok = outboxOk, lastPassAgeSeconds = Seconds(outboxAge) },
-                pages = new
-                {
-                    retrying = pages?.Retrying,
-                    failingLong = pages?.FailingLong,
-                    gaveUpLastHour = pages?.GaveUpLastHour,
-                    // Sends that may have reached the provider before a retry (crash mid-send, timeout, 5xx).
-                    duplicateRisk = pages?.DuplicateRisk,
-                },
-            };
-            return Results.Json(body, statusCode: problems.Count == 0 ? 200 : 503);
+                new HealthIrc(irc.IsConnected, irc.CurrentNick),
+                new HealthDatabase(writable, writable),
+                new HealthEngine(engineOk, Seconds(engineAge)),
+                new HealthSender(outboxOk, Seconds(outboxAge)),
+                new HealthPages(pages?.Retrying, pages?.FailingLong, pages?.GaveUpLastHour, pages?.DuplicateRisk));
+            return Results.Json(body, HostingJson.Web.HealthBody, statusCode: problems.Count == 0 ? 200 : 503);
         });
         return app;
     }

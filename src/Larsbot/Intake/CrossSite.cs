@@ -48,7 +48,8 @@ public static class CrossSite
             if (!IsAllowedHost(http.Request.Host.Host, allowed))
             {
                 http.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await http.Response.WriteAsJsonAsync(new { error = $"unknown Host '{Shorten(http.Request.Host.Host)}' (not in Intake:AllowedHosts)" });
+                await http.Response.WriteAsJsonAsync(new IntakeError($"unknown Host '{Shorten(http.Request.Host.Host)}' (not in Intake:AllowedHosts)"),
+                    IntakeJson.Web.IntakeError);
                 return;
             }
             await next(http);

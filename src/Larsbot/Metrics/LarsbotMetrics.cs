@@ -150,11 +150,11 @@ internal static class MetricsEndpoint
         app.MapGet("/metrics", async (HttpContext http, LarsbotMetrics metrics, IntakeGate gate) =>
         {
             var remote = http.Connection.RemoteIpAddress;
-            if (gate.CheckNetwork(remote) is { } denied) return Results.Json(new { error = denied }, statusCode: 403);
+            if (gate.CheckNetwork(remote) is { } denied) return Results.Json(new MetricsError(denied), MetricsJson.Web.MetricsError, statusCode: 403);
             var (token, malformed) = HttpAuth.Bearer(http.Request);
-            if (malformed) return Results.Json(new { error = "Authorization must be 'Bearer <token>'" }, statusCode: 401);
+            if (malformed) return Results.Json(new MetricsError("Authorization must be 'Bearer <token>'"), MetricsJson.Web.MetricsError, statusCode: 401);
             var auth = gate.Authenticate(remote, token);
-            if (!auth.Ok) return Results.Json(new { error = auth.Reason }, statusCode: auth.Status);
+            if (!auth.Ok) return Results.Json(new MetricsError(auth.Reason), MetricsJson.Web.MetricsError, statusCode: auth.Status);
             using var buffer = new MemoryStream();
             await metrics.WriteAsync(buffer, http.RequestAborted);
             return Results.Bytes(buffer.ToArray(), "text/plain; version=0.0.4; charset=utf-8");

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Larsbot.Intake;
-using Larsbot.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -47,7 +46,7 @@ internal static class StatusPageEndpoints
         group.MapGet("/status.json", async (HttpContext http, StatusStore store) =>
         {
             Secure(http, nonce: null);
-            return Results.Json(StatusJson.From(await store.ReadAsync()));
+            return Results.Json(StatusJson.From(await store.ReadAsync()), StatusPageJson.Web.StatusDocument);
         });
         group.MapGet("/reports/{file}", (HttpContext http, string file, ReportFiles reports) =>
         {
@@ -129,49 +128,4 @@ internal static class StatusPageEndpoints
             ? "default-src 'none'; frame-ancestors 'none'"
             : $"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
     }
-}
-
-/// <summary>The snapshot as plain JSON for scripts and tests; times as Unix ms like the database.</summary>
-internal static class StatusJson
-{
-    public static object From(StatusSnapshot s) => new
-    {
-        now = UnixMs.From(s.Now),
-        mode = s.AckMode is { } m
-            ? new { name = "acked", ackedBy = (string?)m.Nick, person = (string?)m.PersonId, until = (long?)UnixMs.From(m.EndsAt) }
-            : new { name = "normal", ackedBy = (string?)null, person = (string?)null, until = (long?)null },
-        duty = s.Duty is { } d
-            ? new
-            {
-                id = d.Person.Id,
-                name = d.Person.Name,
-                timeZone = d.Person.TimeZoneId,
-                localTime = d.LocalNow.ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture),
-                since = UnixMs.From(d.Since),
-                email = d.Person.ShownEmail,
-                phone = d.Person.ShownPhone,
-                pushover = d.Person.HasPushover,
-            }
-            : null,
-        open = s.Open.Select(o => new
-        {
-            id = o.CountdownId,
-            state = o.State,
-            deadline = o.Deadline is { } t ? UnixMs.From(t) : (long?)null,
-            secondsLeft = o.Deadline is { } u ? Math.Max(0, (u - s.Now).TotalSeconds) : (double?)null,
-            alerts = o.Alerts.Select(a => new { id = a.Id, host = a.Host, message = a.Message }),
-            pages = o.Pages.Select(p => new { channel = p.Channel, person = p.PersonId, state = p.State, at = UnixMs.From(p.At) }),
-        }),
-        recent = s.Recent.Select(a => new
-        {
-            id = a.Id,
-            receivedAt = UnixMs.From(a.ReceivedAt),
-            host = a.Host,
-            level = a.Level,
-            message = a.Message,
-            state = a.State,
-            ackedBy = a.AckedBy,
-        }),
-        silences = s.Silences?.Select(v => v.Fields.ToDictionary(f => f.Key, f => f.Value)),
-    };
 }
