@@ -22,7 +22,13 @@ public static class DutyStore
 
     /// <summary>Every change, oldest first: who held duty from when (the ledger's stipends come from these).</summary>
     public static async Task<List<(long At, string? PersonId)>> ChangesAsync(IDbConnection c, IDbTransaction? tx = null) =>
-        (await c.QueryAsync<(long, string?)>("SELECT at, person_id FROM duty_changes ORDER BY at, id", transaction: tx)).ToList();
+        (await c.QueryAsync<DutyChangeAt>("SELECT at, person_id FROM duty_changes ORDER BY at, id", transaction: tx)).Select(r => (r.At, r.PersonId)).ToList();
+
+    internal sealed class DutyChangeAt
+    {
+        public long At { get; set; }
+        public string? PersonId { get; set; }
+    }
 
     /// <summary>When duty was first taken (null: never).</summary>
     public static Task<long?> FirstChangeAtAsync(IDbConnection c, IDbTransaction? tx = null) =>

@@ -21,6 +21,12 @@ namespace Larsbot.Email;
 internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore outbox, IOptions<EmailOptions> options, TimeProvider time,
     ILogger<EmailDigest> log) : BackgroundService
 {
+    internal sealed class InfoCount
+    {
+        public long Total { get; set; }
+        public long? LastId { get; set; }
+    }
+
     private readonly EmailOptions _options = options.Value;
 
     private IReadOnlyList<string> Recipients =>
@@ -47,7 +53,8 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore ou
     {
         if (await NextAllowedAtAsync() is { } allowed && allowed > time.GetUtcNow()) return 0;
         var last = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>("SELECT MAX(last_alert_id) FROM email_digests")) ?? 0;
-        var (total, lastId) = await db.ReadAsync(c => c.QuerySingleAsync<(long Total, long? LastId)>("SELECT COUNT(*), MAX(id) " + NewInfo, new { last }));
+        var count = await db.ReadAsync(c => c.QuerySingleAsync<InfoCount>("SELECT COUNT(*) AS total, MAX(id) AS last_id " + NewInfo, new { last }));
+        var (total, lastId) = (count.Total, count.LastId);
         if (total == 0 || lastId is null) return 0;
         var alerts = await db.ReadAsync(async c => (await c.QueryAsync<AlertRow>(
             "SELECT * " + NewInfo + " ORDER BY id LIMIT @max", new { last, max = _options.MaxAlertsPerDigest })).ToList());

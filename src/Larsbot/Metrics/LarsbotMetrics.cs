@@ -44,7 +44,22 @@ internal sealed class LarsbotMetrics
     // read sees every row below the highest id it sees (one writer), so nothing is counted twice or missed.
     private long _lastAlertId;
 
-    internal const string NewAlertCountsSql = "SELECT level, source, COUNT(*), MAX(id) FROM alerts WHERE id > @last GROUP BY level, source";
+    /// <summary>One row of any of the counting queries below: each fills the columns it names.</summary>
+    internal sealed class MetricRow
+    {
+        public string? Level { get; set; }
+        public string? Source { get; set; }
+        public string? Channel { get; set; }
+        public string? Outcome { get; set; }
+        public string? State { get; set; }
+        public long N { get; set; }
+        public long MaxId { get; set; }
+        public long Id { get; set; }
+        public long At { get; set; }
+        public long? Started { get; set; }
+    }
+
+    internal const string NewAlertCountsSql = "SELECT level, source, COUNT(*) AS n, MAX(id) AS max_id FROM alerts WHERE id > @last GROUP BY level, source";
 
     // handled_at IS NOT NULL: whether a keyed alert is a repeat is known once it is handled, and the partial index
     // of open keyed alerts (which this count reads instead of the table) holds only handled ones.
@@ -100,27 +115,27 @@ internal sealed class LarsbotMetrics
         await _db.ReadAsync(async c =>
         {
             var counted = _lastAlertId;
-            foreach (var r in await c.QueryAsync<(string Level, string Source, long N, long MaxId)>(NewAlertCountsSql, new { last = _lastAlertId }))
+            foreach (var r in await c.QueryAsync<MetricRow>(NewAlertCountsSql, new { last = _lastAlertId }))
             {
-                _alerts.WithLabels(r.Level, r.Source).Inc(r.N);
+                _alerts.WithLabels(r.Level!, r.Source!).Inc(r.N);
                 counted = Math.Max(counted, r.MaxId);
             }
             _lastAlertId = counted;
-            foreach (var r in await c.QueryAsync<(string Channel, string Outcome, long N)>(
-                         "SELECT p.channel, COALESCE(a.outcome, 'in_flight'), COUNT(*) FROM page_attempts a JOIN pages p ON p.id = a.page_id GROUP BY 1, 2"))
-                _pages.WithLabels(r.Channel, r.Outcome).IncTo(r.N);
+            foreach (var r in await c.QueryAsync<MetricRow>(
+                         "SELECT p.channel, COALESCE(a.outcome, 'in_flight') AS outcome, COUNT(*) AS n FROM page_attempts a JOIN pages p ON p.id = a.page_id GROUP BY 1, 2"))
+                _pages.WithLabels(r.Channel!, r.Outcome!).IncTo(r.N);
             // Reports are kept as they came (append-only), so a page counts once per state it reached.
-            foreach (var r in await c.QueryAsync<(string Channel, string State, long N)>(
-                         "SELECT p.channel, e.state, COUNT(DISTINCT e.page_id) FROM delivery_events e JOIN pages p ON p.id = e.page_id GROUP BY 1, 2"))
-                _deliveries.WithLabels(r.Channel, r.State).IncTo(r.N);
+            foreach (var r in await c.QueryAsync<MetricRow>(
+                         "SELECT p.channel, e.state, COUNT(DISTINCT e.page_id) AS n FROM delivery_events e JOIN pages p ON p.id = e.page_id GROUP BY 1, 2"))
+                _deliveries.WithLabels(r.Channel!, r.State!).IncTo(r.N);
             foreach (var state in new[] { "counting", "paged", "escalated" }) _countdowns.WithLabels(state).Set(0);
-            foreach (var r in await c.QueryAsync<(string State, long N)>(
-                         "SELECT state, COUNT(*) FROM countdowns WHERE state IN ('counting','paged','escalated') GROUP BY state"))
-                _countdowns.WithLabels(r.State).Set(r.N);
+            foreach (var r in await c.QueryAsync<MetricRow>(
+                         "SELECT state, COUNT(*) AS n FROM countdowns WHERE state IN ('counting','paged','escalated') GROUP BY state"))
+                _countdowns.WithLabels(r.State!).Set(r.N);
             _ackMode.Set(await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM ack_modes WHERE ended_at IS NULL AND ends_at > @now", new { now }) > 0 ? 1 : 0);
             _openAlerts.Set(await c.ExecuteScalarAsync<long>(OpenKeyedAlertsSql));
-            foreach (var r in await c.QueryAsync<(long Id, long At, long? Started)>(
-                         "SELECT a.id, a.at, (SELECT MIN(started_at) FROM countdowns WHERE ack_id = a.id) FROM acks a WHERE a.id > @last ORDER BY a.id",
+            foreach (var r in await c.QueryAsync<MetricRow>(
+                         "SELECT a.id, a.at, (SELECT MIN(started_at) FROM countdowns WHERE ack_id = a.id) AS started FROM acks a WHERE a.id > @last ORDER BY a.id",
                          new { last = _lastAckId }))
             {
                 if (r.Started is { } s) _ackLatency.Observe(Math.Max(0, (r.At - s) / 1000.0));

@@ -61,7 +61,7 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore 
         var nowMs = UnixMs.From(time.GetUtcNow());
         return db.WriteAsync(async (c, tx) =>
         {
-            if (await c.QuerySingleOrDefaultAsync<(long Id, string? DeliveryState)?>(
+            if (await c.QuerySingleOrDefaultAsync<PushPage>(
                     "SELECT id, delivery_state FROM pages WHERE channel = 'push' AND provider_id = @receipt", new { receipt }, tx)
                 is not { } page) return;
             await c.ExecuteAsync("INSERT INTO delivery_events(page_id, provider_id, state, at, source) VALUES (@id, @receipt, 'acked', @now, 'pushover')",
@@ -76,7 +76,7 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore 
         var nowMs = UnixMs.From(time.GetUtcNow());
         var outcomes = await db.WriteAsync(async (c, tx) =>
         {
-            var pending = (await c.QueryAsync<(long Id, string State, string? ErrorCode, string Source)>(
+            var pending = (await c.QueryAsync<PendingEvent>(
                 "SELECT id, state, error_code, source FROM delivery_events WHERE provider_id = @providerId AND page_id IS NULL ORDER BY id",
                 new { providerId }, tx)).ToList();
             var list = new List<Outcome>();
@@ -91,6 +91,26 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore 
     }
 
     private sealed record Outcome(bool Found, string? Say, bool Wrote);
+
+    internal sealed class PushPage
+    {
+        public long Id { get; set; }
+        public string? DeliveryState { get; set; }
+    }
+
+    internal sealed class PendingEvent
+    {
+        public long Id { get; set; }
+        public string State { get; set; } = "";
+        public string? ErrorCode { get; set; }
+        public string Source { get; set; } = "";
+    }
+
+    internal sealed class PageText
+    {
+        public string Title { get; set; } = "";
+        public string Body { get; set; } = "";
+    }
 
     /// <summary>The line is already in the outbox (written with the report); this logs it and wakes the sender.</summary>
     private void Announce(IEnumerable<Outcome> outcomes)
@@ -136,8 +156,8 @@ public sealed class DeliveryReports(Database db, TeamRoster roster, OutboxStore 
     private static async Task<bool> NextAsync(System.Data.IDbConnection c, System.Data.IDbTransaction tx, ReportedPage failed,
         string channel, string destination, long nowMs)
     {
-        var (title, body) = await c.QuerySingleAsync<(string, string)>("SELECT title, body FROM pages WHERE id = @id", new { id = failed.Id }, tx);
-        return await OutboxStore.PageAsync(c, tx, UnixMs.To(nowMs), failed.CountdownId, "first", failed.PersonId, channel, destination, title, body);
+        var text = await c.QuerySingleAsync<PageText>("SELECT title, body FROM pages WHERE id = @id", new { id = failed.Id }, tx);
+        return await OutboxStore.PageAsync(c, tx, UnixMs.To(nowMs), failed.CountdownId, "first", failed.PersonId, channel, destination, text.Title, text.Body);
     }
 
     /// <summary>Twilio's most common delivery error codes, in words a tired human reads.</summary>

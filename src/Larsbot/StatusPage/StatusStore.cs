@@ -68,7 +68,7 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
         """;
 
     private const string PagesSql = """
-        SELECT channel, person_id, COALESCE(delivery_state, state), COALESCE(delivery_at, sent_at, created_at)
+        SELECT channel, person_id, COALESCE(delivery_state, state) AS state, COALESCE(delivery_at, sent_at, created_at) AS at
         FROM pages WHERE countdown_id = @id AND stage <> 'followup' ORDER BY id
         """;
 
@@ -109,7 +109,7 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
                     "paged" when cd.EscalateAt is { } e => UnixMs.To(e),
                     _ => (DateTimeOffset?)null,
                 };
-                var pages = (await c.QueryAsync<(string Channel, string PersonId, string State, long At)>(PagesSql, new { id = cd.Id }))
+                var pages = (await c.QueryAsync<PageFateRow>(PagesSql, new { id = cd.Id }))
                     .Select(p => new PageFateView(p.Channel, p.PersonId, p.State, UnixMs.To(p.At))).ToList();
                 open.Add(new OpenPageView(cd.Id, cd.State, deadline, cd.DutyPerson, alerts) { Pages = pages });
             }
@@ -161,6 +161,14 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
     private static AlertView ToView(AlertRow r) => new(r.Id, UnixMs.To(r.ReceivedAt), r.Host, r.Level, r.Message, r.Disposition, r.CountdownId,
         r.CountdownState, r.PagedAt is { } p ? UnixMs.To(p) : null, r.EscalatedAt is { } e ? UnixMs.To(e) : null, r.AckedBy,
         r.AckedAt is { } a ? UnixMs.To(a) : null);
+
+    internal sealed class PageFateRow
+    {
+        public string Channel { get; set; } = "";
+        public string PersonId { get; set; } = "";
+        public string State { get; set; } = "";
+        public long At { get; set; }
+    }
 
     internal sealed class AckModeRow
     {

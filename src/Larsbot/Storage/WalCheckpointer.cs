@@ -31,7 +31,7 @@ public sealed class WalCheckpointer(Database db, IOptions<StorageOptions> option
             }
             try
             {
-                c.QuerySingle<(long Busy, long Log, long Done)>("PRAGMA wal_checkpoint(PASSIVE)");
+                c.ExecuteScalar<long>("PRAGMA wal_checkpoint(PASSIVE)");
                 if (failing) log.LogInformation("WAL checkpoints work again");
                 failing = false;
             }

@@ -21,6 +21,13 @@ internal sealed class StormModule(PagingOptions options) : IEngineModule
         public long Pending { get; set; }
     }
 
+    internal sealed class HostCount
+    {
+        public string Grp { get; set; } = "";
+        public string Host { get; set; } = "";
+        public long N { get; set; }
+    }
+
     private const string OpenSql = "SELECT id, flush_at, quiet_at, said_through, last_alert_id, pending FROM storms WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1";
     private const string Announced = "disposition IN ('announced', 'countdown', 'joined', 'ack_mode')";
     private const string GroupOf = "CASE disposition WHEN 'announced' THEN 'irc' WHEN 'ack_mode' THEN 'URGENT (ack mode, not paging)' ELSE 'URGENT' END";
@@ -76,9 +83,9 @@ internal sealed class StormModule(PagingOptions options) : IEngineModule
         }
         else
         {
-            var counts = (await p.C.QueryAsync<(string Group, string Host, long N)>(
+            var counts = (await p.C.QueryAsync<HostCount>(
                 $"SELECT {GroupOf} AS grp, host, COUNT(*) AS n FROM alerts WHERE id > @from AND id <= @to AND {Announced} GROUP BY grp, host", range, p.Tx)).ToList();
-            foreach (var group in counts.GroupBy(c => c.Group).OrderBy(g => g.Key == "URGENT" ? 0 : g.Key == "irc" ? 2 : 1))
+            foreach (var group in counts.GroupBy(c => c.Grp).OrderBy(g => g.Key == "URGENT" ? 0 : g.Key == "irc" ? 2 : 1))
                 await p.SayAsync(GroupedLine(group.Key, group.Select(g => (g.Host, g.N)).ToList()));
         }
         await p.C.ExecuteAsync("UPDATE storms SET said_through = last_alert_id, pending = 0 WHERE id = @id", new { id = s.Id }, p.Tx);
