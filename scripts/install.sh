@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Larsbot as a systemd service on Debian: builds a self-contained release into /opt/larsbot, creates the
+# Installs Larsbot as a systemd service on Debian: builds the native executable (scripts/publish.sh: Native AOT, no
+# .NET runtime needed to run it) into /opt/larsbot, creates the
 # larsbot user, /etc/larsbot (config chmod 600 owned by larsbot, roster 640) and /var/lib/larsbot (the SQLite file),
 # and the unit. Idempotent: an existing config, roster or database is never overwritten, but a config that group or
 # others can read is made 600 again (it holds Twilio, Pushover and intake secrets). Run as root from the repository root:
@@ -53,8 +54,8 @@ $config_only && exit 0
 
 # shellcheck disable=SC2046
 install -d $(owned larsbot larsbot) -m 0750 "$destdir/var/lib/larsbot"
-echo "== building into $destdir$prefix"
-dotnet publish src/Larsbot -c Release -o "$destdir$prefix" --nologo -v quiet
+echo "== building the native executable into $destdir$prefix"
+bash scripts/publish.sh "$destdir$prefix"
 cp README.md "$destdir$prefix/"
 install -d "$destdir/etc/systemd/system" "$destdir/usr/local/bin"
 install -m 0644 scripts/systemd/larsbot.service "$destdir/etc/systemd/system/larsbot.service"
