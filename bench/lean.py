@@ -3,7 +3,8 @@
 start to first 202 (process spawn to the first accepted alert, a fresh SQLite file each time) and idle RSS (5 s after
 that first 202, nothing else happening), the median of --starts starts each, all in one run, loopback only.
 
-  python3 bench/lean.py [--starts 5] [--r2r DIR]   (bash bench/run.sh builds first; --r2r: a ReadyToRun publish)
+  python3 bench/lean.py [--starts 5] [--r2r DIR] [--native FILE]
+  (bash bench/run.sh builds first; --r2r: a ReadyToRun publish; --native: scripts/publish.sh's out/native/larsbot)
 
 Prints one Markdown table. Stops everything it starts."""
 import argparse, os, shutil, signal, socket, statistics, subprocess, tempfile, time, urllib.error, urllib.parse, urllib.request
@@ -14,6 +15,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--starts", type=int, default=5)
 ap.add_argument("--idle", type=float, default=5.0, help="seconds after the first 202 before reading RSS")
 ap.add_argument("--r2r", help="folder of `dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true` (adds rows)")
+ap.add_argument("--native", help="the Native AOT executable (scripts/publish.sh) (adds rows)")
 args = ap.parse_args()
 work = tempfile.mkdtemp(prefix="larsbot-lean-")
 
@@ -89,6 +91,15 @@ if args.r2r:
     variants += [
         ("ReadyToRun publish", r2r, {}),
         ("ReadyToRun publish, workstation non-concurrent GC", r2r, {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0"}),
+    ]
+
+if args.native:
+    variants += [
+        ("Native AOT (scripts/publish.sh; Dapper.AOT, source-generated JSON and options binding)", args.native, {}),
+        ("Native AOT, workstation GC", args.native, {"DOTNET_gcServer": "0"}),
+        ("Native AOT, workstation non-concurrent GC, gen0 budget 2 MiB", args.native,
+         {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0", "DOTNET_GCgen0size": "0x200000"}),
+        ("Native AOT, invariant globalization (runtime switch)", args.native, {"DOTNET_SYSTEM_GLOBALIZATION_INVARIANT": "1"}),
     ]
 
 rows = []

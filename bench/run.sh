@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # One command for the benchmarks: installs what they need (wrk, prometheus-alertmanager, ngircd from Debian),
-# builds Release, runs bench/bench.py (loopback only; stops everything it starts) and writes docs/benchmarks.md.
+# builds the deployed form (scripts/publish.sh: the Native AOT executable) and the JIT build, runs bench/bench.py on
+# the native one (loopback only; stops everything it starts) and writes docs/benchmarks.md, then bench/lean.py's
+# table of start-up and idle memory under each runtime option, JIT and native, and bench/timing.py's lines and pages
+# at the default settings (>= 500 samples each), appended to it.
 #   bash bench/run.sh [--duration 10] [--latency-samples 1000] [--countdowns 8]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +19,16 @@ if [ ${#need[@]} -gt 0 ]; then
   pkill -x ngircd >/dev/null 2>&1 || true
 fi
 dotnet build src/Larsbot -c Release -v q -nologo >/dev/null
-exec python3 bench/bench.py "$@"
+bash scripts/publish.sh out/native >/dev/null
+python3 bench/bench.py --native "$PWD/out/native/larsbot" "$@"
+{
+  echo
+  echo "## Start-up and idle memory under each runtime option (bench/lean.py, same run)"
+  echo
+  echo "Process spawn to first 202 on a fresh SQLite file, and RSS 5 s later with nothing happening; median of 5 starts"
+  echo "each, one after another. The JIT rows run the Release build's apphost; the native rows the executable above."
+  echo
+  python3 bench/lean.py --native "$PWD/out/native/larsbot" | sed -n '/^| option/,$p'
+  # Timing at the default settings: 40 bots side by side for about 6 minutes (bench/timing.py says how).
+  python3 bench/timing.py --native "$PWD/out/native/larsbot" | sed -n '/^## Timing/,$p'
+} >> docs/benchmarks.md
