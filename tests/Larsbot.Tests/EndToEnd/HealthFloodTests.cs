@@ -57,7 +57,10 @@ public sealed class HealthFloodTests(ITestOutputHelper output) : BotsOnOneIrc
                          $"probe writes {writes}; intake p50 quiet {quiet:0.00} ms, under a /health flood {flooded:0.00} ms, " +
                          $"under the same flood of 404s {baseline:0.00} ms");
         Assert.Equal(Requests, statuses.GetValueOrDefault(HttpStatusCode.OK));
-        Assert.InRange(writes, 1, Math.Ceiling(seconds) + 1);
+        // At most one probe write a second. A flood shorter than a second may be served entirely by the probe that
+        // WaitHealthyAsync or the runs before it made (with source-generated JSON, 10,000 took 0.4 s in CI), so it may
+        // need none; that one write is shared is what the fake-clock test above checks.
+        Assert.InRange(writes, seconds >= 1.0 ? 1 : 0, Math.Ceiling(seconds) + 1);
     }
 
     private const int Requests = 10_000, Concurrency = 64;
