@@ -344,8 +344,8 @@ try:
     # ../shared/irc/README.md): a countdown started right behind that burst had its first line held ~500 ms by the
     # server, which is not the bot's timing. Start measuring once the channel is quiet.
     wait_for(lambda l: " TOPIC #ops :" in l and "brong" in l.lower(), 0); time.sleep(1.5)
-    # Timing: countdowns with a line every 0.5 s, the first page at 3 s, everybody at 5 s. Nobody acks: an
-    # escalated countdown is closed, so the next alert starts a fresh one.
+    # Timing: countdowns with a line every 0.5 s, the first page at 3 s, everybody at 5 s. Nobody acks: once an
+    # everybody-page is EscalateAfter old, the next alert starts a fresh countdown.
     line_err, page_err, late_lines = [], [], []
     for k in range(args.countdowns):
         mark = len(lines); pmark = len(pages); t0 = time.monotonic()
@@ -358,7 +358,9 @@ try:
         while len(pages) < pmark + 7 and time.monotonic() < end: time.sleep(0.005)
         page_err.append((min(p[0] for p in pages[pmark:pmark + 2]) - (t0 + 3)) * 1000)
         page_err.append((min(p[0] for p in pages[pmark + 2:pmark + 7]) - (t0 + 5)) * 1000)
-        time.sleep(0.5)
+        # An urgent alert within EscalateAfter (2 s here) of an everybody-page nobody acked joins it: wait that out,
+        # so the next probe starts a countdown of its own.
+        time.sleep(2.5)
     results["line_err"] = line_err; results["page_err"] = page_err
     # Latency: in ack mode (long here) every urgent alert is announced at once with no countdown, one line per POST.
     mark = len(lines); send("PRIVMSG #ops :lars ack"); wait_for(lambda l: ":ack: " in l, mark)
