@@ -125,6 +125,13 @@ def pages_for(host, after):
     with pages_lock: return [t for t, _, text in pages if t >= after and f"{host}:" in text]
 
 
+worst = []   # (ms late, what, host, provider path): the slowest samples are printed, to say where to look
+
+
+def note(ms, what, host, path=""):
+    with lock: worst.append((ms, what, host, path))
+
+
 def countdown(k, base, host, resolve):
     mark = len(lines); t0 = time.monotonic()
     post(base, host=host, level="urgent", message="timing probe", key=host)
@@ -133,8 +140,10 @@ def countdown(k, base, host, resolve):
     for n, left in enumerate((25, 20, 15, 10, 5), start=1):
         i = wait_for(said(k, f"{host}: timing probe' in {left} secs to"), i + 1)
         with lock: line_err.append((lines[i][0] - (t0 + 5 * n)) * 1000)
+        note((lines[i][0] - (t0 + 5 * n)) * 1000, f"countdown line {n}", host)
     while len(pages_for(host, t0)) < 2 and time.monotonic() < t0 + 60: time.sleep(0.01)
     with lock: page_err.extend((t - (t0 + 30)) * 1000 for t in pages_for(host, t0)[:2])
+    for t in pages_for(host, t0)[:2]: note((t - (t0 + 30)) * 1000, "first page", host)
     if resolve:
         mark = len(lines); post(base, key=host, action="resolve")
         wait_for(said(k, "resolved: page #"), mark)
@@ -167,6 +176,8 @@ def one_bot(k, base, errors):
             due = t0 + 30 + 300
             while time.monotonic() < due + 15: time.sleep(0.5)
             with lock: escalation_err.extend((t - due) * 1000 for t in pages_for(host, t0) if t >= due - 1)
+            for t in pages_for(host, t0):
+                if t >= due - 1: note((t - due) * 1000, "everybody page", host)
             return
         for r in range(args.rounds): countdown(k, base, f"b{k}r{r}", resolve=True)
         for r in range(args.latency_rounds): quiet_urgent(k, base, f"b{k}q{r}")
@@ -214,3 +225,4 @@ intake and the engine's pass.{' Errors: ' + '; '.join(errors) if errors else ''}
 | pages against their due times (first: {len(page_err)}, everybody: {len(escalation_err)}) | {len(pages_all)} | {stats(pages_all)} | within 100 ms: {'met' if pages_all and max(pages_all) <= 100 else '**not met**'} |
 | ≥ 500 samples each | | {'met' if min(len(urgent_lat), len(line_err), len(pages_all)) >= 500 else '**not met**'} | |
 """)
+print("Slowest samples: " + "; ".join(f"{what} {host} {ms:.0f} ms" for ms, what, host, _ in sorted(worst, reverse=True)[:12]) + ".")
