@@ -90,6 +90,9 @@ class Stub(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(out)))
         self.end_headers(); self.wfile.write(out)
     def log_message(self, *a): pass
+# socketserver's default listen backlog is 5: a burst of pages from many bots at once overflowed it, and the bots saw
+# dropped connections ("response ended prematurely", or a SYN resent after 1 s) that Twilio would never cause.
+ThreadingHTTPServer.request_queue_size = 1024
 stub = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
 threading.Thread(target=stub.serve_forever, daemon=True).start()
 stub_url = f"http://127.0.0.1:{stub.server_address[1]}"

@@ -27,6 +27,7 @@ ap.add_argument("--bots", type=int, default=20)
 ap.add_argument("--rounds", type=int, default=9, help="countdowns per bot")
 ap.add_argument("--latency-rounds", type=int, default=15, help="extra quiet-channel URGENT lines per bot")
 ap.add_argument("--escalations", type=int, default=20, help="bots that each leave one countdown to page everybody")
+ap.add_argument("--keep", action="store_true", help="keep the work folder (the bots' databases and logs) and print it")
 args = ap.parse_args()
 work = tempfile.mkdtemp(prefix="larsbot-timing-")
 procs = []
@@ -55,6 +56,9 @@ class Stub(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(out)))
         self.end_headers(); self.wfile.write(out)
     def log_message(self, *a): pass
+# socketserver's default listen backlog is 5: a burst of pages from many bots at once overflowed it, and the bots saw
+# dropped connections ("response ended prematurely", or a SYN resent after 1 s) that Twilio would never cause.
+ThreadingHTTPServer.request_queue_size = 1024
 stub = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
 threading.Thread(target=stub.serve_forever, daemon=True).start()
 stub_url = f"http://127.0.0.1:{stub.server_address[1]}"
@@ -204,7 +208,8 @@ try:
 finally:
     for p in procs: stop(p)
     stub.shutdown()
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep: print(f"kept: {work}")
+    else: shutil.rmtree(work, ignore_errors=True)
 
 
 def pct(v, q): v = sorted(v); return v[min(len(v) - 1, int(q * len(v)))]
