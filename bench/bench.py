@@ -12,7 +12,7 @@ Writes docs/benchmarks.md. Every process it starts is stopped at the end.
 """
 import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from harness import free_port, provider_stub, rss_mib, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DLL = os.path.join(ROOT, "src/Larsbot/bin/Release/net10.0/larsbot.dll")
@@ -34,28 +34,10 @@ work = tempfile.mkdtemp(prefix="larsbot-bench-")
 procs = []
 
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
 def start(cmd, env=None, log="proc.log"):
     p = subprocess.Popen(cmd, env=env, stdout=open(os.path.join(work, log), "w"), stderr=subprocess.STDOUT, cwd=work)
     procs.append(p)
     return p
-
-
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try: p.wait(10)
-        except subprocess.TimeoutExpired: p.kill(); p.wait()
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"): return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def wait_http(url, timeout=30, ok=(200, 503)):
@@ -81,21 +63,7 @@ import urllib.parse
 
 # ---- a Twilio/Pushover stand-in that records when each page arrived ----
 pages = []
-class Stub(BaseHTTPRequestHandler):
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", 0)); body = self.rfile.read(n).decode()
-        pages.append((time.monotonic(), self.path, urllib.parse.parse_qs(body)))
-        out = json.dumps({"sid": "SM" + "0" * 32, "status": 1, "request": "r"}).encode()
-        self.send_response(201 if "Messages.json" in self.path else 200)
-        self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(out)))
-        self.end_headers(); self.wfile.write(out)
-    def log_message(self, *a): pass
-# socketserver's default listen backlog is 5: a burst of pages from many bots at once overflowed it, and the bots saw
-# dropped connections ("response ended prematurely", or a SYN resent after 1 s) that Twilio would never cause.
-ThreadingHTTPServer.request_queue_size = 1024
-stub = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-threading.Thread(target=stub.serve_forever, daemon=True).start()
-stub_url = f"http://127.0.0.1:{stub.server_address[1]}"
+stub, stub_url = provider_stub(lambda t, path, fields: pages.append((t, path, fields)))
 
 # ---- servers ----
 irc_port = free_port()
@@ -243,18 +211,25 @@ def wrk(base, lua, c, pid, seconds=None):
 
 
 results = {}
+
+
+def engine_rows(am, am_base, level):
+    """The engine path for one level: a fresh bot, both sides warmed up, then alternating rounds at c=1/16/64."""
+    sev = {"irc": "warning", "urgent": "critical"}[level]
+    bot, bot_base, _ = start_bot(f"engine-{level}")
+    wrk(am_base, f"am-{sev}.lua", 16, am.pid, seconds=10); wrk(bot_base, f"lars-{sev}.lua", 16, bot.pid, seconds=10)
+    for c in (1, 16, 64):
+        o = alternate({"am": (am_base, f"am-{sev}.lua", am.pid), "lars": (bot_base, f"lars-{sev}.lua", bot.pid)}, c)
+        results[f"{level}{c}"], results[f"{level}am{c}"] = o["lars"], o["am"]
+        print(f"{level} c={c}: ratio {o['lars']['rps'] / o['am']['rps']:.2f}x  p99 ratio {o['lars']['p99'] / o['am']['p99']:.2f}x"
+              f"  larsbot {o['lars']}  alertmanager {o['am']}", flush=True)
+    stop(bot)
+
+
 try:
     if args.engine_only:
         am, am_base = start_alertmanager()
-        for level in args.engine_only.split(","):
-            sev = {"irc": "warning", "urgent": "critical"}[level]
-            bot, bot_base, _ = start_bot(f"engine-{level}")
-            wrk(am_base, f"am-{sev}.lua", 16, am.pid, seconds=10); wrk(bot_base, f"lars-{sev}.lua", 16, bot.pid, seconds=10)
-            for c in (1, 16, 64):
-                o = alternate({"am": (am_base, f"am-{sev}.lua", am.pid), "lars": (bot_base, f"lars-{sev}.lua", bot.pid)}, c)
-                print(f"{level} c={c}: ratio {o['lars']['rps'] / o['am']['rps']:.2f}x  p99 ratio {o['lars']['p99'] / o['am']['p99']:.2f}x"
-                      f"  larsbot {o['lars']}  alertmanager {o['am']}", flush=True)
-            stop(bot)
+        for level in args.engine_only.split(","): engine_rows(am, am_base, level)
         raise SystemExit(0)
     if not args.timing_only:
         # ---- 1-3: intake side by side, memory, start time ----
@@ -303,14 +278,7 @@ try:
         # The engine path: every alert through the paging engine, JSON on both sides. warning (irc): checked for a
         # repeat, handled, announced (in storm summaries at this rate); critical (urgent): the same, and each joins
         # the open countdown, which pages on time (the providers are the stub).
-        for sev, level in (("warning", "irc"), ("critical", "urgent")):
-            bot, bot_base, _ = start_bot(f"engine-{level}")
-            wrk(am_base, f"am-{sev}.lua", 16, am.pid, seconds=10); wrk(bot_base, f"lars-{sev}.lua", 16, bot.pid, seconds=10)
-            for c in (1, 16, 64):
-                o = alternate({"am": (am_base, f"am-{sev}.lua", am.pid), "lars": (bot_base, f"lars-{sev}.lua", bot.pid)}, c)
-                results[f"{level}{c}"], results[f"{level}am{c}"] = o["lars"], o["am"]
-                print(f"c={c}: larsbot {level} JSON {o['lars']}  alertmanager {o['am']}", flush=True)
-            stop(bot)
+        for level in ("irc", "urgent"): engine_rows(am, am_base, level)
         stop(am)
 
     # ---- 4-5: IRC latency and timing accuracy ----

@@ -7,7 +7,8 @@ that first 202, nothing else happening), the median of --starts starts each, all
   (bash bench/run.sh builds first; --r2r: a ReadyToRun publish; --native: scripts/publish.sh's out/native/larsbot)
 
 Prints one Markdown table. Stops everything it starts."""
-import argparse, os, shutil, signal, socket, statistics, subprocess, tempfile, time, urllib.error, urllib.parse, urllib.request
+import argparse, os, shutil, statistics, subprocess, tempfile, time, urllib.error, urllib.parse, urllib.request
+from harness import free_port, rss_mib, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APPHOST = os.path.join(ROOT, "src/Larsbot/bin/Release/net10.0/larsbot")
@@ -19,23 +20,6 @@ ap.add_argument("--native", help="the Native AOT executable (scripts/publish.sh)
 args = ap.parse_args()
 work = tempfile.mkdtemp(prefix="larsbot-lean-")
 
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"): return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try: p.wait(10)
-        except subprocess.TimeoutExpired: p.kill(); p.wait()
 
 
 irc_port = free_port()

@@ -17,8 +17,8 @@ And --escalations more bots, alongside, each with one countdown left unresolved:
 POST + 30 s and everybody at POST + 30 s + 5 min; those pages are measured too.
 Every due time is counted from the POST, so each figure includes the intake and the engine's pass.
 Prints a Markdown section. Stops everything it starts."""
-import argparse, json, os, shutil, signal, socket, statistics, subprocess, tempfile, threading, time, urllib.parse, urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import argparse, os, shutil, socket, subprocess, tempfile, threading, time, urllib.parse, urllib.request
+from harness import free_port, provider_stub, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ap = argparse.ArgumentParser()
@@ -33,35 +33,11 @@ work = tempfile.mkdtemp(prefix="larsbot-timing-")
 procs = []
 
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try: p.wait(10)
-        except subprocess.TimeoutExpired: p.kill(); p.wait()
-
-
 # The provider stand-in: records when each page arrived and what it said.
 pages, pages_lock = [], threading.Lock()
-class Stub(BaseHTTPRequestHandler):
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", 0)); body = urllib.parse.parse_qs(self.rfile.read(n).decode())
-        text = " ".join(v[0] for k, v in body.items() if k in ("Body", "message", "Twiml"))
-        with pages_lock: pages.append((time.monotonic(), self.path, text))
-        out = json.dumps({"sid": "SM" + "0" * 32, "status": 1, "request": "r", "receipt": "r" + "0" * 29}).encode()
-        self.send_response(201 if ".json" in self.path and "Accounts" in self.path else 200)
-        self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(out)))
-        self.end_headers(); self.wfile.write(out)
-    def log_message(self, *a): pass
-# socketserver's default listen backlog is 5: a burst of pages from many bots at once overflowed it, and the bots saw
-# dropped connections ("response ended prematurely", or a SYN resent after 1 s) that Twilio would never cause.
-ThreadingHTTPServer.request_queue_size = 1024
-stub = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-threading.Thread(target=stub.serve_forever, daemon=True).start()
-stub_url = f"http://127.0.0.1:{stub.server_address[1]}"
+def on_page(t, path, fields):
+    with pages_lock: pages.append((t, path, " ".join(v[0] for k, v in fields.items() if k in ("Body", "message", "Twiml"))))
+stub, stub_url = provider_stub(on_page)
 
 irc_port = free_port()
 os.makedirs(f"{work}/ngircd"); os.chmod(f"{work}/ngircd", 0o777)
