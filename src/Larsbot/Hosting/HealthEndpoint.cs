@@ -123,7 +123,7 @@ public static class HealthEndpoint
                      AND EXISTS (SELECT 1 FROM page_attempts b WHERE b.page_id = a.page_id AND b.id > a.id)) AS duplicate_risk
                 """, new { failingSince = UnixMs.From(now - failingFor), hourAgo = UnixMs.From(now - TimeSpan.FromHours(1)) }));
         }
-        catch (Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (Database.IsDatabaseFault(e))
         {
             return null;
         }

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Larsbot.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Larsbot.Intake;
 
@@ -78,7 +78,7 @@ public sealed class AlertBatcher : IAsyncDisposable
         return Task.FromResult(ids[^1]);
     }
 
-    private long[] InsertAll<TDone>(SqliteTransaction tx, List<(NewAlert Alert, TDone Done)> batch)
+    private long[] InsertAll<TDone>(DbTransaction tx, List<(NewAlert Alert, TDone Done)> batch)
     {
         var insert = _db.Statement(tx, Insert, "$at", "$source", "$host", "$level", "$text", "$raw", "$key", "$handled", "$disposition");
         var p = insert.Parameters;
@@ -96,7 +96,7 @@ public sealed class AlertBatcher : IAsyncDisposable
             p[6].Value = (object?)a.Key ?? DBNull.Value;
             p[7].Value = a.RecordedAtIntake ? a.ReceivedAt : DBNull.Value;
             p[8].Value = a.RecordedAtIntake ? "recorded" : DBNull.Value;
-            result[i] = (long)insert.ExecuteScalar()!;
+            result[i] = Convert.ToInt64(insert.ExecuteScalar()!);
         }
         return result;
     }
@@ -121,7 +121,7 @@ public sealed class AlertBatcher : IAsyncDisposable
                 {
                     // Read inside the transaction: an inline commit may have taken these while this waited for the writer.
                     while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
-                    return Task.FromResult(batch.Count == 0 ? [] : InsertAll((SqliteTransaction)tx, batch));
+                    return Task.FromResult(batch.Count == 0 ? [] : InsertAll((DbTransaction)tx, batch));
                 });
                 if (batch.Count > 0) Committed(batch.Count);
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(ids[i]);

@@ -108,7 +108,7 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake en
             engineWake.Set();
             return new IntakeResult(id, null);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or TimeoutException)
         {
             log.LogError(e, "Could not store a {Kind} from {Source}", kind, source);
             return new IntakeResult(null, $"could not store the {kind} (database unavailable); try again", Transient: true);

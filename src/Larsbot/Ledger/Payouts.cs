@@ -99,7 +99,7 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
             foreach (var format in PayoutReport.Formats)
                 await File.WriteAllTextAsync(Path.Combine(folder, $"payout-{month}.{format}"), report.Render(format), ct);
             // OR IGNORE: two runs racing (the start-up catch-up and the Quartz trigger) write the same files and one row.
-            var inserted = await db.WriteAsync((c, tx) => c.ExecuteAsync("INSERT OR IGNORE INTO payout_runs(month, ran_at, folder) VALUES (@month, @at, @folder)",
+            var inserted = await db.WriteAsync((c, tx) => c.ExecuteAsync("INSERT INTO payout_runs(month, ran_at, folder) VALUES (@month, @at, @folder) ON CONFLICT DO NOTHING",
                 new { month, at = UnixMs.From(now), folder }, tx), ct);
             if (inserted == 0) continue;
             log.LogInformation("Payout report for {Month} written to {Folder}", month, folder);
@@ -136,7 +136,7 @@ internal sealed class Payouts(Database db, TeamRoster roster, LedgerStore ledger
             var due = new List<PageFact>();
             foreach (var p in pages.Where(p => p.AckPerson is not null && !p.Reported))
             {
-                var n = await c.ExecuteAsync("INSERT OR IGNORE INTO report_reminders(countdown_id, day, at) VALUES (@id, @day, @at)",
+                var n = await c.ExecuteAsync("INSERT INTO report_reminders(countdown_id, day, at) VALUES (@id, @day, @at) ON CONFLICT DO NOTHING",
                     new { id = p.CountdownId, day, at = UnixMs.From(now) }, tx);
                 if (n > 0) due.Add(p);
             }

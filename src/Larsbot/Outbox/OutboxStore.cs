@@ -58,15 +58,16 @@ public sealed class OutboxStore(Database db, TimeProvider time)
         }, tx);
 
     /// <summary>
-    /// A page to one person by one channel (sms, push, call), in <paramref name="tx"/>. INSERT OR IGNORE: the UNIQUE key
+    /// A page to one person by one channel (sms, push, call), in <paramref name="tx"/>. ON CONFLICT DO NOTHING: the UNIQUE key
     /// (countdown, stage, person, channel) makes deciding the same page again a no-op rather than a second page.
     /// True when it was new.
     /// </summary>
     public static async Task<bool> PageAsync(IDbConnection c, IDbTransaction tx, DateTimeOffset now, long countdownId, string stage,
         string personId, string channel, string destination, string title, string body) =>
         await c.ExecuteAsync("""
-            INSERT OR IGNORE INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
+            INSERT INTO outbox(countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at)
             VALUES (@countdownId, @stage, @personId, @channel, @destination, @title, @body, @now, 'due', @now)
+            ON CONFLICT DO NOTHING
             """, new { countdownId, stage, personId, channel, destination, title, body, now = UnixMs.From(now) }, tx) > 0;
 
     /// <summary>What the provider reported later about a page's delivery (only ever moved forward by the caller).</summary>

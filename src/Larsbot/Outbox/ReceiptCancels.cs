@@ -15,15 +15,17 @@ internal static class ReceiptCancels
 {
     /// <summary>Every sent emergency page of a countdown (@countdownId) that is being closed now (@now).</summary>
     public const string QueueForCountdownSql = """
-        INSERT OR IGNORE INTO receipt_cancels(page_id, receipt, created_at, state, next_attempt_at)
+        INSERT INTO receipt_cancels(page_id, receipt, created_at, state, next_attempt_at)
         SELECT id, receipt, @now, 'due', @now FROM outbox WHERE countdown_id = @countdownId AND state = 'sent' AND receipt IS NOT NULL
+        ON CONFLICT DO NOTHING
         """;
 
     /// <summary>One page (@id) just recorded as sent, if its countdown was closed while it was on the wire.</summary>
     public const string QueueForClosedPageSql = """
-        INSERT OR IGNORE INTO receipt_cancels(page_id, receipt, created_at, state, next_attempt_at)
+        INSERT INTO receipt_cancels(page_id, receipt, created_at, state, next_attempt_at)
         SELECT id, receipt, @now, 'due', @now FROM outbox
         WHERE id = @id AND receipt IS NOT NULL AND cancelled_at IS NOT NULL
+        ON CONFLICT DO NOTHING
         """;
 }
 

@@ -68,7 +68,7 @@ internal static class StatusPageEndpoints
         {
             month = await ledger.ThisMonthAsync(http.RequestAborted);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+        catch (Exception e) when (Larsbot.Storage.Database.IsDatabaseFault(e))
         {
             // A ledger problem (a locked or read-only disk) must not hide who is on duty and what is open.
             logs.CreateLogger("Larsbot.StatusPage").LogWarning(e, "Status page: this month's ledger could not be computed");

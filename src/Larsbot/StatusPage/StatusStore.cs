@@ -2,7 +2,7 @@ using Dapper;
 using Larsbot.Duty;
 using Larsbot.Roster;
 using Larsbot.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Larsbot.StatusPage;
 
@@ -119,22 +119,10 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
         });
     }
 
-    /// <summary>
-    /// Silences are another feature's table (issue 6), which may not exist yet. Looked up at query time so the page
-    /// works before and after that migration; a row counts as active unless an end/expiry column says it is over.
-    /// </summary>
-    private static async Task<IReadOnlyList<SilenceView>?> SilencesAsync(SqliteConnection c, long nowMs)
+    /// <summary>The silences still in force, newest first (at most 50); null (no section) when they cannot be read.</summary>
+    private static async Task<IReadOnlyList<SilenceView>?> SilencesAsync(DbConnection c, long nowMs)
     {
-        var exists = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'silences'");
-        if (exists == 0) return null;
-        var columns = (await c.QueryAsync<string>("SELECT name FROM pragma_table_info('silences')")).ToList();
-        // Column names come from the schema, never from a request, and are quoted; values are bound.
-        var filters = new List<string>();
-        foreach (var end in columns.Where(n => n is "ends_at" or "expires_at" or "until"))
-            filters.Add($"(\"{end}\" IS NULL OR \"{end}\" > @now)");
-        foreach (var ended in columns.Where(n => n is "ended_at" or "lifted_at" or "removed_at" or "cancelled_at"))
-            filters.Add($"\"{ended}\" IS NULL");
-        var sql = "SELECT * FROM silences" + (filters.Count > 0 ? " WHERE " + string.Join(" AND ", filters) : "") + " ORDER BY rowid DESC LIMIT 50";
+        const string sql = "SELECT * FROM silences WHERE ended_at IS NULL AND (ends_at IS NULL OR ends_at > @now) ORDER BY id DESC LIMIT 50";
         try
         {
             var rows = await c.QueryAsync(sql, new { now = nowMs });
@@ -142,10 +130,10 @@ internal sealed class StatusStore(Database db, TeamRoster roster, TimeProvider t
                 .Select(r => new SilenceView(r.Select(kv => new KeyValuePair<string, string>(kv.Key, Show(kv.Key, kv.Value))).ToList()))
                 .ToList();
         }
-        catch (SqliteException)
+        catch (DbException)
         {
-            // A schema we did not foresee must not take the whole status page down.
-            return [];
+            // A read that fails (a database without the table, or of another shape) must not take the page down.
+            return null;
         }
     }
 

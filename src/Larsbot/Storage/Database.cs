@@ -1,22 +1,32 @@
 using System.Data;
+using System.Data.Common;
 using System.Reflection;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Larsbot.Storage;
 
 /// <summary>
-/// The SQLite file. Writes go through one gate and one long-lived writer connection, so the bot never spins on
-/// SQLITE_BUSY (pooled connections racing for the write lock showed 200-300 ms p99 stalls) and never pays for an
-/// open per write; readers use pooled connections of their own, which WAL lets run alongside.
+/// The source of truth: a SQLite file (the default) or a PostgreSQL database that several instances share
+/// (Database:Provider=postgres). Writes go through one gate and one long-lived writer connection, so the bot never
+/// spins on SQLITE_BUSY (pooled connections racing for the write lock showed 200-300 ms p99 stalls) and never pays for
+/// an open per write; readers use pooled connections of their own, which WAL lets run alongside. On PostgreSQL every
+/// write transaction first takes one transaction-level advisory lock, so writes from all instances are serialised
+/// exactly as SQLite's single writer serialises them: the code's read-then-write steps (dedup, joins, claims) keep
+/// their meaning with two instances.
 /// </summary>
 public sealed class Database : IDisposable
 {
+    /// <summary>The advisory lock key every PostgreSQL write transaction takes (pg_advisory_xact_lock): "LARS" in ASCII.</summary>
+    public const long WriteLockKey = 0x4C415253;
+
     private readonly string _connectionString;
     private readonly string _synchronous;
+    private readonly NpgsqlDataSource? _postgres;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
-    private SqliteConnection? _writer;
-    private readonly StatementCache _statements = new();
+    private DbConnection? _writer;
+    private readonly StatementCache _statements;
 
     /// <param name="synchronous">
     /// NORMAL (default): in WAL mode a commit survives a process crash (kill -9); power loss can cost the last commits.
@@ -31,6 +41,7 @@ public sealed class Database : IDisposable
             _ => throw new ArgumentException($"Database:Synchronous must be NORMAL or FULL, not '{synchronous}'"),
         };
         Path = System.IO.Path.GetFullPath(path);
+        _statements = new StatementCache(postgres: false);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
@@ -41,7 +52,44 @@ public sealed class Database : IDisposable
         }.ToString();
     }
 
+    /// <summary>A PostgreSQL database (Npgsql connection string); its schema is Storage/PostgresMigrations.</summary>
+    private Database(NpgsqlDataSource dataSource, string description)
+    {
+        _postgres = dataSource;
+        _connectionString = "";
+        _synchronous = "FULL";
+        Path = "";
+        Description = description;
+        _statements = new StatementCache(postgres: true);
+    }
+
+    public static Database Postgres(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder b;
+        try
+        {
+            b = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Database:ConnectionString is not a valid PostgreSQL connection string: {e.Message}");
+        }
+        if (string.IsNullOrWhiteSpace(b.Host)) throw new ArgumentException("Database:ConnectionString needs Host=...");
+        // Statements that run once per alert or per pass are prepared by Npgsql after their second use.
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 64;
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) b.Timeout = 5;
+        b.ApplicationName ??= "larsbot";
+        var description = $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
+        return new Database(new NpgsqlSlimDataSourceBuilder(b.ConnectionString).Build(), description);
+    }
+
+    /// <summary>The SQLite file's full path; empty on PostgreSQL.</summary>
     public string Path { get; }
+
+    public bool IsPostgres => _postgres is not null;
+
+    /// <summary>What /health and error messages call this database (never a password).</summary>
+    public string Description { get => field ?? Path; private init; }
 
     /// <summary>
     /// The writer connection checkpoints by itself once the WAL holds this many pages (SQLite's default is 1,000).
@@ -49,8 +97,9 @@ public sealed class Database : IDisposable
     /// </summary>
     public int WriterCheckpointPages { get; init; } = 1000;
 
-    public SqliteConnection Open()
+    public DbConnection Open()
     {
+        if (_postgres is not null) return _postgres.OpenConnection();
         var c = new SqliteConnection(_connectionString);
         c.Open();
         // synchronous=NORMAL in WAL survives a process crash (kill -9); only power loss can cost the last commits.
@@ -58,26 +107,48 @@ public sealed class Database : IDisposable
         return c;
     }
 
-    private SqliteConnection OpenWriter()
+    private DbConnection OpenWriter()
     {
         var c = Open();
-        c.Execute($"PRAGMA wal_autocheckpoint={WriterCheckpointPages}");
+        if (_postgres is null) c.Execute($"PRAGMA wal_autocheckpoint={WriterCheckpointPages}");
         return c;
     }
+
+    /// <summary>On PostgreSQL, waits for the one write lock all instances share, for the rest of <paramref name="tx"/>.</summary>
+    private void TakeWriteLock(DbTransaction tx)
+    {
+        if (_postgres is null) return;
+        using var cmd = tx.Connection!.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SELECT pg_advisory_xact_lock(" + WriteLockKey + ")";
+        cmd.ExecuteNonQuery();
+    }
+
+    private async Task TakeWriteLockAsync(DbTransaction tx, CancellationToken ct)
+    {
+        if (_postgres is null) return;
+        await using var cmd = tx.Connection!.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SELECT pg_advisory_xact_lock(" + WriteLockKey + ")";
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The errors that mean the database (not the caller) failed: the writer is dropped and opened afresh.</summary>
+    public static bool IsDatabaseFault(Exception e) => e is DbException or IOException or InvalidOperationException or TimeoutException;
 
     private int _writeFailures;
 
     /// <summary>Writes that failed since start: /health probes again at once when this moves, whatever its cache.</summary>
     public int WriteFailures => Volatile.Read(ref _writeFailures);
 
-    public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work)
+    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work)
     {
         await using var c = Open();
         return await work(c);
     }
 
     /// <summary>Runs <paramref name="work"/> in one IMMEDIATE transaction; nothing is visible unless it all commits.</summary>
-    public async Task<T> WriteAsync<T>(Func<SqliteConnection, IDbTransaction, Task<T>> work, CancellationToken ct = default)
+    public async Task<T> WriteAsync<T>(Func<DbConnection, IDbTransaction, Task<T>> work, CancellationToken ct = default)
     {
         await _writeGate.WaitAsync(ct);
         try
@@ -85,12 +156,13 @@ public sealed class Database : IDisposable
             _writer ??= OpenWriter();
             try
             {
-                await using var tx = (SqliteTransaction)await _writer.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+                await using var tx = await _writer.BeginTransactionAsync(_postgres is null ? IsolationLevel.Serializable : IsolationLevel.ReadCommitted, ct);
+                await TakeWriteLockAsync(tx, ct);
                 var result = await work(_writer, tx);
                 await tx.CommitAsync(CancellationToken.None);
                 return result;
             }
-            catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
+            catch (Exception e) when (IsDatabaseFault(e))
             {
                 // A disk fault can leave the connection unusable: start the next write on a fresh one.
                 Interlocked.Increment(ref _writeFailures);
@@ -108,7 +180,7 @@ public sealed class Database : IDisposable
     /// Runs <paramref name="work"/> in one IMMEDIATE transaction on the calling thread, but only if no other write is
     /// running or waiting; false (nothing done) otherwise. Lets a lone intake commit without a hop between threads.
     /// </summary>
-    public bool TryWriteNow<T>(Func<SqliteConnection, SqliteTransaction, T> work, out T result)
+    public bool TryWriteNow<T>(Func<DbConnection, DbTransaction, T> work, out T result)
     {
         // Wait(0) never overtakes a queued WriteAsync: SemaphoreSlim hands a release to waiting callers first.
         if (!_writeGate.Wait(0))
@@ -121,12 +193,13 @@ public sealed class Database : IDisposable
             _writer ??= OpenWriter();
             try
             {
-                using var tx = _writer.BeginTransaction(IsolationLevel.Serializable);
+                using var tx = _writer.BeginTransaction(_postgres is null ? IsolationLevel.Serializable : IsolationLevel.ReadCommitted);
+                TakeWriteLock(tx);
                 result = work(_writer, tx);
                 tx.Commit();
                 return true;
             }
-            catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
+            catch (Exception e) when (IsDatabaseFault(e))
             {
                 Interlocked.Increment(ref _writeFailures);
                 DropWriter();
@@ -139,21 +212,36 @@ public sealed class Database : IDisposable
         }
     }
 
-    public Task WriteAsync(Func<SqliteConnection, IDbTransaction, Task> work, CancellationToken ct = default) =>
+    public Task WriteAsync(Func<DbConnection, IDbTransaction, Task> work, CancellationToken ct = default) =>
         WriteAsync<bool>(async (c, tx) => { await work(c, tx); return true; }, ct);
 
-    /// <summary>Applies the numbered scripts in Storage/Migrations that this file has not seen yet, each in its own transaction.</summary>
+    /// <summary>
+    /// Applies the numbered scripts this database has not seen yet, each in its own transaction: Storage/Migrations on
+    /// SQLite, Storage/PostgresMigrations on PostgreSQL (under the write lock, so two instances starting together
+    /// migrate once).
+    /// </summary>
     public void Migrate()
     {
-        var dir = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        using var c = Open();
-        c.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
-        var applied = c.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
-        foreach (var (version, name, sql) in Scripts())
+        if (_postgres is null)
         {
-            if (applied.Contains(version)) continue;
+            var dir = System.IO.Path.GetDirectoryName(Path);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        }
+        using var c = Open();
+        using (var tx = c.BeginTransaction())
+        {
+            TakeWriteLock(tx);
+            c.Execute(_postgres is null
+                ? "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+                : "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')))",
+                transaction: tx);
+            tx.Commit();
+        }
+        foreach (var (version, name, sql) in Scripts(_postgres is null ? ".Storage.Migrations." : ".Storage.PostgresMigrations."))
+        {
             using var tx = c.BeginTransaction();
+            TakeWriteLock(tx);
+            if (c.ExecuteScalar<long>("SELECT COUNT(*) FROM schema_migrations WHERE version = @version", new { version }, tx) > 0) continue;
             c.Execute(sql, transaction: tx);
             c.Execute("INSERT INTO schema_migrations(version, name) VALUES (@version, @name)", new { version, name }, tx);
             tx.Commit();
@@ -168,7 +256,7 @@ public sealed class Database : IDisposable
             await WriteAsync(async (c, tx) => await c.ExecuteAsync("INSERT INTO health_probe(id, at) VALUES (1, 0) ON CONFLICT(id) DO UPDATE SET at = at + 1", transaction: tx));
             return true;
         }
-        catch (SqliteException)
+        catch (DbException)
         {
             return false;
         }
@@ -177,6 +265,7 @@ public sealed class Database : IDisposable
     public void Dispose()
     {
         DropWriter();
+        _postgres?.Dispose();
     }
 
     private void DropWriter()
@@ -191,19 +280,19 @@ public sealed class Database : IDisposable
     /// <see cref="TryWriteNow{T}"/> (the writer is single-threaded there); bind by position, in
     /// <paramref name="parameterNames"/> order.
     /// </summary>
-    public SqliteCommand Statement(IDbTransaction tx, string sql, params string[] parameterNames)
+    public DbCommand Statement(IDbTransaction tx, string sql, params string[] parameterNames)
     {
         if (_writer is null || !ReferenceEquals(tx.Connection, _writer))
             throw new InvalidOperationException("Database.Statement is for the writer, inside a write");
-        return _statements.Get(_writer, (SqliteTransaction)tx, sql, parameterNames);
+        return _statements.Get(_writer, (DbTransaction)tx, sql, parameterNames);
     }
 
-    private static IEnumerable<(long Version, string Name, string Sql)> Scripts()
+    private static IEnumerable<(long Version, string Name, string Sql)> Scripts(string folder)
     {
         var asm = Assembly.GetExecutingAssembly();
-        foreach (var res in asm.GetManifestResourceNames().Where(n => n.Contains(".Storage.Migrations.") && n.EndsWith(".sql")).Order())
+        foreach (var res in asm.GetManifestResourceNames().Where(n => n.Contains(folder) && n.EndsWith(".sql")).Order())
         {
-            var file = res[(res.IndexOf(".Migrations.", StringComparison.Ordinal) + ".Migrations.".Length)..];
+            var file = res[(res.IndexOf(folder, StringComparison.Ordinal) + folder.Length)..];
             var version = long.Parse(file[..file.IndexOf('_')]);
             using var reader = new StreamReader(asm.GetManifestResourceStream(res)!);
             yield return (version, file, reader.ReadToEnd());

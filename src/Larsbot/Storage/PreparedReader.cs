@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Larsbot.Storage;
 
@@ -8,18 +8,18 @@ namespace Larsbot.Storage;
 /// </summary>
 public sealed class PreparedReader(Database db) : IDisposable
 {
-    private SqliteConnection? _connection;
-    private readonly StatementCache _statements = new();
+    private DbConnection? _connection;
+    private readonly StatementCache _statements = new(db.IsPostgres);
 
     /// <summary>Runs <paramref name="read"/> on the statement; after a database error the connection is opened afresh next time.</summary>
-    public T Read<T>(string sql, string[] parameterNames, Func<SqliteCommand, T> read)
+    public T Read<T>(string sql, string[] parameterNames, Func<DbCommand, T> read)
     {
         try
         {
             _connection ??= db.Open();
             return read(_statements.Get(_connection, null, sql, parameterNames));
         }
-        catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
+        catch (Exception e) when (Database.IsDatabaseFault(e))
         {
             Dispose();
             throw;

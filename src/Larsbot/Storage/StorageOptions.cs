@@ -3,6 +3,12 @@ namespace Larsbot.Storage;
 /// <summary>Bound from "Database".</summary>
 public sealed class StorageOptions
 {
+    /// <summary>sqlite (the default: one file, one instance) or postgres (several instances, one leader).</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>With Provider=postgres: an Npgsql connection string, Host=...;Database=larsbot;Username=...</summary>
+    public string ConnectionString { get; set; } = "";
+
     /// <summary>The SQLite file: the single source of truth for alerts, countdowns, pages, acks and duty.</summary>
     public string Path { get; set; } = "larsbot.db";
 

@@ -17,9 +17,16 @@ public static class StorageServiceCollectionExtensions
             Database db;
             try
             {
-                db = new Database(o.Path, o.Synchronous)
+                db = o.Provider.Trim().ToLowerInvariant() switch
                 {
-                    WriterCheckpointPages = o.CheckpointEvery > TimeSpan.Zero ? Math.Max(1000, o.WriterCheckpointPages) : 1000,
+                    "sqlite" or "" => new Database(o.Path, o.Synchronous)
+                    {
+                        WriterCheckpointPages = o.CheckpointEvery > TimeSpan.Zero ? Math.Max(1000, o.WriterCheckpointPages) : 1000,
+                    },
+                    "postgres" or "postgresql" => string.IsNullOrWhiteSpace(o.ConnectionString)
+                        ? throw new ArgumentException("Database:Provider=postgres needs Database:ConnectionString (Host=...;Database=larsbot;Username=...)")
+                        : Database.Postgres(o.ConnectionString),
+                    _ => throw new ArgumentException($"Database:Provider must be sqlite or postgres, not '{o.Provider}'"),
                 };
             }
             catch (ArgumentException e)
@@ -30,9 +37,11 @@ public static class StorageServiceCollectionExtensions
             {
                 db.Migrate();
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (Database.IsDatabaseFault(e) || e is UnauthorizedAccessException)
             {
-                throw new StartupException($"Database:Path {db.Path}: cannot open or migrate it: {e.Message}");
+                var which = db.IsPostgres ? $"Database:ConnectionString ({db.Description})" : $"Database:Path {db.Path}";
+                db.Dispose();
+                throw new StartupException($"{which}: cannot open or migrate it: {e.Message}");
             }
             return db;
         });

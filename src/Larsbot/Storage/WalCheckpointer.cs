@@ -16,7 +16,7 @@ public sealed class WalCheckpointer(Database db, IOptions<StorageOptions> option
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var every = options.Value.CheckpointEvery;
-        if (every <= TimeSpan.Zero) return;
+        if (every <= TimeSpan.Zero || db.IsPostgres) return; // PostgreSQL checkpoints by itself
         await using var c = db.Open();
         var failing = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -35,7 +35,7 @@ public sealed class WalCheckpointer(Database db, IOptions<StorageOptions> option
                 if (failing) log.LogInformation("WAL checkpoints work again");
                 failing = false;
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException)
             {
                 // The writer's own checkpoint is the fallback; say it once, not every 200 ms.
                 if (!failing) log.LogWarning(e, "WAL checkpoint failed; the writer will checkpoint by itself");

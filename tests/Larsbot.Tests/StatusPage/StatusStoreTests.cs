@@ -18,8 +18,7 @@ public sealed class StatusStoreTests : IDisposable
     [Fact]
     public async Task A_quiet_bot_shows_normal_mode_nobody_on_duty_and_no_silences_section_without_the_table()
     {
-        // Silences are a real table since issue 6; the page must still cope with a database without it, or of
-        // another shape (an older or newer schema), which is what this test is about.
+        // A failed read of the silences (here: no table at all) leaves the section out; it must not take the page down.
         await _h.Db.WriteAsync((c, tx) => c.ExecuteAsync("DROP TABLE IF EXISTS silences", transaction: tx));
         var s = await _store.ReadAsync();
         Assert.Null(s.AckMode);
@@ -121,19 +120,6 @@ public sealed class StatusStoreTests : IDisposable
         Assert.Contains($"<td data-label=\"message\" class=\"msg\">{encoded}</td>", html); // last 50
         Assert.Contains($"pattern: <b>{encoded}</b>", html); // silences
         Assert.DoesNotContain("zzexpired", html);
-    }
-
-    [Fact]
-    public async Task A_silences_table_of_an_unforeseen_shape_still_renders()
-    {
-        // Silences are a real table since issue 6; the page must still cope with a database without it, or of
-        // another shape (an older or newer schema), which is what this test is about.
-        await _h.Db.WriteAsync((c, tx) => c.ExecuteAsync("DROP TABLE IF EXISTS silences", transaction: tx));
-        await _h.Db.WriteAsync((c, tx) => c.ExecuteAsync("CREATE TABLE silences (what TEXT, until TEXT)", transaction: tx));
-        await _h.Db.WriteAsync((c, tx) => c.ExecuteAsync("INSERT INTO silences VALUES ('x', 'tomorrow')", transaction: tx));
-        var s = await _store.ReadAsync();
-        Assert.NotNull(s.Silences);
-        Assert.Contains("Active silences", StatusPageHtml.Live(s));
     }
 
     [Fact]

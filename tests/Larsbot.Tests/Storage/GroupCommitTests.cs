@@ -145,7 +145,7 @@ public sealed class GroupCommitTests : IDisposable
     [MemberData(nameof(Lookups))]
     public void The_per_alert_lookups_use_their_index(string sql, string[] indexes)
     {
-        using var c = _db.Open();
+        using var c = (SqliteConnection)_db.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "EXPLAIN QUERY PLAN " + sql;
         foreach (var (name, value) in new (string, object)[] { ("key", "k"), ("host", "h"), ("message", "m"), ("id", 1L), ("since", 0L), ("window", 600_000L), ("last", 0L) })
@@ -163,7 +163,7 @@ public sealed class GroupCommitTests : IDisposable
     public void An_insert_touches_only_the_table_and_the_unhandled_index()
     {
         // Every index an INSERT must update costs about as much as the row itself at one request at a time.
-        using var c = _db.Open();
+        using var c = (SqliteConnection)_db.Open();
         c.Execute("INSERT INTO alerts(received_at, source, host, level, message) VALUES (1, 'test', 'h', 'info', 'm')");
         var indexes = EntriesPerIndex(c);
         foreach (var (name, entries) in indexes)
@@ -180,7 +180,7 @@ public sealed class GroupCommitTests : IDisposable
     {
         await using var batcher = new AlertBatcher(_db);
         await batcher.InsertAsync(new NewAlert(1_000, "test", "h", level, "m", key));
-        using var c = _db.Open();
+        using var c = (SqliteConnection)_db.Open();
         var (handledAt, disposition) = c.QuerySingle<(long? HandledAt, string? Disposition)>("SELECT handled_at, disposition FROM alerts");
         // Unkeyed info is recorded as it arrives; everything else waits for the engine.
         Assert.Equal(forTheEngine ? (null, null) : (1_000L, "recorded"), (handledAt, disposition));

@@ -1,7 +1,7 @@
 using System.Data;
 using Dapper;
 using Larsbot.Storage;
-using Microsoft.Data.Sqlite;
+
 
 namespace Larsbot.Paging;
 
@@ -47,7 +47,7 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
         var nowMs = UnixMs.From(now);
         var windowMs = (long)options.DedupWindow.TotalMilliseconds;
         var markRepeat = p.Db.Statement(tx, "UPDATE alerts SET handled_at = $now, disposition = 'repeat', duplicate_of = $original WHERE id = $id", "$now", "$original", "$id");
-        var countUp = p.Db.Statement(tx, "UPDATE alerts SET repeats = repeats + 1, last_seen_at = MAX(COALESCE(last_seen_at, 0), $at) WHERE id = $original", "$at", "$original");
+        var countUp = p.Db.Statement(tx, "UPDATE alerts SET repeats = repeats + 1, last_seen_at = CASE WHEN COALESCE(last_seen_at, 0) > $at THEN last_seen_at ELSE $at END WHERE id = $original", "$at", "$original");
         // HandledOriginal was looked up before this pass changed anything. Originals earlier in this same batch are
         // not handled (so not indexed) yet, and an original's last sighting moves as its repeats are counted here:
         // both are tracked in memory, and being newer they take precedence unless they are quieter than the alert

@@ -93,7 +93,7 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
         var countdownId = open?.Id ?? await PagingStore.NewCountdownAsync(c, tx, now, now + options.Countdown,
             (await PagingStore.CurrentDutyAsync(c, tx, roster))?.Id);
         foreach (var a in alerts)
-            await c.ExecuteAsync("INSERT OR IGNORE INTO countdown_reopens(countdown_id, alert_id) VALUES (@countdownId, @id)", new { countdownId, id = a.Id }, tx);
+            await c.ExecuteAsync("INSERT INTO countdown_reopens(countdown_id, alert_id) VALUES (@countdownId, @id) ON CONFLICT DO NOTHING", new { countdownId, id = a.Id }, tx);
         return (countdownId, open is not null);
     }
 

@@ -53,7 +53,7 @@ internal sealed class StormModule(PagingOptions options) : IEngineModule
         else
             await p.C.ExecuteAsync("""
                 UPDATE storms SET flush_at = CASE WHEN pending = 0 THEN @flush ELSE flush_at END, quiet_at = @quiet,
-                                  last_alert_id = MAX(last_alert_id, @last), pending = pending + @n
+                                  last_alert_id = CASE WHEN last_alert_id > @last THEN last_alert_id ELSE @last END, pending = pending + @n
                 WHERE id = @id
                 """, new { id = s.Id, flush = p.NowMs + (long)options.StormFlushEvery.TotalMilliseconds, quiet = quietAt, last, n = announce.Count }, p.Tx);
         return true;
