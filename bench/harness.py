@@ -34,13 +34,27 @@ def provider_stub(on_page):
     Answers as the real APIs do on success (Twilio 201 with a sid, Pushover 200 with a request and a receipt).
     Returns (server, base URL); server.shutdown() stops it."""
     class Stub(BaseHTTPRequestHandler):
+        # Keep-alive, as the real APIs do: a burst of pages from many bots then opens few connections, not one each.
+        protocol_version = "HTTP/1.1"
+
+        def _json(self, code, body):
+            out = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(out)))
+            self.end_headers(); self.wfile.write(out)
+
+        def do_GET(self):
+            # The bot polls what it sent: Twilio's message status and Pushover's receipt (not acknowledged).
+            if "/Accounts/" in self.path:
+                self._json(200, {"sid": "SM" + "0" * 32, "status": "delivered"})
+            else:
+                self._json(200, {"status": 1, "acknowledged": 0, "expired": 0, "called_back": 0})
+
         def do_POST(self):
             n = int(self.headers.get("Content-Length", 0))
             on_page(time.monotonic(), self.path, urllib.parse.parse_qs(self.rfile.read(n).decode()))
-            out = json.dumps({"sid": "SM" + "0" * 32, "status": 1, "request": "r", "receipt": "r" + "0" * 29}).encode()
-            self.send_response(201 if "/Accounts/" in self.path else 200)
-            self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(out)))
-            self.end_headers(); self.wfile.write(out)
+            self._json(201 if "/Accounts/" in self.path else 200,
+                       {"sid": "SM" + "0" * 32, "status": 1, "request": "r", "receipt": "r" + "0" * 29})
         def log_message(self, *a): pass
     server = _ProviderServer(("127.0.0.1", 0), Stub)
     threading.Thread(target=server.serve_forever, daemon=True).start()
