@@ -15,7 +15,7 @@ namespace Larsbot.Acks;
 /// says exactly as a callback would be (<see cref="DeliveryReports"/>).
 /// </summary>
 internal sealed class DeliveryPoller(Database db, DeliveryReports reports, IOptions<TwilioOptions> twilio, TwilioStatusReader? reader,
-    TimeProvider time, ILogger<DeliveryPoller> log) : BackgroundService
+    TimeProvider time, ILogger<DeliveryPoller> log) : BackgroundService, Setup.ILeaderOnly
 {
     private readonly TwilioOptions _options = twilio.Value;
 

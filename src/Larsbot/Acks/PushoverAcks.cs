@@ -26,7 +26,7 @@ namespace Larsbot.Acks;
 /// callback (or one racing the poll) never starts or renews ack mode.
 /// </summary>
 internal sealed class PushoverAcks(Database db, AckStore acks, TeamRoster roster, IOptions<PushoverOptions> options,
-    IHttpClientFactory httpFactory, TimeProvider time, ILogger<PushoverAcks> log, DeliveryReports reports) : BackgroundService
+    IHttpClientFactory httpFactory, TimeProvider time, ILogger<PushoverAcks> log, DeliveryReports reports) : BackgroundService, Setup.ILeaderOnly
 {
     private readonly PushoverOptions _options = options.Value;
 

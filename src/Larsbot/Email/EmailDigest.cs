@@ -19,7 +19,7 @@ namespace Larsbot.Email;
 /// alerts are rows of their own (recorded at intake), keyed ones count up on their original.
 /// </summary>
 internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore outbox, IOptions<EmailOptions> options, TimeProvider time,
-    ILogger<EmailDigest> log) : BackgroundService
+    ILogger<EmailDigest> log) : BackgroundService, Setup.ILeaderOnly
 {
     internal sealed class InfoCount
     {

@@ -1,6 +1,7 @@
 using Larsbot.Text;
 using Dapper;
 using Larsbot.Irc;
+using Larsbot.Leadership;
 using Larsbot.Outbox;
 using Larsbot.Paging;
 using Larsbot.Storage;
@@ -26,7 +27,7 @@ public static class HealthEndpoint
         var probe = new HealthProbe(app.ServiceProvider.GetRequiredService<Database>(), app.ServiceProvider.GetRequiredService<TimeProvider>(),
             app.ServiceProvider.GetRequiredService<IOptions<PagingOptions>>().Value.PageFailingUnhealthyAfter);
         app.MapGet("/health", async (IChannel irc, PagingEngine engine, OutboxSender outbox, TimeProvider time,
-            IOptions<PagingOptions> paging) =>
+            IOptions<PagingOptions> paging, Role role) =>
         {
             var now = time.GetUtcNow();
             // The database part (a probe write and the pages query) is shared by every request within a second:
@@ -37,11 +38,14 @@ public static class HealthEndpoint
             var engineOk = engineAge is { } a && a < StaleAfter;
             var outboxOk = outboxAge is { } b && b < StaleAfter;
 
+            // A standby runs no engine, sender or IRC connection: it is healthy when it can store alerts and watch the lease.
+            var leads = role.IsLeader;
             var problems = new List<string>();
-            if (!irc.IsConnected) problems.Add("not connected to IRC");
+            if (leads && !irc.IsConnected) problems.Add("not connected to IRC");
             if (!writable) problems.Add("database not writable");
-            if (!engineOk) problems.Add(engineAge is null ? "paging engine has not run yet" : "paging engine stalled");
-            if (!outboxOk) problems.Add(outboxAge is null ? "page sender has not run yet" : "page sender stalled");
+            if (leads && !engineOk) problems.Add(engineAge is null ? "paging engine has not run yet" : "paging engine stalled");
+            if (leads && !outboxOk) problems.Add(outboxAge is null ? "page sender has not run yet" : "page sender stalled");
+            if (role.Shared && role.Led.IsCompleted && !leads) problems.Add("lost the lead; stopping");
             if (pages?.FailingLong > 0) problems.Add($"{pages.FailingLong} page(s) failing for over {Wording.Duration(paging.Value.PageFailingUnhealthyAfter)}");
             if (pages?.GaveUpLastHour > 0) problems.Add($"{pages.GaveUpLastHour} page(s) could not be delivered in the last hour");
 
@@ -52,7 +56,10 @@ public static class HealthEndpoint
                 new HealthDatabase(writable, writable),
                 new HealthEngine(engineOk, Seconds(engineAge)),
                 new HealthSender(outboxOk, Seconds(outboxAge)),
-                new HealthPages(pages?.Retrying, pages?.FailingLong, pages?.GaveUpLastHour, pages?.DuplicateRisk));
+                new HealthPages(pages?.Retrying, pages?.FailingLong, pages?.GaveUpLastHour, pages?.DuplicateRisk),
+                leads ? "leader" : "standby",
+                leads ? new HealthLeader(role.Name, 0, role.Shared)
+                    : new HealthLeader(role.SeenLeader?.Name, role.SeenLeader is { } s ? Math.Round((s.NowMs - s.RenewedAtMs) / 1000.0, 1) : null, role.Shared));
             return Results.Json(body, HostingJson.Web.HealthBody, statusCode: problems.Count == 0 ? 200 : 503);
         });
         return app;

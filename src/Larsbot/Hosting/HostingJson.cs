@@ -6,10 +6,14 @@ namespace Larsbot.Hosting;
 
 /// <summary>
 /// GET /health's body. The arbiter and monitoring read it: <c>status</c> ("ok" or "unhealthy"), <c>problems</c>, and
-/// one object per part. Counts and ages are null when they could not be read.
+/// one object per part. Counts and ages are null when they could not be read. <c>role</c> is "leader" or "standby"
+/// (several instances on one PostgreSQL database); <c>leader</c> says which instance leads, as this one sees it.
 /// </summary>
 internal sealed record HealthBody(string Status, List<string> Problems, HealthIrc Irc, HealthDatabase Database, HealthEngine Engine,
-    HealthSender Sender, HealthPages Pages);
+    HealthSender Sender, HealthPages Pages, string Role, HealthLeader Leader);
+
+/// <summary>Name: the leading instance (null: none seen yet); SeenAgoSeconds: since its last renewal, on the database's clock.</summary>
+internal sealed record HealthLeader(string? Name, double? SeenAgoSeconds, bool Shared);
 
 internal sealed record HealthIrc(bool Connected, string Nick);
 

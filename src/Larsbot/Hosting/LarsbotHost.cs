@@ -5,6 +5,7 @@ using Larsbot.Commands;
 using Larsbot.Email;
 using Larsbot.Intake;
 using Larsbot.Irc;
+using Larsbot.Leadership;
 using Larsbot.Ledger;
 using Larsbot.Metrics;
 using Larsbot.Notify;
@@ -18,6 +19,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -54,9 +56,10 @@ public static class LarsbotHost
         builder.Logging.AddFilter("Quartz", LogLevel.Warning);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddStorage(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddOutbox(config).AddPaging(config).AddIntake(config)
+        builder.Services.AddStorage(config).AddLeadership(config).AddRoster(config).AddIrc(config).AddNotifiers(config).AddOutbox(config).AddPaging(config).AddIntake(config)
             .AddDuty().AddLedger(config).AddCommands().AddDeliveryPolling().AddStatusPage(config).AddMetricsEndpoint().AddPhoneAcks(config).AddPushoverAcks().AddEmailDigest(config);
         services?.Invoke(builder.Services);
+        builder.Services.GateLeaderOnlyServices();
 
         var intake = config.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions();
         if (intake.Validate().ToList() is { Count: > 0 } intakeProblems)
@@ -79,9 +82,41 @@ public static class LarsbotHost
         app.Services.GetRequiredService<Database>();
         app.Services.GetRequiredService<TeamRoster>();
         app.Services.GetRequiredService<ChatCommands>();
+        FollowTheLead(app);
         WarnIfConfigReadableByOthers(configFile, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup"));
         return app;
     }
+
+    /// <summary>
+    /// A standby's commits wake this leader's engine and sender; a leader that loses its lease stops the host (exit 75,
+    /// so systemd's Restart= brings it back as a standby) rather than act beside the next leader.
+    /// </summary>
+    private static void FollowTheLead(WebApplication app)
+    {
+        var role = app.Services.GetRequiredService<Role>();
+        if (!role.Shared) return;
+        var engine = app.Services.GetRequiredService<PagingEngine>();
+        var outbox = app.Services.GetRequiredService<OutboxStore>();
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Leadership");
+        role.RemoteWrite += () =>
+        {
+            engine.Wake.Set();
+            outbox.Wake.Set();
+        };
+        role.LostLeadership += why =>
+        {
+            log.LogCritical("Lost the lead ({Why}): stopping, so the standby that takes the lease is the only one paging", why);
+            Environment.ExitCode = LostLeadExitCode;
+            lifetime.StopApplication();
+            // Nothing this instance does now can page (the lease is gone and every send checks it); do not let a slow
+            // shutdown keep it around either.
+            _ = Task.Delay(TimeSpan.FromSeconds(10)).ContinueWith(_ => Environment.Exit(LostLeadExitCode), TaskScheduler.Default);
+        };
+    }
+
+    /// <summary>The exit code of a leader that lost its lease (EX_TEMPFAIL): start it again, it comes back as a standby.</summary>
+    public const int LostLeadExitCode = 75;
 
     /// <summary>The config file may hold intake, Twilio, Pushover and SASL secrets: say so when others can read it.</summary>
     private static void WarnIfConfigReadableByOthers(string? configFile, ILogger log)

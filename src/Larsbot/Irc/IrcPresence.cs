@@ -8,7 +8,7 @@ namespace Larsbot.Irc;
 /// connection and every (re)join are recorded in <see cref="ChatPresence"/>. Subscribed at construction, before the
 /// IRC client's own hosted service starts, so no join is missed.
 /// </summary>
-internal sealed class IrcPresence : IHostedService
+internal sealed class IrcPresence : IHostedService, Setup.ILeaderOnly
 {
     private readonly ChatPresence _presence;
     private readonly ILogger<IrcPresence> _log;

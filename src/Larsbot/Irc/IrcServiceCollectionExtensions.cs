@@ -28,7 +28,7 @@ public static class IrcServiceCollectionExtensions
 }
 
 /// <summary>Runs the client's connect loop; on shutdown disposes it first so the server gets a QUIT.</summary>
-internal sealed class IrcHostedService(IrcClient client) : BackgroundService
+internal sealed class IrcHostedService(IrcClient client) : BackgroundService, Setup.ILeaderOnly
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => client.RunAsync(stoppingToken);
 

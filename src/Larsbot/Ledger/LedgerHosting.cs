@@ -21,7 +21,7 @@ internal sealed class MonthlyPayoutJob(Payouts payouts) : IJob
 /// The ledger's housekeeping: at start, any monthly report that was due while the bot was down (a restart on the 1st
 /// does not skip it); then every few minutes, settle the days that have ended and say the daily report reminders.
 /// </summary>
-internal sealed class LedgerLoop(LedgerStore ledger, Payouts payouts, TimeProvider time, ILogger<LedgerLoop> log) : BackgroundService
+internal sealed class LedgerLoop(LedgerStore ledger, Payouts payouts, TimeProvider time, ILogger<LedgerLoop> log) : BackgroundService, Setup.ILeaderOnly
 {
     public static readonly TimeSpan Every = TimeSpan.FromMinutes(5);
 

@@ -19,7 +19,7 @@ namespace Larsbot.Outbox;
 /// Retrying lives here, once, for every notifier: durable backoff with jitter in next_attempt_at. It is not a Polly
 /// pipeline on purpose: a Polly retry waits in memory, where a crash loses it and an ack cannot purge it.
 /// </summary>
-public sealed partial class OutboxSender : BackgroundService
+public sealed partial class OutboxSender : BackgroundService, Setup.ILeaderOnly
 {
     private readonly Database _db;
     private readonly OutboxStore _outbox;
@@ -47,10 +47,12 @@ public sealed partial class OutboxSender : BackgroundService
     private DateTimeOffset _pruneAt; // the first pass prunes; then hourly
 
     private readonly ISentObserver[] _observers;
+    private readonly Leadership.Role _role;
 
     public OutboxSender(Database db, OutboxStore outbox, IEnumerable<INotifier> notifiers, TimeProvider time,
-        IOptions<OutboxOptions> options, ILogger<OutboxSender> log, IEnumerable<ISentObserver>? observers = null)
+        IOptions<OutboxOptions> options, ILogger<OutboxSender> log, IEnumerable<ISentObserver>? observers = null, Leadership.Role? role = null)
     {
+        _role = role ?? Leadership.Role.Sole();
         _observers = observers?.ToArray() ?? [];
         _db = db;
         _outbox = outbox;
@@ -188,6 +190,8 @@ public sealed partial class OutboxSender : BackgroundService
         }));
         var (pages, cancels) = !claimable ? ([], []) : await _db.WriteAsync(async (c, tx) =>
         {
+            // Only the leader claims, and only while the lease is still its own in this very transaction.
+            await _role.FenceAsync(c, tx);
             await c.ExecuteAsync(PurgeExpiredSql, new { now = nowMs }, tx);
             // Cancels first: a phone that is ringing for an acked page matters more than a page still to send.
             var cancelRows = new List<ReceiptCancelRow>();
@@ -275,6 +279,12 @@ public sealed partial class OutboxSender : BackgroundService
         if (!_notifiers.TryGetValue(page.Channel, out var notifier))
         {
             result = SendResult.GiveUp($"no notifier for channel '{page.Channel}'");
+        }
+        else if (!_role.IsLeader)
+        {
+            // The lease ran out since the claim: leave it 'sending' for the next leader, which sends it (and counts the
+            // risk it went twice) rather than this instance sending it after a standby may have started.
+            return;
         }
         else
         {

@@ -28,12 +28,14 @@ public sealed class PagingEngine : IDisposable
     private readonly TimeProvider _time;
     private readonly IEngineModule[] _modules;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Leadership.Role _role;
     private long _lastLoopAtMs;
     private long _passes;
 
     public PagingEngine(Database db, TeamRoster roster, OutboxStore outbox, ChatPresence presence, EngineWake wake, TimeProvider time,
-        IOptions<PagingOptions> options)
+        IOptions<PagingOptions> options, Leadership.Role? role = null)
     {
+        _role = role ?? Leadership.Role.Sole();
         _db = db;
         _reader = new PreparedReader(db);
         _outbox = outbox;
@@ -45,6 +47,7 @@ public sealed class PagingEngine : IDisposable
         var storm = new StormModule(Options);
         _modules =
         [
+            new TakeoverModule(_role),               // a new leader says whom it took over from
             new AckModeModule(stillFiring),          // ack mode ends; what is still firing pages again
             new RepeatsModule(stillFiring, Options), // repeats count up on the original, unless still firing after an ack
             new SilencesModule(),                    // shushed hosts are shown, never paged
@@ -84,6 +87,7 @@ public sealed class PagingEngine : IDisposable
             var fresh = _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], cmd => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window));
             var pass = await _db.WriteAsync(async (c, tx) =>
             {
+                await _role.FenceAsync(c, tx); // only the leader's engine writes, and only while its lease holds
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));
                 var p = new Pass(_db, c, tx, now) { Fresh = fresh, ChatDown = down };
                 if (downAt is { } at) p.WakeAt(at);

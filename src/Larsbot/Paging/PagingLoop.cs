@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Larsbot.Paging;
 
 /// <summary>Runs the engine whenever something is due or something arrived. The loop holds no state of its own.</summary>
-public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<PagingLoop> log) : BackgroundService
+public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<PagingLoop> log) : BackgroundService, Setup.ILeaderOnly
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

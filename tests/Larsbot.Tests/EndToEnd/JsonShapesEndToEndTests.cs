@@ -54,7 +54,7 @@ public sealed class JsonShapesEndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("application/json; charset=utf-8", type);
         var health = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(["status", "problems", "irc", "database", "engine", "sender", "pages"], Keys(health));
+        Assert.Equal(["status", "problems", "irc", "database", "engine", "sender", "pages", "role", "leader"], Keys(health));
         Assert.Equal("ok", health.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Array, health.GetProperty("problems").ValueKind);
         Assert.Equal(["connected", "nick"], Keys(health.GetProperty("irc")));
@@ -62,6 +62,10 @@ public sealed class JsonShapesEndToEndTests : IAsyncLifetime
         Assert.Equal(["ok", "lastLoopAgeSeconds"], Keys(health.GetProperty("engine")));
         Assert.Equal(["ok", "lastPassAgeSeconds"], Keys(health.GetProperty("sender")));
         Assert.Equal(["retrying", "failingLong", "gaveUpLastHour", "duplicateRisk"], Keys(health.GetProperty("pages")));
+        // One SQLite instance always leads; the name is Leadership:Name (the machine's by default).
+        Assert.Equal("leader", health.GetProperty("role").GetString());
+        Assert.Equal(["name", "seenAgoSeconds", "shared"], Keys(health.GetProperty("leader")));
+        Assert.False(health.GetProperty("leader").GetProperty("shared").GetBoolean());
 
         await _bot.PostAlertAsync("db1", "urgent", "disk <full> & 'hot' é");
         // The 202 comes at the commit; the engine opens the page a pass later.

@@ -1,21 +1,41 @@
 namespace Larsbot.Tests.Support;
 
-/// <summary>A fresh SQLite file in a temp folder, removed with the folder when disposed.</summary>
+/// <summary>
+/// A fresh database for one test: a SQLite file in a temp folder (removed with the folder when disposed), or, when the
+/// run sets LARSBOT_TEST_DB=postgres (scripts/test.sh's second pass), a fresh database on the tests' own PostgreSQL
+/// server (<see cref="PostgresServer.Shared"/>). The same tests then run on both providers; a test that is about one
+/// provider only says so with [Trait("Provider", "sqlite")] and the PostgreSQL pass leaves it out.
+/// </summary>
 public sealed class TempDatabase : IDisposable
 {
+    /// <summary>True in the PostgreSQL pass of the test run.</summary>
+    public static bool OnPostgres { get; } =
+        string.Equals(Environment.GetEnvironmentVariable("LARSBOT_TEST_DB"), "postgres", StringComparison.OrdinalIgnoreCase);
+
     public TempDatabase()
     {
         Dir = Directory.CreateTempSubdirectory("larsbot-test-").FullName;
         Path = System.IO.Path.Combine(Dir, "larsbot.db");
+        if (OnPostgres) ConnectionString = PostgresServer.Shared.CreateDatabaseAsync().GetAwaiter().GetResult();
     }
 
     public string Dir { get; }
+
+    /// <summary>The SQLite file (unused in the PostgreSQL pass).</summary>
     public string Path { get; }
+
+    /// <summary>In the PostgreSQL pass: this test's database.</summary>
+    public string? ConnectionString { get; }
+
+    /// <summary>The bot's Database:* settings for this database.</summary>
+    public Dictionary<string, string?> Settings() => ConnectionString is { } cs
+        ? new() { ["Database:Provider"] = "postgres", ["Database:ConnectionString"] = cs }
+        : new() { ["Database:Path"] = Path };
 
     public Larsbot.Storage.Database Open()
     {
         Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
-        var db = new Larsbot.Storage.Database(Path);
+        var db = ConnectionString is { } cs ? Larsbot.Storage.Database.Postgres(cs) : new Larsbot.Storage.Database(Path);
         db.Migrate();
         return db;
     }
