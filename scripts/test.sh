@@ -6,6 +6,7 @@
 #   Prism 5.14.2 (npm)       - checks our Twilio requests against Twilio's own OpenAPI description
 #   prometheus-alertmanager, prometheus, python3-aiosmtpd (Debian) - the real programs the integration tests talk to
 #   clang, zlib1g-dev (Debian) - the linker for the native build (scripts/publish.sh) that the *NativeTests run
+#   postgresql-15 (Debian)   - the real PostgreSQL the PostgreSQL storage tests start in temp folders (as user postgres)
 # Prints the test runner's summary and a closing "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,15 @@ if [ ! -x /usr/bin/prometheus-alertmanager ] || [ ! -x /usr/bin/prometheus ] || 
   for svc in prometheus-alertmanager prometheus prometheus-node-exporter; do
     (systemctl stop "$svc" || service "$svc" stop) >/dev/null 2>&1 || true
   done
+fi
+
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  echo "== installing postgresql-15 (Debian)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null
+  # The packaged cluster (15/main on 5432) is not wanted: tests initdb and start their own (tests/.../PostgresServer.cs).
+  (systemctl stop postgresql || service postgresql stop || pg_ctlcluster 15 main stop) >/dev/null 2>&1 || true
 fi
 
 if [ ! -x .tools/prism/node_modules/.bin/prism ]; then
