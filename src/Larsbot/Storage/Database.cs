@@ -277,7 +277,7 @@ public sealed class Database : IDisposable
     {
         try
         {
-            await WriteAsync(async (c, tx) => await c.ExecuteAsync("INSERT INTO health_probe(id, at) VALUES (1, 0) ON CONFLICT(id) DO UPDATE SET at = at + 1", transaction: tx));
+            await WriteAsync(async (c, tx) => await c.ExecuteAsync("INSERT INTO health_probe(id, at) VALUES (1, 0) ON CONFLICT(id) DO UPDATE SET at = health_probe.at + 1", transaction: tx));
             return true;
         }
         catch (DbException)
