@@ -24,8 +24,8 @@ internal sealed class IncidentReports(Database db, TeamRoster roster, LedgerStor
         WHERE c.id IN (SELECT al.countdown_id FROM alerts al WHERE al.id = @alertId
                        UNION SELECT r.countdown_id FROM countdown_reopens r WHERE r.alert_id = @alertId)
         ORDER BY paged DESC,
-                 (COALESCE(a.person_id = @personId, 0)
-                  AND NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.countdown_id = c.id AND ir.person_id = @personId)) DESC,
+                 CASE WHEN a.person_id = @personId
+                  AND NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.countdown_id = c.id AND ir.person_id = @personId) THEN 1 ELSE 0 END DESC,
                  a.person_id IS NOT NULL DESC,
                  c.id DESC
         LIMIT 1

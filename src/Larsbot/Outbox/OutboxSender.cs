@@ -162,11 +162,15 @@ public sealed partial class OutboxSender : BackgroundService, Setup.ILeaderOnly
     private const string PurgeExpiredSql =
         "UPDATE outbox SET state = 'purged' WHERE state = 'due' AND channel = 'irc' AND expires_at IS NOT NULL AND expires_at <= @now";
 
+    // Channel lists are passed as one comma-separated string (",sms,push,"), which reads the same in SQLite and
+    // PostgreSQL: neither's list or array parameters work in the other.
     private const string ClaimableSql = """
-        SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel IN @open)
-            OR EXISTS (SELECT 1 FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel NOT IN @known AND channel <> 'irc')
+        SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND @open LIKE '%,' || channel || ',%')
+            OR EXISTS (SELECT 1 FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND @known NOT LIKE '%,' || channel || ',%' AND channel <> 'irc')
             OR (@pushFree AND EXISTS (SELECT 1 FROM receipt_cancels WHERE state = 'due' AND next_attempt_at <= @now))
         """;
+
+    private static string ChannelList(IEnumerable<string> channels) => "," + string.Join(",", channels) + ",";
 
     private const string DueOfChannelSql =
         "SELECT * FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel = @channel ORDER BY id LIMIT @n";
@@ -185,7 +189,7 @@ public sealed partial class OutboxSender : BackgroundService, Setup.ILeaderOnly
         // most of those find every slot busy or nothing due. Only a claim that will claim something takes the writer.
         var claimable = await _db.ReadAsync(c => c.ExecuteScalarAsync<bool>(ClaimableSql, new
         {
-            now = nowMs, open = free.Where(f => f.Value > 0).Select(f => f.Key).ToArray(), known = _notifiers.Keys.ToArray(),
+            now = nowMs, open = ChannelList(free.Where(f => f.Value > 0).Select(f => f.Key)), known = ChannelList(_notifiers.Keys),
             pushFree = free.GetValueOrDefault("push") > 0,
         }));
         var (pages, cancels) = !claimable ? ([], []) : await _db.WriteAsync(async (c, tx) =>
@@ -212,8 +216,8 @@ public sealed partial class OutboxSender : BackgroundService, Setup.ILeaderOnly
                 due.AddRange(await c.QueryAsync<PageRow>(DueOfChannelSql, new { now = nowMs, channel, n }, tx));
             // A page for a channel with no notifier is given up at once (it needs no slot). Channel lines wait for one.
             due.AddRange(await c.QueryAsync<PageRow>(
-                $"SELECT * FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel NOT IN @known AND channel <> 'irc' ORDER BY id LIMIT 100",
-                new { now = nowMs, known = _notifiers.Keys.ToArray() }, tx));
+                "SELECT * FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND @known NOT LIKE '%,' || channel || ',%' AND channel <> 'irc' ORDER BY id LIMIT 100",
+                new { now = nowMs, known = ChannelList(_notifiers.Keys) }, tx));
             var attempts = new List<(PageRow Page, long AttemptId)>();
             foreach (var p in due.OrderBy(p => p.Id))
             {
@@ -234,7 +238,7 @@ public sealed partial class OutboxSender : BackgroundService, Setup.ILeaderOnly
         return await _db.ReadAsync(async c =>
         {
             var ms = await c.ExecuteScalarAsync<long?>(
-                "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'due' UNION ALL SELECT MIN(next_attempt_at) FROM receipt_cancels WHERE state = 'due')");
+                "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'due' UNION ALL SELECT MIN(next_attempt_at) FROM receipt_cancels WHERE state = 'due') AS due");
             return ms is { } m ? UnixMs.To(m) : (DateTimeOffset?)null;
         });
     }

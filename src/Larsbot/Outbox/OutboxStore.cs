@@ -87,13 +87,19 @@ public sealed class OutboxStore(Database db, TimeProvider time)
         {
             var n = await db.WriteAsync(async (c, tx) =>
             {
-                var ids = (await c.QueryAsync<long>("""
-                    SELECT id FROM outbox WHERE channel = 'irc' AND state IN ('sent', 'purged', 'failed') AND created_at < @before
-                    ORDER BY id LIMIT @batch
-                    """, new { before = UnixMs.From(before), batch }, tx)).ToArray();
-                if (ids.Length == 0) return 0;
-                await c.ExecuteAsync("DELETE FROM page_attempts WHERE page_id IN @ids", new { ids }, tx);
-                return await c.ExecuteAsync("DELETE FROM outbox WHERE id IN @ids", new { ids }, tx);
+                // The batch is the oldest said lines up to an id: both deletes name it the same way on either database.
+                var last = await c.ExecuteScalarAsync<long?>("""
+                    SELECT MAX(id) FROM (SELECT id FROM outbox WHERE channel = 'irc' AND state IN ('sent', 'purged', 'failed') AND created_at < @before
+                    ORDER BY id LIMIT @batch) AS batch
+                    """, new { before = UnixMs.From(before), batch }, tx);
+                if (last is null) return 0;
+                var args = new { before = UnixMs.From(before), last };
+                await c.ExecuteAsync("""
+                    DELETE FROM page_attempts WHERE page_id IN (SELECT id FROM outbox WHERE channel = 'irc'
+                      AND state IN ('sent', 'purged', 'failed') AND created_at < @before AND id <= @last)
+                    """, args, tx);
+                return await c.ExecuteAsync(
+                    "DELETE FROM outbox WHERE channel = 'irc' AND state IN ('sent', 'purged', 'failed') AND created_at < @before AND id <= @last", args, tx);
             }, ct);
             total += n;
             if (n < batch) return total;

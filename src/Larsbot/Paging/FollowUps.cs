@@ -27,7 +27,7 @@ internal static class FollowUps
           SELECT person_id, channel, destination,
                  ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY CASE channel WHEN 'sms' THEN 0 WHEN 'push' THEN 1 ELSE 2 END, id) AS n
           FROM pages WHERE countdown_id = @countdownId AND stage <> 'followup' AND channel IN ('sms', 'push') AND state IN ('sent', 'sending')
-            AND COALESCE(delivery_state, '') NOT IN ('undelivered', 'failed', 'canceled'))
+            AND COALESCE(delivery_state, '') NOT IN ('undelivered', 'failed', 'canceled')) AS ranked
         WHERE n = 1 ORDER BY person_id
         """;
 

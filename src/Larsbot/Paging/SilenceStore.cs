@@ -21,7 +21,7 @@ public sealed class SilenceStore(Database db, TimeProvider time)
     /// bounded read without an index), in name order. A shush matching every one of them would hide everything.
     /// </summary>
     public Task<List<string>> KnownHostsAsync() => db.ReadAsync(async c => (await c.QueryAsync<string>(
-        "SELECT DISTINCT host FROM (SELECT host FROM alerts ORDER BY id DESC LIMIT @n) ORDER BY host",
+        "SELECT DISTINCT host FROM (SELECT host FROM alerts ORDER BY id DESC LIMIT @n) AS recent ORDER BY host",
         new { n = KnownHostsFromLastAlerts })).ToList());
 
     /// <summary>`lars shush db* 2h maintenance`: returns the line to say.</summary>

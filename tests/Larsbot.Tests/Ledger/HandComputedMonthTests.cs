@@ -159,7 +159,7 @@ public class HandComputedMonthTests
             "SELECT kind, amount FROM ledger_entries WHERE countdown_id = 2 ORDER BY id")).ToList());
         Assert.Equal([("bonus_held", "20.00"), ("bonus_held", "-20.00"), ("bonus_paid", "20.00")], rows);
 
-        var e = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() =>
+        var e = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() =>
             h.Engine.Db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE ledger_entries SET amount = '99.00' WHERE id = 1", transaction: tx)));
         Assert.Contains("append-only", e.Message);
         Assert.Empty(await h.Ledger.VerifyAsync(h.Clock.GetUtcNow()));

@@ -13,9 +13,8 @@ namespace Larsbot.Tests.Ledger;
 public class LedgerCliTests
 {
     private static WebApplication Host(LedgerHarness h, string[] args) =>
-        LarsbotHost.Build(args, configFile: null, overrides: new Dictionary<string, string?>
+        LarsbotHost.Build(args, configFile: null, overrides: new Dictionary<string, string?>(h.Engine.TempDb.Settings())
         {
-            ["Database:Path"] = h.Engine.TempDb.Path,
             ["Roster:Path"] = Path.Combine(RepoPaths.Root, "roster.sample.json"),
             ["Intake:TcpPort"] = "-1",
         }, services: s => s.AddSingleton<TimeProvider>(h.Clock));

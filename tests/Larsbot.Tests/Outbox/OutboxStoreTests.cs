@@ -32,7 +32,8 @@ public class OutboxStoreTests
             b => b.StartsWith("URGENT db2 - disk full", StringComparison.Ordinal));
         Assert.Equal(2, await CountAsync(h, "SELECT COUNT(*) FROM pages WHERE stage = 'first'"));
         Assert.Equal(2, await CountAsync(h, "SELECT COUNT(*) FROM page_attempts"));
-        Assert.Empty(await h.Db.ReadAsync(c => c.QueryAsync("PRAGMA foreign_key_check")));
+        // SQLite checks foreign keys only when asked; PostgreSQL refuses a dangling one at the DELETE itself.
+        if (!TempDatabase.OnPostgres) Assert.Empty(await h.Db.ReadAsync(c => c.QueryAsync("PRAGMA foreign_key_check")));
     }
 
     private static Task<long> CountAsync(EngineHarness h, string sql) =>

@@ -17,7 +17,7 @@ public static class OutboxLines
         var rows = c.Query<(long Id, string Stage, string Body)>(
             "SELECT id, stage, body FROM outbox WHERE channel = 'irc' AND state = 'due' ORDER BY id", transaction: tx).ToList();
         if (rows.Count > 0)
-            c.Execute("UPDATE outbox SET state = 'sent' WHERE id IN @ids", new { ids = rows.Select(r => r.Id).ToArray() }, tx);
+            c.Execute("UPDATE outbox SET state = 'sent' WHERE channel = 'irc' AND state = 'due' AND id <= @last", new { last = rows[^1].Id }, tx);
         tx.Commit();
         return rows.Select(r => (r.Stage, r.Body)).ToList();
     }

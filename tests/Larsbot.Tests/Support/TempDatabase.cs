@@ -51,6 +51,15 @@ public sealed class TempDatabase : IDisposable
 
     public void Dispose()
     {
+        if (ConnectionString is { } cs)
+        {
+            // FORCE ends whatever connections the test left open, so a long run never runs out of them.
+            var name = new Npgsql.NpgsqlConnectionStringBuilder(cs).Database;
+            using var c = new Npgsql.NpgsqlConnection(PostgresServer.Shared.ConnectionString());
+            c.Open();
+            using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", c);
+            drop.ExecuteNonQuery();
+        }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
