@@ -109,11 +109,17 @@ public static class LarsbotHost
             log.LogCritical("Lost the lead ({Why}): stopping, so the standby that takes the lease is the only one paging", why);
             Environment.ExitCode = LostLeadExitCode;
             lifetime.StopApplication();
-            // Nothing this instance does now can page (the lease is gone and every send checks it); do not let a slow
-            // shutdown keep it around either.
-            _ = Task.Delay(TimeSpan.FromSeconds(10)).ContinueWith(_ => Environment.Exit(LostLeadExitCode), TaskScheduler.Default);
+            // Nothing this instance does now can page (the lease is gone and every send checks it); do not let a
+            // shutdown stuck on a silent database keep it around either. Environment.Exit would wait for that same
+            // shutdown, so _exit(2) it is.
+            _ = Task.Delay(TimeSpan.FromSeconds(5)).ContinueWith(_ => ExitNow(LostLeadExitCode), TaskScheduler.Default);
         };
     }
+
+#pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code enabled for one blittable call
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "_exit")]
+    private static extern void ExitNow(int code);
+#pragma warning restore SYSLIB1054
 
     /// <summary>The exit code of a leader that lost its lease (EX_TEMPFAIL): start it again, it comes back as a standby.</summary>
     public const int LostLeadExitCode = 75;

@@ -37,6 +37,7 @@ public sealed class LeaseKeeper(Database db, Role role, IOptions<LeadershipOptio
         var validTicks = (long)((o.LeaseFor - o.RenewEvery).TotalSeconds * Stopwatch.Frequency);
         DbConnection? conn = null;
         Task? listening = null;
+        Task? watching = null;
         var failing = false;
         db.NotifyAs = role.Name; // a standby's commits wake the leader
         try
@@ -56,6 +57,7 @@ public sealed class LeaseKeeper(Database db, Role role, IOptions<LeadershipOptio
                             db.NotifyAs = null;
                             log.LogWarning("Leading now as {Name} (term {Term})", role.Name, term);
                             listening = ListenAsync(stoppingToken);
+                            watching = WatchAsync(o.LeaseFor, stoppingToken);
                         }
                     }
                     else
@@ -79,7 +81,9 @@ public sealed class LeaseKeeper(Database db, Role role, IOptions<LeadershipOptio
                 {
                     if (!failing) log.LogWarning("Cannot reach the lease: {Error}", e.Message);
                     failing = true;
-                    conn?.Dispose();
+                    // Closing a connection whose peer has gone silent can itself wait: never here.
+                    var dead = conn;
+                    _ = Task.Run(() => dead?.Dispose(), CancellationToken.None);
                     conn = null;
                 }
                 if (leading && !role.IsLeader)
@@ -100,6 +104,31 @@ public sealed class LeaseKeeper(Database db, Role role, IOptions<LeadershipOptio
             if (role.IsLeader && conn is not null) await ReleaseAsync(conn);
             conn?.Dispose();
             if (listening is not null) await listening.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (watching is not null) await watching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>
+    /// While leading: gives up the moment the lease's local validity ends without a renewal, whatever the renewal is
+    /// doing (a call into a silent network can hang far longer than the lease lasts).
+    /// </summary>
+    private async Task WatchAsync(TimeSpan leaseFor, CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var left = role.ValidFor;
+                if (left <= TimeSpan.Zero)
+                {
+                    role.Lose($"could not renew the lease within {leaseFor.TotalSeconds:0.#} s");
+                    return;
+                }
+                await Task.Delay(left + TimeSpan.FromMilliseconds(1), ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
