@@ -20,7 +20,7 @@ internal static class Cli
     public const int UsageError = 64; // EX_USAGE
     public const int ConfigError = 2;
 
-    /// <summary>larsbot [run] | check | arbiter | payout | ledger verify.</summary>
+    /// <summary>larsbot [run] | check | arbiter | payout | ledger verify | db copy.</summary>
     public static Command Commands()
     {
         var config = new Option<string?>("--config", "-c")
@@ -35,6 +35,7 @@ internal static class Cli
             "on the command line (--Irc:Port=6697).")
         {
             config, new HelpOption(), new VersionOption(), Run(), Check(), Arbiter(), LedgerCommands.Payout(), LedgerCommands.Ledger(),
+            DbCommands.Db(),
         };
         root.SetAction(RunAsync);
         return WithOverrides(root);

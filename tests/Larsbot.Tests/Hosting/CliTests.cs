@@ -24,7 +24,8 @@ public class CliTests
             Assert.Contains("larsbot [command] [options]", stdout);
             Assert.Contains("--config <FILE>", stdout);
             foreach (var line in new[] { "run      start the bot", "check    validate the configuration", "arbiter  the watchdog",
-                         "payout   print or write a month's payout report", "ledger   the on-call ledger" })
+                         "payout   print or write a month's payout report", "ledger   the on-call ledger",
+                         "db       the bot's database: copy a SQLite file's history into PostgreSQL" })
                 Assert.Contains(line, stdout);
         }
     }

@@ -1,5 +1,6 @@
 using Dapper;
 using Larsbot.Ledger;
+using Larsbot.Tests.Support;
 using static Larsbot.Tests.Ledger.LedgerHarness;
 
 namespace Larsbot.Tests.Ledger;
@@ -50,10 +51,14 @@ public class HandComputedMonthTests
 
         """;
 
-    /// <summary>Lives October 2026 through the engine; returns the harness at Nov 1 09:00 after the monthly run.</summary>
-    internal static async Task<LedgerHarness> LiveOctoberAsync(string? reportFolder = null, bool runPayout = true)
+    /// <summary>
+    /// Lives October 2026 through the engine; returns the harness at Nov 1 09:00 after the monthly run. In
+    /// <paramref name="db"/> if given (the caller disposes it), else in a TempDatabase of the harness's own.
+    /// </summary>
+    internal static async Task<LedgerHarness> LiveOctoberAsync(string? reportFolder = null, bool runPayout = true, TempDatabase? db = null)
     {
-        var h = new LedgerHarness(Mel(2026, 9, 30, 20), reportFolder);
+        var h = db is null ? new LedgerHarness(Mel(2026, 9, 30, 20), reportFolder)
+            : new LedgerHarness(new Paging.EngineHarness(sharedDb: db, clock: new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Mel(2026, 9, 30, 20))), reportFolder);
         await h.SayAsync("brong", "lars duty take");
 
         await h.AtAsync(Mel(2026, 10, 3, 18));

@@ -12,12 +12,22 @@ public sealed class TempDatabase : IDisposable
     public static bool OnPostgres { get; } =
         string.Equals(Environment.GetEnvironmentVariable("LARSBOT_TEST_DB"), "postgres", StringComparison.OrdinalIgnoreCase);
 
-    public TempDatabase()
+    public TempDatabase() : this(OnPostgres)
+    {
+    }
+
+    private TempDatabase(bool postgres)
     {
         Dir = Directory.CreateTempSubdirectory("larsbot-test-").FullName;
         Path = System.IO.Path.Combine(Dir, "larsbot.db");
-        if (OnPostgres) ConnectionString = PostgresServer.Shared.CreateDatabaseAsync().GetAwaiter().GetResult();
+        if (postgres) ConnectionString = PostgresServer.Shared.CreateDatabaseAsync().GetAwaiter().GetResult();
     }
+
+    /// <summary>A SQLite file in either pass, for a test whose subject is the SQLite file itself (db copy's source).</summary>
+    public static TempDatabase Sqlite() => new(postgres: false);
+
+    /// <summary>A fresh PostgreSQL database in either pass (and its folder), dropped when disposed.</summary>
+    public static TempDatabase Postgres() => new(postgres: true);
 
     public string Dir { get; }
 
