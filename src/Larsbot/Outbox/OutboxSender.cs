@@ -150,31 +150,6 @@ public sealed partial class OutboxSender : BackgroundService, Setup.ILeaderOnly
         }
     }
 
-    internal sealed class InterruptedPage
-    {
-        public long Id { get; set; }
-        public string Channel { get; set; } = "";
-        public string? PersonId { get; set; }
-        public bool CountdownClosed { get; set; }
-    }
-
-    // A channel line that would be stale (a countdown tick whose moment has passed) is dropped, not said late.
-    private const string PurgeExpiredSql =
-        "UPDATE outbox SET state = 'purged' WHERE state = 'due' AND channel = 'irc' AND expires_at IS NOT NULL AND expires_at <= @now";
-
-    // Channel lists are passed as one comma-separated string (",sms,push,"), which reads the same in SQLite and
-    // PostgreSQL: neither's list or array parameters work in the other.
-    private const string ClaimableSql = """
-        SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND @open LIKE '%,' || channel || ',%')
-            OR EXISTS (SELECT 1 FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND @known NOT LIKE '%,' || channel || ',%' AND channel <> 'irc')
-            OR (@pushFree AND EXISTS (SELECT 1 FROM receipt_cancels WHERE state = 'due' AND next_attempt_at <= @now))
-        """;
-
-    private static string ChannelList(IEnumerable<string> channels) => "," + string.Join(",", channels) + ",";
-
-    private const string DueOfChannelSql =
-        "SELECT * FROM outbox WHERE state = 'due' AND next_attempt_at <= @now AND channel = @channel ORDER BY id LIMIT @n";
-
     /// <summary>
     /// Starts due pages, as many per channel as it has free slots, and due receipt cancels; returns when the next retry
     /// is due. A finishing send wakes the loop, which then claims the next ones, each re-checked against acks.

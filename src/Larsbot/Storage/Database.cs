@@ -83,7 +83,8 @@ public sealed class Database : IDisposable
         if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) b.Timeout = 5;
         b.ApplicationName ??= "larsbot";
         var description = $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
-        return new Database(new NpgsqlSlimDataSourceBuilder(b.ConnectionString).Build(), description);
+        // The slim builder keeps the native executable small; TLS (SSL Mode=Require, a managed database) must be asked for.
+        return new Database(new NpgsqlSlimDataSourceBuilder(b.ConnectionString).EnableTransportSecurity().Build(), description);
     }
 
     /// <summary>The SQLite file's full path; empty on PostgreSQL.</summary>
