@@ -306,7 +306,7 @@ machine and file system as the SQLite rows) at PostgreSQL's default durability: 
 full_page_writes=on, so every 202 follows a commit flushed to disk. That is the honest comparison for a database
 server, and it is stricter than the SQLite rows' default (synchronous=NORMAL: survives kill -9, not power loss); the
 power-safe FULL figures above are SQLite's equal. No performance setting is changed (shared_buffers 128 MB,
-max_connections 100: the bot holds a few connections, listed below); the only settings given are where to listen
+max_connections 100: the bot holds a few connections, listed with the figures); the only settings given are where to listen
 (`listen_addresses=127.0.0.1`, the port, `unix_socket_directories` in the temp folder) and `lc_messages=C`.
 `initdb --no-sync` only skips flushing initdb's own files.
 
