@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Larsbot benchmark harness: side by side with Debian's prometheus-alertmanager, on loopback only.
 
-Run through bench/run.sh (it installs wrk, prometheus-alertmanager and ngircd, and builds Release). Measures:
+Run through bench/run.sh (it installs wrk, prometheus-alertmanager, ngircd and postgresql-15, and builds). Measures:
   1. HTTP intake, one alert per request, c=1/16/64: Larsbot (durable: 202 after commit; crash-safe default and
      power-safe Database:Synchronous=FULL) against Alertmanager's POST /api/v2/alerts (in memory): req/s, p50, p99.
   2. Memory (RSS): idle, peak under load, and after load with many stored alerts, for both.
   3. Time from process start to the first accepted alert (Larsbot).
   4. POST -> URGENT line seen by another client through the real IRC server: p50/p99 over N alerts.
   5. How far countdown lines and pages fall from their due times (p50/p99/max).
-  6. With --postgres: rows 1's info intake and the engine path again with the bot on PostgreSQL 15 instead of SQLite
-     (Database:Provider=postgres, a throw-away server at PostgreSQL's default durability), against the same
-     Alertmanager in the same run. --postgres-only runs just those rows (a few minutes), printed, docs untouched:
+  6. With --postgres: 1's info intake and the irc/urgent engine path again with the bot on PostgreSQL 15 instead of
+     SQLite (Database:Provider=postgres, a throw-away server at PostgreSQL's default durability), against the same
+     Alertmanager in the same run: about 2 minutes per level at the defaults (warm-up 2x10 s, then 3 concurrencies x
+     3 rounds x 2 sides x 5 s). --postgres-only runs just those rows (info,irc: about 4 minutes), printed, docs untouched:
        python3 bench/bench.py --postgres-only [info,irc,urgent] --native out/native/larsbot
 Writes docs/benchmarks.md. Every process it starts is stopped at the end (also on Ctrl+C, errors and SIGTERM), and the
 PostgreSQL server's folder removed.
