@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
 """Larsbot benchmark harness: side by side with Debian's prometheus-alertmanager, on loopback only.
 
-Run through bench/run.sh (it installs wrk, prometheus-alertmanager and ngircd, and builds Release). Measures:
+Run through bench/run.sh (it installs wrk, prometheus-alertmanager, ngircd and postgresql-15, and builds). Measures:
   1. HTTP intake, one alert per request, c=1/16/64: Larsbot (durable: 202 after commit; crash-safe default and
      power-safe Database:Synchronous=FULL) against Alertmanager's POST /api/v2/alerts (in memory): req/s, p50, p99.
   2. Memory (RSS): idle, peak under load, and after load with many stored alerts, for both.
   3. Time from process start to the first accepted alert (Larsbot).
   4. POST -> URGENT line seen by another client through the real IRC server: p50/p99 over N alerts.
   5. How far countdown lines and pages fall from their due times (p50/p99/max).
-Writes docs/benchmarks.md. Every process it starts is stopped at the end.
+  6. With --postgres: 1's info intake and the irc/urgent engine path again with the bot on PostgreSQL 15 instead of
+     SQLite (Database:Provider=postgres, a throw-away server at PostgreSQL's default durability), against the same
+     Alertmanager in the same run: about 2 minutes per level at the defaults (warm-up 2x10 s, then 3 concurrencies x
+     3 rounds x 2 sides x 5 s). --postgres-only runs just those rows (info,irc: about 4 minutes), printed, docs untouched:
+       python3 bench/bench.py --postgres-only [info,irc,urgent] --native out/native/larsbot
+Writes docs/benchmarks.md. Every process it starts is stopped at the end (also on Ctrl+C, errors and SIGTERM), and the
+PostgreSQL server's folder removed.
 """
 import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 import urllib.request
-from harness import free_port, provider_stub, rss_mib, stop
+from harness import Postgres, free_port, provider_stub, rss_mib, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DLL = os.path.join(ROOT, "src/Larsbot/bin/Release/net10.0/larsbot.dll")
@@ -29,9 +35,19 @@ ap.add_argument("--timing-only", action="store_true", help="only the IRC latency
 ap.add_argument("--level", default="info", help="level of the intake alerts (info: recorded only, as Alertmanager's)")
 ap.add_argument("--engine-only", default="", help="only the engine-path rows for these levels (irc,urgent), printed, docs untouched")
 ap.add_argument("--native", default="", help="run this Native AOT executable (scripts/publish.sh) instead of larsbot.dll")
+ap.add_argument("--warmup", type=int, default=10, help="seconds of untimed load at c=16 on each server before its rows")
+ap.add_argument("--postgres", action="store_true", help="the full run adds the PostgreSQL rows (info, irc, urgent; bench/run.sh sets it)")
+ap.add_argument("--postgres-only", nargs="?", const="info,irc", default="", metavar="LEVELS",
+                help="only the PostgreSQL rows for these levels (info,irc,urgent; default info,irc), printed, docs untouched")
 args = ap.parse_args()
+PG_LEVELS = ("info", "irc", "urgent")
+for level in args.postgres_only.split(",") if args.postgres_only else ():
+    if level not in PG_LEVELS: ap.error(f"--postgres-only: {level!r} is not one of {','.join(PG_LEVELS)}")
+# SIGTERM ends the run as Ctrl+C does: through the finally below, which stops everything and removes the folders.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 work = tempfile.mkdtemp(prefix="larsbot-bench-")
 procs = []
+pg = None  # the PostgreSQL server, while one runs
 
 
 def start(cmd, env=None, log="proc.log"):
@@ -152,8 +168,7 @@ request = function()
   return wrk.format("POST", "/api/v2/alerts", {["Content-Type"] = "application/json"}, '[' .. ALERT .. ']')
 end
 """
-LUA_LARS = LUA_LARS.replace("LEVEL", args.level)
-scripts = [("lars.lua", LUA_LARS), ("am.lua", LUA_AM)]
+scripts = [("lars.lua", LUA_LARS.replace("LEVEL", args.level)), ("lars-info.lua", LUA_LARS.replace("LEVEL", "info")), ("am.lua", LUA_AM)]
 for sev in ("warning", "critical"):
     scripts += [(f"lars-{sev}.lua", LUA_JSON_LARS.replace("ALERT", JSON_ALERT.replace("SEV", sev))),
                 (f"am-{sev}.lua", LUA_JSON_AM.replace("ALERT", JSON_ALERT.replace("SEV", sev)))]
@@ -217,7 +232,7 @@ def engine_rows(am, am_base, level):
     """The engine path for one level: a fresh bot, both sides warmed up, then alternating rounds at c=1/16/64."""
     sev = {"irc": "warning", "urgent": "critical"}[level]
     bot, bot_base, _ = start_bot(f"engine-{level}")
-    wrk(am_base, f"am-{sev}.lua", 16, am.pid, seconds=10); wrk(bot_base, f"lars-{sev}.lua", 16, bot.pid, seconds=10)
+    wrk(am_base, f"am-{sev}.lua", 16, am.pid, seconds=args.warmup); wrk(bot_base, f"lars-{sev}.lua", 16, bot.pid, seconds=args.warmup)
     for c in (1, 16, 64):
         o = alternate({"am": (am_base, f"am-{sev}.lua", am.pid), "lars": (bot_base, f"lars-{sev}.lua", bot.pid)}, c)
         results[f"{level}{c}"], results[f"{level}am{c}"] = o["lars"], o["am"]
@@ -226,7 +241,97 @@ def engine_rows(am, am_base, level):
     stop(bot)
 
 
+def wait_leader(base, timeout=60):
+    """Until /health says "role": "leader" (on PostgreSQL the instance first wins the lease, then runs the engine)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=5) as r: body = r.read()
+        except urllib.error.HTTPError as e: body = e.read()  # 503 until IRC and the engine are up: the role is there
+        except Exception: body = b"{}"
+        try:
+            if json.loads(body).get("role") == "leader": return
+        except ValueError: pass
+        time.sleep(0.05)
+    raise TimeoutError("the bot did not become leader")
+
+
+def bot_log_lines(name, skip=("Leading now as",)):
+    """The bot's log (Warning and up) as distinct lines with counts, but the one that says it won the lease."""
+    counts = {}
+    with open(os.path.join(work, name + ".log"), errors="replace") as f:
+        for line in f:
+            line = re.sub(r"\d+", "N", line.strip())  # numbers vary; the kinds of lines are what matter
+            if line and not any(k in line for k in skip): counts[line] = counts.get(line, 0) + 1
+    return counts
+
+
+def pg_rows(am, am_base, level):
+    """The same rows on PostgreSQL for one level (info: the intake rows' form POST; irc/urgent: the engine path's JSON):
+    a fresh database and a fresh bot (Database:Provider=postgres, every other setting as the SQLite rows), leader before
+    any load, both sides warmed up, then alternating rounds at c=1/16/64 against the same Alertmanager."""
+    sev = {"info": None, "irc": "warning", "urgent": "critical"}[level]
+    lars_lua, am_lua = ("lars-info.lua", "am.lua") if sev is None else (f"lars-{sev}.lua", f"am-{sev}.lua")
+    name = f"pg-{level}"
+    conn = pg.create_database(f"larsbot_{level}")
+    t0 = time.monotonic()
+    bot, bot_base, boot = start_bot(name, {"LARSBOT_Database__Provider": "postgres", "LARSBOT_Database__ConnectionString": conn})
+    wait_leader(bot_base)
+    results[f"pg{level}lead"] = time.monotonic() - t0
+    results[f"pg{level}boot"] = boot
+    print(f"postgres {level}: first 202 after {boot * 1000:.0f} ms, leader after {results[f'pg{level}lead'] * 1000:.0f} ms", flush=True)
+    wrk(am_base, am_lua, 16, am.pid, seconds=args.warmup); wrk(bot_base, lars_lua, 16, bot.pid, seconds=args.warmup)
+    for c in (1, 16, 64):
+        o = alternate({"am": (am_base, am_lua, am.pid), "pg": (bot_base, lars_lua, bot.pid)}, c)
+        results[f"pg{level}{c}"], results[f"pg{level}am{c}"] = o["pg"], o["am"]
+        print(f"postgres {level} c={c}: ratio {o['pg']['rps'] / o['am']['rps']:.2f}x  p99 ratio {o['pg']['p99'] / o['am']['p99']:.2f}x"
+              f"  larsbot {o['pg']}  alertmanager {o['am']}", flush=True)
+    results[f"pg{level}stored"] = int(pg.psql("SELECT COUNT(*) FROM alerts", f"larsbot_{level}"))
+    results[f"pg{level}conns"] = int(pg.psql(f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = 'larsbot_{level}' AND application_name = 'larsbot'"))
+    stop(bot)
+    results[f"pg{level}log"] = log = bot_log_lines(name)
+    print(f"postgres {level}: {results[f'pg{level}stored']:,} alerts stored, {results[f'pg{level}conns']} connections held; the bot's log (Warning and up, but the lease won): "
+          + ("nothing" if not log else "".join(f"\n  {n}x {l}" for l, n in sorted(log.items(), key=lambda x: -x[1])[:20])), flush=True)
+
+
+PG_ABOUT = """The same rows with the bot on PostgreSQL 15 instead of SQLite: the `info` intake rows' form POST (stored,
+never handled by the engine) and the engine path's `irc` and `urgent` JSON alerts, at c=1/16/64, each against the same
+Alertmanager in the same run, alternating rounds, medians (`python3 bench/bench.py --postgres-only` runs just these).
+Each level gets a fresh database (`CREATE DATABASE`) and a fresh bot with `Database:Provider=postgres` and every other
+setting as the SQLite rows; the load starts once `/health` says `"role": "leader"` (a single instance wins the lease
+within about a second), and both sides are warmed up at c=16 first.
+
+The server is a throw-away Debian PostgreSQL 15 cluster that the harness starts for the run (`bench/harness.py`:
+initdb, the server run as the OS user postgres, listening on 127.0.0.1 on a free port only, its data on the same
+machine and file system as the SQLite rows) at PostgreSQL's default durability: fsync=on, synchronous_commit=on,
+full_page_writes=on, so every 202 follows a commit flushed to disk. That is the honest comparison for a database
+server, and it is stricter than the SQLite rows' default (synchronous=NORMAL: survives kill -9, not power loss); the
+power-safe FULL figures above are SQLite's equal. No performance setting is changed (shared_buffers 128 MB,
+max_connections 100: the bot holds a few connections, listed with the figures); the only settings given are where to listen
+(`listen_addresses=127.0.0.1`, the port, `unix_socket_directories` in the temp folder) and `lc_messages=C`.
+`initdb --no-sync` only skips flushing initdb's own files.
+
+One instance: this is one leader and its database. A standby would not change the intake path: an alert it takes is
+the same write under the same advisory lock, plus one NOTIFY at each of its commits to wake the leader; the
+leader's own intake sends none. The PostgreSQL server shares the two cores with the bot, wrk and Alertmanager, and is
+reached over loopback; on a separate database host every statement would add a network round trip."""
+
+
+def pg_server():
+    """The throw-away server (bench/harness.py) at PostgreSQL's defaults; its settings as the report states them."""
+    global pg
+    pg = Postgres()
+    results["pgsettings"] = {k: pg.setting(k) for k in ("server_version", "fsync", "synchronous_commit", "full_page_writes",
+                                                        "wal_sync_method", "shared_buffers", "max_connections")}
+    print("postgres:", ", ".join(f"{k}={v}" for k, v in results["pgsettings"].items()), flush=True)
+
+
 try:
+    if args.postgres_only:
+        am, am_base = start_alertmanager()
+        pg_server()
+        for level in args.postgres_only.split(","): pg_rows(am, am_base, level)
+        raise SystemExit(0)
     if args.engine_only:
         am, am_base = start_alertmanager()
         for level in args.engine_only.split(","): engine_rows(am, am_base, level)
@@ -242,7 +347,7 @@ try:
         time.sleep(1)
         results["idle"] = {"lars": rss_mib(bot.pid), "am": rss_mib(am.pid)}
         # Warm both up first (untimed): .NET compiles its hot paths in tiers during the first seconds; Go does not need to.
-        wrk(am_base, "am.lua", 16, am.pid, seconds=10); wrk(bot_base, "lars.lua", 16, bot.pid, seconds=10)
+        wrk(am_base, "am.lua", 16, am.pid, seconds=args.warmup); wrk(bot_base, "lars.lua", 16, bot.pid, seconds=args.warmup)
         for c in (1, 16, 64):
             # Alternating rounds, median of each: the two cores are shared (with wrk, and with whatever else the host
             # runs), and a single run of either side can land on a noisy second.
@@ -267,7 +372,7 @@ try:
         # with Alertmanager like the rows above.
         results["disk"] = disk_commits_per_second()
         bot, bot_base, _ = start_bot("full", {"LARSBOT_Database__Synchronous": "FULL"})
-        wrk(bot_base, "lars.lua", 16, bot.pid, seconds=10)
+        wrk(bot_base, "lars.lua", 16, bot.pid, seconds=args.warmup)
         for c in (1, 16, 64):
             o = alternate({"am": (am_base, "am.lua", am.pid), "full": (bot_base, "lars.lua", bot.pid)}, c)
             results[f"full{c}"], results[f"fullam{c}"] = o["full"], o["am"]
@@ -279,6 +384,12 @@ try:
         # repeat, handled, announced (in storm summaries at this rate); critical (urgent): the same, and each joins
         # the open countdown, which pages on time (the providers are the stub).
         for level in ("irc", "urgent"): engine_rows(am, am_base, level)
+
+        # The same intake and engine-path rows with the bot on PostgreSQL, against the same Alertmanager.
+        if args.postgres:
+            pg_server()
+            for level in PG_LEVELS: pg_rows(am, am_base, level)
+            pg.stop(); pg = None
         stop(am)
 
     # ---- 4-5: IRC latency and timing accuracy ----
@@ -354,11 +465,48 @@ try:
         raise SystemExit(0)
 finally:
     for p in procs: stop(p)
+    if pg is not None: pg.stop()
     stub.shutdown()
     shutil.rmtree(work, ignore_errors=True)
 
 
 def pct(v, q): v = sorted(v); return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def pg_section():
+    """The PostgreSQL section of docs/benchmarks.md: what the rows are, the server's settings, and the rows (--postgres)."""
+    out = f"""
+## PostgreSQL instead of SQLite (`Database:Provider=postgres`)
+
+{PG_ABOUT}
+"""
+    if not args.postgres:
+        return out + "\nNot measured in this run (bench/bench.py without `--postgres`; bench/run.sh sets it).\n"
+    st = r["pgsettings"]
+    sqlite_ratio = lambda level, c: (r[f"lars{c}"]["rps"] / r[f"am{c}"]["rps"] if level == "info"
+                                     else r[f"{level}{c}"]["rps"] / r[f"{level}am{c}"]["rps"])
+    def pgrow(level, c):
+        x, a = r[f"pg{level}{c}"], r[f"pg{level}am{c}"]
+        return (f"| {level} | {c} | {x['rps']:,.0f} | {x['p50']:.2f} | {x['p99']:.2f} | {a['rps']:,.0f} | {a['p99']:.2f} | "
+                f"**{x['rps'] / a['rps']:.2f}×** | {x['p99'] / a['p99']:.2f}× | {sqlite_ratio(level, c):.2f}× |")
+    logs = {level: r[f"pg{level}log"] for level in PG_LEVELS}
+    return out + f"""
+Server: PostgreSQL {st['server_version']}, fsync={st['fsync']}, synchronous_commit={st['synchronous_commit']},
+full_page_writes={st['full_page_writes']}, wal_sync_method={st['wal_sync_method']}, shared_buffers={st['shared_buffers']},
+max_connections={st['max_connections']} (all PostgreSQL's defaults).
+
+| level | concurrency | Larsbot on PostgreSQL req/s | p50 ms | p99 ms | Alertmanager req/s | p99 ms | throughput ratio | p99 ratio | on SQLite (ratio, rows above) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+{chr(10).join(pgrow(level, c) for level in PG_LEVELS for c in (1, 16, 64))}
+
+Every round, req/s: {'; '.join(f"{level} c={c} Larsbot {', '.join(f'{v:,}' for v in r[f'pg{level}{c}']['all'])} / Alertmanager {', '.join(f'{v:,}' for v in r[f'pg{level}am{c}']['all'])}" for level in PG_LEVELS for c in (1, 16, 64))}.
+Start to first 202 and to leader: {'; '.join(f"{level} {r[f'pg{level}boot'] * 1000:.0f} ms, {r[f'pg{level}lead'] * 1000:.0f} ms" for level in PG_LEVELS)}.
+Alerts stored at the end: {', '.join(f"{level} {r[f'pg{level}stored']:,}" for level in PG_LEVELS)}; connections the bot held:
+{', '.join(f"{level} {r[f'pg{level}conns']}" for level in PG_LEVELS)}. Non-2xx answers: Larsbot
+{sum(r[f'pg{level}{c}']['non2xx'] for level in PG_LEVELS for c in (1, 16, 64))}, Alertmanager
+{sum(r[f'pg{level}am{c}']['non2xx'] for level in PG_LEVELS for c in (1, 16, 64))}. The bot's log (Warning and up, less
+the line that it won the lease): {'; '.join(f"{level}: " + (', '.join(f"{n}× `{l[:160]}`" for l, n in sorted(v.items(), key=lambda x: -x[1])[:5]) or "nothing") for level, v in logs.items())}.
+"""
 
 
 r = results
@@ -380,7 +528,7 @@ Larsbot ÷ Alertmanager. Larsbot runs {BUILD}, with the default crash-safe stora
 synchronous=NORMAL: a 202 survives kill -9) unless the row says FULL (fsync before every 202: survives power loss).
 Alertmanager is Debian's prometheus-alertmanager {AM_VERSION},
 `POST /api/v2/alerts`, in memory. One alert per request (`level=info` for Larsbot: stored, never said or paged, as
-Alertmanager only stores them with a null receiver), wrk with 500 rotating hosts and a new text in every alert. Both servers are warmed up for 10 s at
+Alertmanager only stores them with a null receiver), wrk with 500 rotating hosts and a new text in every alert. Both servers are warmed up for {args.warmup} s at
 c=16 first (on the JIT, .NET compiles its hot paths in tiers; Go does not need to), then each concurrency runs {args.rounds}
 alternating rounds of {args.duration} s per server; the table gives the medians, and every round is listed below it.
 
@@ -390,7 +538,7 @@ Both sides get the same JSON alert, Alertmanager's own shape, one per request, a
 hosts). Alertmanager: `POST /api/v2/alerts` with `[alert]`. Larsbot: its Alertmanager door, `POST /api/alertmanager`
 with `{{"alerts":[alert]}}` (12 bytes more), where the `severity` label picks the level: `warning` is `irc` (checked for
 a repeat, handled, announced; at these rates as storm summaries), `critical` is `urgent` (the same, and each joins the
-open countdown, which pages on time through the provider stub). A fresh bot per level, warmed up 10 s at c=16, then
+open countdown, which pages on time through the provider stub). A fresh bot per level, warmed up {args.warmup} s at c=16, then
 {args.rounds} alternating rounds of {args.duration} s per side at each concurrency, against the same Alertmanager;
 medians, every round listed below.
 
@@ -415,7 +563,7 @@ medians), beside the disk's own limit measured in the same run: {r['disk']:,.0f}
 synchronous=FULL, one INSERT per COMMIT, same file system):
 {'; '.join(f"c={c} {r[f'full{c}']['rps']:,.0f} req/s, p99 {r[f'full{c}']['p99']:.2f} ms ({r[f'full{c}']['rps'] / r[f'fullam{c}']['rps']:.2f}× Alertmanager's {r[f'fullam{c}']['rps']:,.0f}; {r[f'full{c}']['rps'] / r['disk']:.2f}× the disk's commit rate)" for c in (1, 16, 64))}.
 Non-2xx answers: Larsbot {sum(r[f'lars{c}']['non2xx'] for c in (1, 16, 64))}, Alertmanager {sum(r[f'am{c}']['non2xx'] for c in (1, 16, 64))}.
-
+{pg_section()}
 ## Memory (RSS, MiB)
 
 | | Larsbot | Alertmanager | ratio |
@@ -475,6 +623,8 @@ md += f"""
 - Every Larsbot run: `Intake:PerHostBurst`, `PerHostPerMinute`, `PerCallerBurst`, `PerCallerPerMinute` = 100000000
   (the comparison is of intake, and Alertmanager has no per-sender limit); `Intake:TcpPort=-1`; `Logging` at
   Warning; Twilio and Pushover pointed at a local stub; `Database:Synchronous=FULL` only in the power-safe row.
+- The PostgreSQL rows: `Database:Provider=postgres`, `Database:ConnectionString=Host=127.0.0.1;Port=…;Database=larsbot_<level>;Username=postgres`
+  (a fresh database per level), everything else as above; the server at PostgreSQL's defaults (see that section).
 - The latency and timing section: `Irc:FloodBurst=4`, `Irc:FloodInterval=00:00:00.340`, `Paging:Countdown=00:00:03`,
   `Paging:TickEvery=00:00:00.500`, `Paging:EscalateAfter=00:00:02`, `Paging:AckModeFor=01:00:00`,
   `Paging:StormThreshold=1000`, and alerts spaced {args.latency_spacing} s.
