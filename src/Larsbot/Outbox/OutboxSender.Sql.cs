@@ -23,6 +23,13 @@ public sealed partial class OutboxSender
             OR (@pushFree AND EXISTS (SELECT 1 FROM receipt_cancels WHERE state = 'due' AND next_attempt_at <= @now))
         """;
 
+    private const string NextDueSql = """
+        SELECT MIN(t) FROM (
+          SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'due'
+            AND (@open LIKE '%,' || channel || ',%' OR (@known NOT LIKE '%,' || channel || ',%' AND channel <> 'irc'))
+          UNION ALL SELECT MIN(next_attempt_at) FROM receipt_cancels WHERE state = 'due' AND @pushFree) AS due
+        """;
+
     private static string ChannelList(IEnumerable<string> channels) => "," + string.Join(",", channels) + ",";
 
     private const string DueOfChannelSql =

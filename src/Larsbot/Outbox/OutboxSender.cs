@@ -210,10 +210,16 @@ public sealed partial class OutboxSender : BackgroundService, Setup.ILeaderOnly
         foreach (var cancel in cancels)
             Start("push", () => CancelOneAsync(cancel, ct));
 
+        // When to look next, over what this pass could send: a row of a channel whose slots are all busy waits for a
+        // slot, and the slot's end wakes the loop. Counting it here (its time long past) made the loop spin.
+        lock (_inFlight) free = _notifiers.Keys.ToDictionary(k => k, k => Slots(k) - _busy.GetValueOrDefault(k));
         return await _db.ReadAsync(async c =>
         {
-            var ms = await c.ExecuteScalarAsync<long?>(
-                "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'due' UNION ALL SELECT MIN(next_attempt_at) FROM receipt_cancels WHERE state = 'due') AS due");
+            var ms = await c.ExecuteScalarAsync<long?>(NextDueSql, new
+            {
+                open = ChannelList(free.Where(f => f.Value > 0).Select(f => f.Key)), known = ChannelList(_notifiers.Keys),
+                pushFree = free.GetValueOrDefault("push") > 0,
+            });
             return ms is { } m ? UnixMs.To(m) : (DateTimeOffset?)null;
         });
     }

@@ -46,6 +46,34 @@ public class OutboxSenderTests
     }
 
     [Fact]
+    public async Task With_every_slot_of_a_channel_busy_its_due_pages_wait_for_a_slot_rather_than_wake_the_loop_at_once()
+    {
+        // The first page and the everybody page: four SMS and three pushes due, two slots each.
+        using var h = new EngineHarness();
+        await h.TakeDutyAsync("brong", "brong");
+        await h.AlertAsync("gateway2", "rblcheck: listed");
+        await h.AdvanceAsync(TimeSpan.FromSeconds(30));
+        await h.AdvanceAsync(h.Options.EscalateAfter);
+        var sms = new GatedNotifier("sms");
+        var push = new GatedNotifier("push");
+        var sender = h.Sender([sms, push]);
+
+        var next = await sender.SendDueAsync(CancellationToken.None);
+        Assert.Equal(2, sms.Calls.Count);
+        Assert.Equal(2, push.Calls.Count);
+        // What is left is due already, but no slot is free: the loop must sleep until a send ends (which wakes it).
+        // A time in the past here made the sender's loop spin, hundreds of passes a second, for as long as sends lasted.
+        Assert.True(next is null || next > h.Clock.GetUtcNow(), $"next look at {next}, now {h.Clock.GetUtcNow()}");
+
+        sms.Release();
+        push.Release();
+        await sender.DrainAsync();
+        await PassAsync(sender);
+        Assert.Equal(4, sms.Calls.Count);
+        Assert.Equal(3, push.Calls.Count);
+    }
+
+    [Fact]
     public async Task A_failing_provider_is_retried_with_backoff_and_never_blocks_the_other()
     {
         var sms = new ScriptedNotifier("sms", SendResult.Retry("Twilio 500", mayHaveBeenDelivered: true), SendResult.Retry("Twilio 503", mayHaveBeenDelivered: true));
