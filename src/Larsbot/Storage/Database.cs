@@ -82,6 +82,8 @@ public sealed class Database : IDisposable
         if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 64;
         if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) b.Timeout = 5;
         b.ApplicationName ??= "larsbot";
+        // The bot sets no session state on pooled connections: skip the reset round trip every pooled read paid.
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) b.NoResetOnClose = true;
         var description = $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
         // The slim builder keeps the native executable small; TLS (SSL Mode=Require, a managed database) must be asked for.
         return new Database(new NpgsqlSlimDataSourceBuilder(b.ConnectionString).EnableTransportSecurity().Build(), description);
