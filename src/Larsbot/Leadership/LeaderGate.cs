@@ -20,15 +20,19 @@ internal sealed class LeaderGate(IHostedService inner, Role role, ILogger<Leader
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (inner is not ILeaderOnly || role.Led.IsCompleted) return StartInnerAsync(cancellationToken);
-        _waiting = WaitThenStartAsync();
+        // The host calls StartAsync in registration order: the gated services start in that same order once this
+        // instance leads (IrcPresence before the IRC client, so the first join is recorded).
+        _waiting = WaitThenStartAsync(role.LastGatedStart);
+        role.LastGatedStart = _waiting;
         return Task.CompletedTask;
     }
 
-    private async Task WaitThenStartAsync()
+    private async Task WaitThenStartAsync(Task previous)
     {
         try
         {
             await role.Led.WaitAsync(_stopping.Token);
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await StartInnerAsync(_stopping.Token);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)

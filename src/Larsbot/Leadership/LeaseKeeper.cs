@@ -21,6 +21,9 @@ public sealed class LeaseKeeper(Database db, Role role, IOptions<LeadershipOptio
 {
     public const string WakeChannel = Database.WakeChannel;
 
+    /// <summary>This process, in the wake-up calls it sends (two instances given one name must still wake each other).</summary>
+    private string Me { get; } = $"{role.Name}#{Environment.ProcessId}";
+
     internal sealed class LeaseRow
     {
         public string Holder { get; set; } = "";
@@ -39,7 +42,7 @@ public sealed class LeaseKeeper(Database db, Role role, IOptions<LeadershipOptio
         Task? listening = null;
         Task? watching = null;
         var failing = false;
-        db.NotifyAs = role.Name; // a standby's commits wake the leader
+        db.NotifyAs = Me; // a standby's commits wake the leader
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -191,7 +194,7 @@ public sealed class LeaseKeeper(Database db, Role role, IOptions<LeadershipOptio
                 await using var c = (NpgsqlConnection)db.Open();
                 c.Notification += (_, e) =>
                 {
-                    if (e.Payload != role.Name) role.OnRemoteWrite();
+                    if (e.Payload != Me) role.OnRemoteWrite();
                 };
                 await c.ExecuteAsync("LISTEN " + WakeChannel);
                 role.OnRemoteWrite(); // whatever was committed before this LISTEN

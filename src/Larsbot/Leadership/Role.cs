@@ -57,6 +57,9 @@ public sealed class Role
     internal TimeSpan ValidFor =>
         IsLeader ? TimeSpan.FromSeconds((double)(Volatile.Read(ref _validUntil) - Stopwatch.GetTimestamp()) / Stopwatch.Frequency) : TimeSpan.Zero;
 
+    /// <summary>The start of the last leader-only service queued behind <see cref="Led"/> (LeaderGate keeps their order).</summary>
+    internal Task LastGatedStart { get; set; } = Task.CompletedTask;
+
     /// <summary>Completes when this instance becomes the leader.</summary>
     public Task Led => _led.Task;
 
