@@ -78,8 +78,9 @@ set -e
 
 # The same storage-bound tests again with every TempDatabase on PostgreSQL (the tests' own server, started as the
 # unprivileged postgres user on a free loopback port): the engine, the outbox, acks, duty, commands, the ledger, the
-# status page and intake. Tests about one provider only carry [Trait("Provider", "sqlite")] and are left out.
-pg_filter="(FullyQualifiedName~Larsbot.Tests.Paging|FullyQualifiedName~Larsbot.Tests.Outbox|FullyQualifiedName~Larsbot.Tests.Acks.PhoneAcks|FullyQualifiedName~Larsbot.Tests.Duty|FullyQualifiedName~Larsbot.Tests.Commands|FullyQualifiedName~Larsbot.Tests.Ledger|FullyQualifiedName~Larsbot.Tests.StatusPage.StatusStore|FullyQualifiedName~Larsbot.Tests.Intake.AlertIntake)&Provider!=sqlite"
+# status page, intake, and the whole page loop through a real bot (in this process and the native executable).
+# Tests about one provider only carry [Trait("Provider", "sqlite")] and are left out.
+pg_filter="(FullyQualifiedName~Larsbot.Tests.Paging|FullyQualifiedName~Larsbot.Tests.Outbox|FullyQualifiedName~Larsbot.Tests.Acks.PhoneAcks|FullyQualifiedName~Larsbot.Tests.Duty|FullyQualifiedName~Larsbot.Tests.Commands|FullyQualifiedName~Larsbot.Tests.Ledger|FullyQualifiedName~Larsbot.Tests.StatusPage.StatusStore|FullyQualifiedName~Larsbot.Tests.Intake.AlertIntake|FullyQualifiedName~Larsbot.Tests.EndToEnd.PageLoopEndToEnd)&Provider!=sqlite"
 echo "== dotnet test, again on PostgreSQL (LARSBOT_TEST_DB=postgres)"
 set +e
 LARSBOT_TEST_DB=postgres dotnet test tests/Larsbot.Tests -c Release --no-build --filter "$pg_filter" \

@@ -29,7 +29,7 @@ public class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path), Native);
+        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db), Native);
         await _bot.WaitHealthyAsync();
         _brong = await RawIrcClient.ConnectAsync(_irc.Port, "brong_");
         await _brong.JoinAsync(RunningBot.Channel);

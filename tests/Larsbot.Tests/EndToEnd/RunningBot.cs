@@ -33,6 +33,9 @@ public sealed class RunningBot : IAsyncDisposable
 
     public WebApplication App => _app ?? throw new InvalidOperationException("the native bot runs in its own process");
     public string DbPath { get; }
+
+    /// <summary>The PostgreSQL database when the bot runs on one (Database:ConnectionString), else null.</summary>
+    public string? ConnectionString { get; init; }
     public string HttpBase { get; }
     public int TcpPort { get; }
     public HttpClient Http { get; }
@@ -65,6 +68,18 @@ public sealed class RunningBot : IAsyncDisposable
         ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("LARSBOT_TEST_LOGLEVEL") ?? "Warning",
     };
 
+    /// <summary>
+    /// <see cref="Settings(int, FakeProviders, string)"/> on <paramref name="db"/>: its SQLite file, or in the PostgreSQL
+    /// pass (LARSBOT_TEST_DB=postgres) its PostgreSQL database.
+    /// </summary>
+    public static Dictionary<string, string?> Settings(int ircPort, FakeProviders providers, TempDatabase db)
+    {
+        var s = Settings(ircPort, providers, db.Path);
+        foreach (var (key, value) in db.Settings()) s[key] = value;
+        if (db.ConnectionString is not null) s["Leadership:Name"] = "test";
+        return s;
+    }
+
     /// <summary>The bot in this process, or (<paramref name="native"/>) the native executable on free loopback ports.</summary>
     public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings, bool native)
     {
@@ -75,7 +90,8 @@ public sealed class RunningBot : IAsyncDisposable
         var http = Ports.Free();
         var process = BotProcess.Start(s, http, Path.GetDirectoryName(settings["Database:Path"])!, native: true);
         await process.WaitReadyAsync(TimeSpan.FromSeconds(30), anyAnswer: true);
-        return new RunningBot(null, process, settings["Database:Path"]!, $"http://127.0.0.1:{http}", tcp);
+        return new RunningBot(null, process, settings["Database:Path"]!, $"http://127.0.0.1:{http}", tcp)
+            { ConnectionString = settings.GetValueOrDefault("Database:ConnectionString") };
     }
 
     public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
@@ -85,19 +101,20 @@ public sealed class RunningBot : IAsyncDisposable
         await app.StartAsync();
         var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var tcp = await app.Services.GetRequiredService<TcpIntakeServer>().Port;
-        return new RunningBot(app, null, settings["Database:Path"]!, http, tcp);
+        return new RunningBot(app, null, settings["Database:Path"]!, http, tcp)
+            { ConnectionString = settings.GetValueOrDefault("Database:ConnectionString") };
     }
 
-    /// <summary>Waits for /health to answer 200 (IRC joined, database writable, engine running).</summary>
+    /// <summary>Waits for /health to answer 200 as the leader (IRC joined, database writable, engine running).</summary>
     public async Task WaitHealthyAsync(TimeSpan? timeout = null)
     {
         var last = "";
         var healthy = await Eventually.HoldsAsync(async () =>
         {
             var r = await Http.GetAsync("/health");
-            if (r.IsSuccessStatusCode) return true;
             last = await r.Content.ReadAsStringAsync();
-            return false;
+            // On PostgreSQL a lone instance is a healthy standby until it wins the lease, within a second of start.
+            return r.IsSuccessStatusCode && last.Contains("\"role\":\"leader\"", StringComparison.Ordinal);
         }, timeout ?? TimeSpan.FromSeconds(15));
         if (!healthy) throw new TimeoutException("bot never became healthy: " + last);
     }
@@ -113,8 +130,8 @@ public sealed class RunningBot : IAsyncDisposable
     /// <summary>The alert's text as stored (message_raw when it held a NUL).</summary>
     public async Task<string> StoredMessageAsync(long id)
     {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath}");
-        await c.OpenAsync();
+        using var db = ConnectionString is { } cs ? Larsbot.Storage.Database.Postgres(cs) : new Larsbot.Storage.Database(DbPath);
+        await using var c = db.Open();
         return await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT message FROM alerts WHERE id = @id", new { id }) ?? "";
     }
 
