@@ -19,8 +19,6 @@ namespace Larsbot.Leadership;
 /// </summary>
 public sealed class LeaseKeeper(Database db, Role role, IOptions<LeadershipOptions> options, ILogger<LeaseKeeper> log) : BackgroundService
 {
-    public const string WakeChannel = Database.WakeChannel;
-
     /// <summary>This process, in the wake-up calls it sends (two instances given one name must still wake each other).</summary>
     private string Me { get; } = $"{role.Name}#{Environment.ProcessId}";
 
@@ -196,7 +194,7 @@ public sealed class LeaseKeeper(Database db, Role role, IOptions<LeadershipOptio
                 {
                     if (e.Payload != Me) role.OnRemoteWrite();
                 };
-                await c.ExecuteAsync("LISTEN " + WakeChannel);
+                await c.ExecuteAsync("LISTEN " + Database.WakeChannel);
                 role.OnRemoteWrite(); // whatever was committed before this LISTEN
                 while (!ct.IsCancellationRequested) await c.WaitAsync(ct);
             }

@@ -82,6 +82,10 @@ public sealed class Database : IDisposable
         if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) b.MaxAutoPrepare = 64;
         if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) b.Timeout = 5;
         b.ApplicationName ??= "larsbot";
+        // A client that vanishes without a FIN (a partition) must not keep its transaction, and with it the write
+        // lock every instance takes, for as long as TCP keepalives allow: the server ends such a session after 5 s,
+        // about when a standby may take the lease.
+        if (string.IsNullOrEmpty(b.Options)) b.Options = "-c idle_in_transaction_session_timeout=5000 -c tcp_user_timeout=5000";
         // The bot sets no session state on pooled connections: skip the reset round trip every pooled read paid.
         if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) b.NoResetOnClose = true;
         var description = $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";

@@ -38,10 +38,10 @@ public sealed class PartitionAndRestartTests(ITestOutputHelper output)
         await using var watcher = await RawIrcClient.ConnectAsync(ha.Irc.Port, "wcut");
         await watcher.JoinAsync(ha.Channel);
 
-        // The leader pages brong (first page at 2 s); cut it off while the everybody page is 1 s away.
+        // The leader pages brong (first page at 2 s); cut it off the moment that page reaches the provider, with the
+        // everybody page 2 s away: mid-escalation.
         Assert.Equal(HttpStatusCode.Accepted, (await SharedDatabase.PostUrgentAsync(leader)).StatusCode);
         await leaderProviders.WaitForTwilioRequestAsync(1, Wait);
-        await Task.Delay(TimeSpan.FromSeconds(1));
         link.Blackhole();
         var cut = DateTimeOffset.UtcNow;
 
@@ -62,9 +62,13 @@ public sealed class PartitionAndRestartTests(ITestOutputHelper output)
                          $"{byLeader.Count} requests by the leader, {byStandby.Count} by the standby");
         Assert.True(byLeader.Max() < byStandby.Min(), "the cut-off leader sent after the standby had started sending");
         Assert.True(byLeader.Max() < started, "the cut-off leader sent after the standby took the lease");
-        // Everything due was sent once, between the two.
+        // Everything due was sent, between the two. Cut as the first page goes out, the leader may not get to record
+        // it as sent: the standby finds it 'sending' and sends it again, counted as interrupted (the one window).
         var seen = SharedDatabase.Pages(leaderProviders, standbyProviders);
-        Assert.Equal(SharedDatabase.ExpectedPages.Order(), seen.Order());
+        Assert.Equal(SharedDatabase.ExpectedPages.Order(), seen.Distinct().Order());
+        var interrupted = await ha.ScalarAsync<long>("SELECT COUNT(*) FROM page_attempts WHERE outcome = 'interrupted'");
+        output.WriteLine($"{seen.Count - seen.Distinct().Count()} sent twice, {interrupted} recorded as interrupted mid-send");
+        Assert.True(seen.Count - seen.Distinct().Count() <= interrupted, "a page went out twice outside the recorded window");
     }
 
     [Fact]
@@ -131,9 +135,14 @@ public sealed class PartitionAndRestartTests(ITestOutputHelper output)
         Assert.Empty(accepted.Except(stored));
         Assert.Equal(stored.Count, stored.Distinct().Count());
         // Whoever leads now handles every stored alert: announced in the channel, none left behind.
-        var leaders = new[] { await SharedDatabase.RoleAsync(a), await SharedDatabase.RoleAsync(b) };
+        // Down longer than the lease's margin, the leader gives up (exit 75) and the standby leads once the lease expires.
+        string?[] leaders = [];
+        await Eventually.TrueAsync(async () =>
+        {
+            leaders = [await SharedDatabase.RoleAsync(a), await SharedDatabase.RoleAsync(b)];
+            return leaders.Contains("leader");
+        }, Wait, "nobody leads after the restart", TimeSpan.FromMilliseconds(200));
         output.WriteLine($"after the restart: ops1 {leaders[0] ?? (a.HasExited ? $"exited {a.ExitCode}" : "no answer")}, ops2 {leaders[1]}");
-        Assert.Contains("leader", leaders);
         await Eventually.TrueAsync(async () => await ha.ScalarAsync<long>("SELECT COUNT(*) FROM alerts WHERE handled_at IS NULL") == 0, Wait,
             "alerts left unhandled after the restart");
     }
