@@ -76,6 +76,8 @@ public class DeliveryStatusEndToEndTests : IAsyncLifetime
         var sms = await _providers.WaitForTwilioRequestAsync(1, Wait);
         Assert.Equal(callback, sms["StatusCallback"]);
         await _providers.WaitForPushoverRequestAsync(1, Wait);
+        // The stand-in records the request before it files the message it answers with: wait for that too.
+        await Eventually.TrueAsync(() => _providers.Sids.Count > 0, Wait, "no message filed for the SMS");
         var sid = _providers.Sids[0];
 
         // A forged callback (wrong signature) is refused and changes nothing.
