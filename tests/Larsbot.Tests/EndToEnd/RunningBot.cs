@@ -127,6 +127,9 @@ public sealed class RunningBot : IAsyncDisposable
         return body!["id"];
     }
 
+    /// <summary>A connection of the test's own to this bot's database (its SQLite file or its PostgreSQL database).</summary>
+    public System.Data.Common.DbConnection Connect() => TempDatabase.Connect(DbPath, ConnectionString);
+
     /// <summary>The alert's text as stored (message_raw when it held a NUL).</summary>
     public async Task<string> StoredMessageAsync(long id)
     {

@@ -5,7 +5,7 @@ using Larsbot.Tests.Notify;
 namespace Larsbot.Tests.Support;
 
 /// <summary>
-/// What an end-to-end test stands on: a real ngircd, the Twilio/Pushover stand-in, a fresh SQLite file, and the
+/// What an end-to-end test stands on: a real ngircd, the Twilio/Pushover stand-in, a fresh database (SQLite, or PostgreSQL in that pass), and the
 /// bot's settings pointing at all three. Disposed in one go.
 /// </summary>
 public sealed class BotRig : IAsyncDisposable
@@ -15,7 +15,7 @@ public sealed class BotRig : IAsyncDisposable
         Irc = irc;
         Providers = providers;
         Db = db;
-        Settings = RunningBot.Settings(irc.Port, providers, db.Path);
+        Settings = RunningBot.Settings(irc.Port, providers, db);
     }
 
     public NgircdServer Irc { get; }

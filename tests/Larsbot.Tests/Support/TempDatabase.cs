@@ -50,6 +50,44 @@ public sealed class TempDatabase : IDisposable
         return db;
     }
 
+    /// <summary>
+    /// An open connection of the test's own to this database (no pool, so nothing holds the file or the database after
+    /// it is disposed), for reading what a bot under test wrote, or staging rows before it starts. Plain SQL that both
+    /// providers understand.
+    /// </summary>
+    public System.Data.Common.DbConnection Connect() => Connect(Path, ConnectionString);
+
+    /// <summary><see cref="Connect()"/> for a bot's database: its SQLite file, or its PostgreSQL database when set.</summary>
+    public static System.Data.Common.DbConnection Connect(string path, string? connectionString)
+    {
+        System.Data.Common.DbConnection c = connectionString is { } cs
+            ? new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(cs) { Pooling = false }.ConnectionString)
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        c.Open();
+        return c;
+    }
+
+    /// <summary>One value (a count, a state) read through <see cref="Connect()"/>.</summary>
+    public async Task<T> ScalarAsync<T>(string sql, object? param = null)
+    {
+        await using var c = Connect();
+        return (await Dapper.SqlMapper.ExecuteScalarAsync<T>(c, sql, param))!;
+    }
+
+    /// <summary>Rows read through <see cref="Connect()"/>.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, object? param = null)
+    {
+        await using var c = Connect();
+        return (await Dapper.SqlMapper.QueryAsync<T>(c, sql, param)).ToList();
+    }
+
+    /// <summary>A statement run through <see cref="Connect()"/>.</summary>
+    public async Task<int> ExecuteAsync(string sql, object? param = null)
+    {
+        await using var c = Connect();
+        return await Dapper.SqlMapper.ExecuteAsync(c, sql, param);
+    }
+
     /// <summary>Puts a roster person on duty from now, as `lars duty take` would, before the bot starts.</summary>
     public void SeedDuty(string personId)
     {
