@@ -36,6 +36,8 @@ internal sealed class LarsbotMetrics
     private readonly Counter _commits;
     private readonly Counter _committed;
     private readonly Counter _passes;
+    private readonly Counter _passSeconds;
+    private readonly Counter _writerSeconds;
     private readonly SemaphoreSlim _collect = new(1, 1);
     // Acks are observed into the histogram once each, in id order; at start every ack on file is observed once.
     private long _lastAckId;
@@ -91,6 +93,9 @@ internal sealed class LarsbotMetrics
         _commits = f.CreateCounter("larsbot_intake_commits_total", "Intake transactions committed since start.");
         _committed = f.CreateCounter("larsbot_intake_committed_alerts_total", "Alerts in those transactions.");
         _passes = f.CreateCounter("larsbot_engine_passes_total", "Paging engine passes since start.");
+        _passSeconds = f.CreateCounter("larsbot_engine_pass_seconds_total", "Time spent in paging engine passes since start.");
+        _writerSeconds = f.CreateCounter("larsbot_engine_writer_seconds_total",
+            "Time the engine's passes held the database writer since start (intake commits wait meanwhile).");
     }
 
     public CollectorRegistry Registry { get; }
@@ -148,6 +153,8 @@ internal sealed class LarsbotMetrics
         _commits.IncTo(commits);
         _committed.IncTo(rows);
         _passes.IncTo(_engine.Passes);
+        _passSeconds.IncTo(_engine.PassSeconds);
+        _writerSeconds.IncTo(_engine.WriterSeconds);
     }
 }
 

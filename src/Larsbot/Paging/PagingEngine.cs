@@ -31,6 +31,8 @@ public sealed class PagingEngine : IDisposable
     private readonly Leadership.Role _role;
     private long _lastLoopAtMs;
     private long _passes;
+    private long _passTicks;
+    private long _writerTicks;
 
     public PagingEngine(Database db, TeamRoster roster, OutboxStore outbox, ChatPresence presence, EngineWake wake, TimeProvider time,
         IOptions<PagingOptions> options, Leadership.Role? role = null)
@@ -67,6 +69,12 @@ public sealed class PagingEngine : IDisposable
     /// <summary>Passes finished since start: with <see cref="PagingOptions.MinPassGap"/>, far fewer than alerts in a burst.</summary>
     public long Passes => Interlocked.Read(ref _passes);
 
+    /// <summary>Seconds spent in passes since start (the read before the write included).</summary>
+    public double PassSeconds => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _passTicks)).TotalSeconds;
+
+    /// <summary>Seconds the passes held the writer since start: intake commits wait for it meanwhile.</summary>
+    public double WriterSeconds => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _writerTicks)).TotalSeconds;
+
     /// <summary>When the engine last finished a pass (for /health: a stuck engine is an outage).</summary>
     public DateTimeOffset? LastLoopAt => Interlocked.Read(ref _lastLoopAtMs) is var ms and > 0 ? UnixMs.To(ms) : null;
 
@@ -79,14 +87,17 @@ public sealed class PagingEngine : IDisposable
         await _gate.WaitAsync(ct);
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var now = _time.GetUtcNow();
             // Read once per pass, before taking the writer: intake commits go on meanwhile (WAL). What this read
-            // relies on (handled_at, duplicate_of, resolved_at, last_seen_at) is written only by this engine, whose
+            // relies on (handled_at, duplicate_of, resolved_at, last_seen_at, countdown_id) is written only by this engine, whose
             // passes never overlap, so it still holds in the write below; alerts stored in between wait for the next pass.
             var window = (long)Options.DedupWindow.TotalMilliseconds;
             var fresh = _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], cmd => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window));
+            long writing = 0;
             var pass = await _db.WriteAsync(async (c, tx) =>
             {
+                writing = System.Diagnostics.Stopwatch.GetTimestamp();
                 await _role.FenceAsync(c, tx); // only the leader's engine writes, and only while its lease holds
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));
                 var p = new Pass(_db, c, tx, now) { Fresh = fresh, ChatDown = down };
@@ -96,6 +107,9 @@ public sealed class PagingEngine : IDisposable
                 if (fresh.Count >= MaxAlertsPerPass) p.WakeAt(p.NowMs);
                 return p;
             }, ct);
+            var done = System.Diagnostics.Stopwatch.GetTimestamp();
+            Interlocked.Add(ref _writerTicks, done - writing);
+            Interlocked.Add(ref _passTicks, done - started);
             if (pass.WroteOutbox) _outbox.Wake.Set();
             Interlocked.Exchange(ref _lastLoopAtMs, UnixMs.From(now));
             Interlocked.Increment(ref _passes);

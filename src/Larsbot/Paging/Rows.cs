@@ -19,6 +19,8 @@ public sealed class AlertRow
     public long? ResolvedAt { get; set; }
     /// <summary>Only in the engine's fresh-alert query: the handled open alert this one repeats, if any.</summary>
     public long? HandledOriginal { get; set; }
+    /// <summary>Only in the engine's fresh-alert query: that original's countdown, if it is in one.</summary>
+    public long? HandledOriginalCountdown { get; set; }
 }
 
 /// <summary>A countdown's life (countdowns.state): counting down, first page sent, everybody paged, acked or resolved.</summary>

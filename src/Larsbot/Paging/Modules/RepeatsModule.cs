@@ -14,10 +14,12 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
 {
     /// <summary>
     /// The alerts a pass handles, each with the handled open alert it repeats (same key; or same host and text seen
-    /// within the window), looked up by SQLite in the same statement: one statement a pass, not one per alert.
+    /// within the window) and that original's countdown, looked up by the database in the same statement: one
+    /// statement a pass, not one per alert.
     /// </summary>
     internal static readonly string FreshAlertsSql =
         $"""
+        SELECT f.*, o.countdown_id AS handled_original_countdown FROM (
         SELECT f.*, CASE WHEN f.dedup_key IS NOT NULL
           THEN (SELECT o.id FROM alerts o WHERE o.dedup_key = f.dedup_key AND {HandledOpenOriginalOf("o")} AND o.id < f.id
                   AND {LoudnessOf("o")} >= {LoudnessOf("f")} ORDER BY o.id DESC LIMIT 1)
@@ -27,6 +29,7 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
                   AND {LoudnessOf("o")} >= {LoudnessOf("f")} ORDER BY o.id DESC LIMIT 1)
           END AS handled_original
         FROM alerts f WHERE f.handled_at IS NULL ORDER BY f.id LIMIT {PagingEngine.MaxAlertsPerPass}
+        ) f LEFT JOIN alerts o ON o.id = f.handled_original ORDER BY f.id
         """;
     // A repeat is only of an alert at least as loud: "disk at 97%" sent urgent with the key that "disk at 85%" was
     // sent irc with must page, not count up on the irc one.
@@ -42,7 +45,9 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
     {
         var (tx, now, fresh) = (p.Tx, p.Now, p.Fresh);
         if (fresh.Count == 0) return;
-        var urgentRepeated = new HashSet<long>();
+        // Urgent alerts repeated in this pass: each handled original, with the countdown it is in (if any).
+        var urgentRepeated = new Dictionary<long, long?>();
+        var handledOriginals = new Dictionary<long, long?>();
         var rest = new List<AlertRow>(fresh.Count);
         var nowMs = UnixMs.From(now);
         var windowMs = (long)options.DedupWindow.TotalMilliseconds;
@@ -59,6 +64,7 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
         {
             long? original;
             var loud = Loudness(a.Level);
+            if (a.HandledOriginal is { } handled) handledOriginals[handled] = a.HandledOriginalCountdown;
             if (a.DedupKey is not null)
             {
                 var seen = byKey.TryGetValue(a.DedupKey, out var k);
@@ -87,7 +93,8 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
             }
             markRepeat.Run(nowMs, original.Value, a.Id);
             countUp.Run(a.ReceivedAt, original.Value);
-            if (a.Level == "urgent") urgentRepeated.Add(original.Value);
+            // An original from earlier in this batch is not handled yet, so it cannot have been acked: nothing to reopen.
+            if (a.Level == "urgent" && handledOriginals.TryGetValue(original.Value, out var countdown)) urgentRepeated[original.Value] = countdown;
         }
         p.Fresh = rest;
         await stillFiring.ReopenRepeatedAsync(p, urgentRepeated);

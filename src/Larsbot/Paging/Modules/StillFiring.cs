@@ -47,7 +47,7 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
     // An original a repeat just arrived for, outside ack mode: acked (or shown in ack mode) and in no open countdown.
     private const string AckedOriginalSql = $"""
         SELECT a.* FROM alerts a
-        WHERE a.id = @id AND a.level = 'urgent' AND a.resolved_at IS NULL AND a.duplicate_of IS NULL
+        WHERE a.id = $id AND a.level = 'urgent' AND a.resolved_at IS NULL AND a.duplicate_of IS NULL
           AND a.disposition IN ('countdown', 'joined', 'ack_mode') AND NOT {InOpenCountdown}
         """;
 
@@ -68,15 +68,23 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
 
     /// <summary>
     /// Repeats that arrived after ack mode is over, of acked urgent alerts in no open countdown: those alerts re-enter
-    /// the countdown (once: from then on they are in an open one, or acked again).
+    /// the countdown (once: from then on they are in an open one, or acked again). <paramref name="originals"/> maps
+    /// each handled original to the countdown it is in.
     /// </summary>
-    public async Task ReopenRepeatedAsync(Pass p, IReadOnlyCollection<long> originals)
+    public async Task ReopenRepeatedAsync(Pass p, IReadOnlyDictionary<long, long?> originals)
     {
         if (originals.Count == 0 || PagingStore.AckModeActive(p)) return;
         var (c, tx, now) = (p.C, p.Tx, p.Now);
+        // In a storm of repeats nearly every original is in the open countdown: those are known from the pass's
+        // fresh-alert query and one look at the open countdowns, without a query per original.
+        var open = p.Db.Statement(tx, OpenCountdownIdsSql).Rows<long>(static _ => static x => x.GetInt64(0)).ToHashSet();
         var back = new List<AlertRow>();
-        foreach (var id in originals.Order())
-            if (await c.QuerySingleOrDefaultAsync<AlertRow>(AckedOriginalSql, new { id }, tx) is { } a) back.Add(a);
+        var acked = p.Db.Statement(tx, AckedOriginalSql, "$id");
+        foreach (var (id, countdown) in originals.OrderBy(o => o.Key))
+        {
+            if (countdown is { } cd && open.Contains(cd)) continue;
+            if (acked.Rows(static r => r.GetRowParser<AlertRow>(), id) is [var a]) back.Add(a);
+        }
         back = await NotSilencedAsync(c, tx, now, back);
         if (back.Count == 0) return;
         var (countdownId, joined) = await ReenterAsync(p, back);
@@ -84,6 +92,8 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
             await p.SayAsync($"URGENT {a.Host} - {a.Message} (still firing after the ack: " +
                      (joined ? $"joins open page #{countdownId})" : $"paging again in {Secs(options.Countdown)} secs unless someone says 'lars ack')"));
     }
+
+    private const string OpenCountdownIdsSql = "SELECT id FROM countdowns WHERE state IN ('counting','paged','escalated')";
 
     /// <summary>Puts alerts back into the open countdown, or a new one. Returns it, and whether it was already open.</summary>
     private async Task<(long CountdownId, bool Joined)> ReenterAsync(Pass p, IReadOnlyList<AlertRow> alerts)
