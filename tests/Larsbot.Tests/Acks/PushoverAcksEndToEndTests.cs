@@ -1,5 +1,4 @@
 using System.Net;
-using Dapper;
 using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
@@ -23,7 +22,7 @@ public sealed class PushoverAcksEndToEndTests : IAsyncLifetime
         _irc = await NgircdServer.StartAsync();
         _providers = await FakeProviders.StartAsync();
         _db = new TempDatabase();
-        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var settings = RunningBot.Settings(_irc.Port, _providers, _db);
         settings["Pushover:Priority"] = "2";
         settings["Pushover:EmergencyRetry"] = "00:00:10"; // under Pushover's minimum: sent as 30
         settings["Pushover:CallbackBaseUrl"] = "https://larsbot.example.com/";
@@ -67,9 +66,7 @@ public sealed class PushoverAcksEndToEndTests : IAsyncLifetime
         var line = await _watcher.WaitForLineAsync(l => l.Contains("(pushover) acked 1 issues", StringComparison.Ordinal), Wait);
         Assert.Matches(@"ack: OK (brong|robn) \(pushover\) acked 1 issues", line);
         // Its fate is visible: "push brong acked".
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path};Pooling=False");
-        await c.OpenAsync();
-        Assert.Equal("acked", await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT delivery_state FROM pages WHERE receipt = @receipt", new { receipt }));
+        Assert.Equal("acked", await _db.ScalarAsync<string>("SELECT delivery_state FROM pages WHERE receipt = @receipt", new { receipt }));
     }
 
     [Fact]
@@ -94,10 +91,7 @@ public sealed class PushoverAcksEndToEndTests : IAsyncLifetime
     private async Task WaitForStoredReceiptAsync(string receipt)
     {
         await Eventually.TrueAsync(async () =>
-        {
-            await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path}");
-            await c.OpenAsync();
-            return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE provider_id = @receipt AND state = 'sent'", new { receipt }) > 0;
-        }, Wait, "receipt never stored");
+            await _db.ScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE provider_id = @receipt AND state = 'sent'", new { receipt }) > 0,
+            Wait, "receipt never stored");
     }
 }

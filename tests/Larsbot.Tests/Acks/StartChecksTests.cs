@@ -17,9 +17,8 @@ public sealed class StartChecksTests : IDisposable
 
     private Dictionary<string, string?> Settings(params (string Key, string Value)[] extra)
     {
-        var s = new Dictionary<string, string?>
+        var s = new Dictionary<string, string?>(_db.Settings())
         {
-            ["Database:Path"] = _db.Path,
             ["Roster:Path"] = Path.Combine(RepoPaths.Root, "roster.sample.json"),
             ["Intake:HttpUrl"] = "http://127.0.0.1:0",
             ["Intake:TcpPort"] = "-1",

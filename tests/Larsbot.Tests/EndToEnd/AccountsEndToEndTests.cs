@@ -34,7 +34,7 @@ public sealed class AccountsEndToEndTests(InspircdServer irc) : IAsyncLifetime
             {"ledger": {"currency": "AUD", "stipendPerDay": 40, "pageBonus": 20, "timeZone": "UTC"}, "people": [
              {"id": "brong", "name": "Bron Gondwana", "nicks": ["brong", "brong_"], "timeZone": "UTC", "phone": "+61400000001", "accounts": ["bronga"]}]}
             """);
-        var settings = RunningBot.Settings(irc.TlsPort, _providers, _db.Path);
+        var settings = RunningBot.Settings(irc.TlsPort, _providers, _db);
         settings["Roster:Path"] = roster;
         settings["Irc:Tls"] = "true";
         settings["Irc:TlsAcceptAnyCertificate"] = "true";
@@ -120,7 +120,7 @@ public sealed class AccountDepartureEndToEndTests(InspircdServer irc) : IAsyncLi
             {"ledger": {"currency": "AUD", "stipendPerDay": 40, "pageBonus": 20, "timeZone": "UTC"}, "people": [
              {"id": "kim", "name": "Kim Lee", "nicks": ["NICK"], "timeZone": "UTC", "phone": "+61400000009", "accounts": ["NICK"]}]}
             """.Replace("NICK", account));
-        var settings = RunningBot.Settings(irc.Port, _providers, _db.Path);
+        var settings = RunningBot.Settings(irc.Port, _providers, _db);
         settings["Roster:Path"] = roster;
         settings["Irc:FloodBurst"] = "8"; // InspIRCd's fakelag: a burst of 9, then 1 line/s
         settings["Irc:FloodInterval"] = "00:00:01";

@@ -1,8 +1,6 @@
-using Dapper;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
 using Larsbot.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace Larsbot.Tests.EndToEnd;
@@ -41,7 +39,7 @@ public class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : IAsyncLi
 
     private Dictionary<string, string?> Settings()
     {
-        var s = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var s = RunningBot.Settings(_irc.Port, _providers, _db);
         s.Remove("Intake:HttpUrl");
         s["Intake:TcpPort"] = "-1";
         s["Paging:Countdown"] = "00:00:01";
@@ -54,7 +52,7 @@ public class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : IAsyncLi
     private async Task StartAsync(Dictionary<string, string?> settings, string nick)
     {
         _bot = BotProcess.Start(settings, Ports.Free(), _db.Dir, Native);
-        await _bot.WaitReadyAsync(Wait);
+        await _bot.WaitReadyAsync(Wait, leader: true);
         _person ??= await RawIrcClient.ConnectAsync(_irc.Port, nick);
         if (!_person.Lines.Any(l => l.Contains(" JOIN ") && l.Contains(RunningBot.Channel))) await _person.JoinAsync(RunningBot.Channel);
     }
@@ -69,12 +67,7 @@ public class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : IAsyncLi
     private Task<string> SaysAsync(string text) =>
         _person!.WaitForLineAsync(l => l.Contains($"PRIVMSG {RunningBot.Channel} :{text}", StringComparison.Ordinal), Wait);
 
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var c = new SqliteConnection($"Data Source={_db.Path};Pooling=False");
-        await c.OpenAsync();
-        return (await c.ExecuteScalarAsync<T>(sql))!;
-    }
+    private Task<T> ScalarAsync<T>(string sql) => _db.ScalarAsync<T>(sql);
 
     [Fact]
     public async Task Slow_provider_everyone_page_of_11_no_request_starts_after_the_ack_and_ringing_pushes_are_cancelled()
@@ -154,7 +147,8 @@ public class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : IAsyncLi
         await _bot.DisposeAsync();
 
         _bot = BotProcess.Start(settings, Ports.Free(), _db.Dir, Native);
-        await _bot.WaitReadyAsync(Wait);
+        // On PostgreSQL the restarted bot leads once the killed one's lease has expired (5 s): well within Wait.
+        await _bot.WaitReadyAsync(Wait, leader: true);
         await Eventually.TrueAsync(async () => await ScalarAsync<long>("SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')") == 0,
             Wait, "interrupted pages were not settled after the restart");
 

@@ -92,11 +92,7 @@ public sealed class AckUnderFloodEndToEndTests(ITestOutputHelper output)
             // (penalty 1), and the ack changes the topic. Seen without any flood too.
             Assert.True(answered < TimeSpan.FromSeconds(2.5), $"'ack: OK' seen only after {answered.TotalMilliseconds:F0} ms");
             Assert.Contains(brong.Lines, l => l.EndsWith("sms purged: brong (+61400000001) 'db1: replication stopped'", StringComparison.Ordinal));
-            await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={bot.DbPath}"))
-            {
-                await c.OpenAsync();
-                Assert.Equal("acked", await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT state FROM countdowns"));
-            }
+            Assert.Equal("acked", await db.ScalarAsync<string>("SELECT state FROM countdowns"));
             // Still noisy after the ack: the server keeps relaying the flooders' backlog.
             await brong.WaitForLineAsync(IsFlood, Wait);
             output.WriteLine($"flood lines relayed to the channel in all: {brong.Lines.Count(IsFlood)}");

@@ -1,9 +1,7 @@
-using Dapper;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
 using Larsbot.Tests.Paging;
 using Larsbot.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Larsbot.Tests.EndToEnd;
 
@@ -42,12 +40,7 @@ public class DeliveryStatusEndToEndTests : IAsyncLifetime
     private Task<string> SaysAsync(string text) =>
         _robn!.WaitForLineAsync(l => l.Contains($"PRIVMSG {RunningBot.Channel} :{text}", StringComparison.Ordinal), Wait);
 
-    private async Task<long> CountAsync(string sql)
-    {
-        await using var c = new SqliteConnection($"Data Source={_db.Path};Pooling=False");
-        await c.OpenAsync();
-        return await c.ExecuteScalarAsync<long>(sql);
-    }
+    private Task<long> CountAsync(string sql) => _db.ScalarAsync<long>(sql);
 
     [Fact]
     public async Task Page_then_failed_callback_then_call_then_ack_then_one_follow_up_each_then_nothing_more()
@@ -57,7 +50,7 @@ public class DeliveryStatusEndToEndTests : IAsyncLifetime
         _db.SeedDuty("brong");
         var port = Ports.Free();
         var callback = $"http://127.0.0.1:{port}/twilio/status";
-        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var settings = RunningBot.Settings(_irc.Port, _providers, _db);
         settings.Remove("Intake:HttpUrl");
         settings["Intake:TcpPort"] = "-1";
         settings["Roster:Path"] = roster;
@@ -66,7 +59,7 @@ public class DeliveryStatusEndToEndTests : IAsyncLifetime
         settings["Paging:TickEvery"] = "00:00:00.500";
         settings["Paging:EscalateAfter"] = "00:05:00";
         _bot = BotProcess.Start(settings, port, _db.Dir, Native);
-        await _bot.WaitReadyAsync(Wait);
+        await _bot.WaitReadyAsync(Wait, leader: true);
         _robn = await RawIrcClient.ConnectAsync(_irc.Port, "robn");
         await _robn.JoinAsync(RunningBot.Channel);
 
@@ -117,7 +110,7 @@ public class DeliveryStatusEndToEndTests : IAsyncLifetime
         var followUp = await _providers.WaitForPushoverRequestAsync(2, Wait);
         Assert.StartsWith("lars: robn has it (acked ", followUp["message"]);
         Assert.Equal("0", followUp["priority"]);
-        await Eventually.TrueAsync(() => CountAsync("SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')").Result == 0, Wait);
+        await Eventually.TrueAsync(async () => await CountAsync("SELECT COUNT(*) FROM pages WHERE state IN ('due','sending')") == 0, Wait);
 
         // Nothing more: one SMS, one call, the page's push and its follow-up; the everyone-page never comes.
         Assert.Single(_providers.TwilioRequests);

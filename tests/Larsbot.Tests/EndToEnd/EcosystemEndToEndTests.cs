@@ -31,7 +31,7 @@ public class EcosystemEndToEndTests : IAsyncLifetime
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var settings = RunningBot.Settings(_irc.Port, _providers, _db);
         settings["Intake:Tokens:0:Token"] = Token;
         settings["Intake:Tokens:0:Name"] = "alertmanager";
         settings["Alertmanager:GrafanaSecret"] = GrafanaSecret;

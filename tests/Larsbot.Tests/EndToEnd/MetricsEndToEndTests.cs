@@ -23,7 +23,7 @@ public class MetricsEndToEndTests : IAsyncLifetime
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path), Native);
+        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db), Native);
         await _bot.WaitHealthyAsync();
     }
 

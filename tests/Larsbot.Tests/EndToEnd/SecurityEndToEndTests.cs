@@ -27,7 +27,7 @@ public sealed class SecurityEndToEndTests : IAsyncLifetime
         var roster = Path.Combine(_db.Dir, "roster.json");
         await File.WriteAllTextAsync(roster, """{"ledger": {"currency": "AUD", "stipendPerDay": 40, "pageBonus": 20, "timeZone": "UTC"}, "people": [""" +
                                              RosterIdentityTests.People + "]}");
-        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var settings = RunningBot.Settings(_irc.Port, _providers, _db);
         settings["Roster:Path"] = roster;
         // These tests read each alert's own line: alerts posted back to back must not be grouped as a storm.
         settings["Paging:StormThreshold"] = "1000";

@@ -4,7 +4,6 @@ using Dapper;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
 using Larsbot.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace Larsbot.Tests.EndToEnd;
@@ -60,8 +59,7 @@ public sealed class StormEndToEndTests(ITestOutputHelper output)
         Assert.Matches(@"^host\d{3}: link down \d+ \(\+9999 more from 500 hosts\)$", sms["Body"]);
         var paged = await watcher.WaitForLineAsync(l => l.Contains(":LarsSMS: paging brong"), TimeSpan.FromSeconds(40));
 
-        await using var c = new SqliteConnection($"Data Source={db.Path};Pooling=False");
-        await c.OpenAsync();
+        await using var c = db.Connect();
         Assert.Equal(10_000, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts"));
         Assert.Equal(1, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM countdowns"));
         Assert.Equal(2, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pages"));

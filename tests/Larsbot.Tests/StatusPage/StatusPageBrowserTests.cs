@@ -30,7 +30,7 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output) : IAsyncLif
         Directory.CreateDirectory(reports);
         foreach (var f in Directory.GetFiles(Path.Combine(RepoPaths.Root, "docs", "examples"), "payout-2026-10.*").Where(f => !f.EndsWith(".png")))
             File.Copy(f, Path.Combine(reports, Path.GetFileName(f)));
-        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var settings = RunningBot.Settings(_irc.Port, _providers, _db);
         // Long enough to see the countdown tick and ack before it pages; ack mode outlasts the test.
         settings["Paging:Countdown"] = "00:00:25";
         settings["Paging:TickEvery"] = "00:00:05";

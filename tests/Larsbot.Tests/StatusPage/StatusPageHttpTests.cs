@@ -43,7 +43,7 @@ public sealed class StatusPageHttpTests : IAsyncLifetime
 
     private Task<RunningBot> StartAsync(params (string Key, string Value)[] extra)
     {
-        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var settings = RunningBot.Settings(_irc.Port, _providers, _db);
         settings["Ledger:ReportFolder"] = Reports;
         foreach (var (k, v) in extra) settings[k] = v;
         return RunningBot.StartAsync(settings);

@@ -88,8 +88,7 @@ public sealed class StatusPageViewerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(HttpMethod.Get, "/metrics", Viewer)).StatusCode);
         Assert.Equal(["ERR 401 bad token"], await TcpAsync($"AUTH {Viewer}", "urgent db1 manager was here"));
 
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_bot.DbPath}");
-        await c.OpenAsync();
+        await using var c = _bot.Connect();
         Assert.Equal(0, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts"));
         Assert.Equal(0, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM acks"));
     }

@@ -20,6 +20,14 @@ public sealed class PostgresSchemaTests : IDisposable
     [
         // TRUNCATE skips row triggers, and SQLite has no TRUNCATE to guard the append-only ledger against.
         "trigger ledger_entries_no_truncate on ledger_entries: before truncate for each statement",
+        // A B-tree entry must fit in 2,704 bytes and an alert's text need not: a hash of the text (003_alert_text_hash_index).
+        "index alerts_open_by_text on alerts(message) partial",
+    ];
+
+    /// <summary>SQLite facts PostgreSQL has otherwise, each with its reason (its twin is in <see cref="PostgresOnly"/>).</summary>
+    private static readonly HashSet<string> SqliteOnly =
+    [
+        "index alerts_open_by_text on alerts(host, message) partial",
     ];
 
     private readonly TempDatabase _sqlite = new();
@@ -70,16 +78,16 @@ public sealed class PostgresSchemaTests : IDisposable
         Assert.Contains("index pages_due on outbox(next_attempt_at) partial", sqlite);
         Assert.Contains("foreign key page_attempts(page_id) references outbox(id)", sqlite);
 
-        var missing = sqlite.Except(postgres).ToList();
+        var missing = sqlite.Except(postgres).Except(SqliteOnly).ToList();
         var extra = postgres.Except(sqlite).Except(PostgresOnly).ToList();
-        var gone = PostgresOnly.Except(postgres).ToList();
+        var gone = PostgresOnly.Except(postgres).Concat(SqliteOnly.Except(sqlite)).ToList();
         if (missing.Count + extra.Count + gone.Count > 0)
         {
             Assert.Fail("Storage/PostgresMigrations does not match SQLite's schema after Storage/Migrations " +
                         "(a SQLite migration needs its PostgreSQL twin):\n" +
                         string.Concat(missing.Select(f => $"  missing in PostgreSQL: {f}\n")) +
                         string.Concat(extra.Select(f => $"  only in PostgreSQL:    {f}\n")) +
-                        string.Concat(gone.Select(f => $"  PostgresOnly lists what is not there: {f}\n")));
+                        string.Concat(gone.Select(f => $"  PostgresOnly or SqliteOnly lists what is not there: {f}\n")));
         }
     }
 
@@ -146,6 +154,20 @@ public sealed class PostgresSchemaTests : IDisposable
             c.Execute("INSERT INTO duty_changes(at, person_id, by_nick, kind) VALUES (1, 'b', 'n', 'take'), (2, 'B', 'n', 'take'), (3, 'a', 'n', 'take')");
             Assert.Equal(new[] { "B", "a", "b" }, c.Query<string>("SELECT person_id FROM duty_changes ORDER BY person_id"));
         }
+    }
+
+    [Fact]
+    public async Task An_alert_text_longer_than_a_BTree_entry_can_be_handled_and_found_again_as_open()
+    {
+        // 40,000 characters that do not compress: a B-tree on (host, message) refused the handled row outright
+        // ("index row requires ... bytes"), so the engine's pass failed on it for ever.
+        var text = string.Concat(Enumerable.Range(0, 1000).Select(_ => Guid.NewGuid().ToString("N") + " x"));
+        await using var pg = await MigratedPostgresAsync();
+        await pg.ExecuteAsync("INSERT INTO alerts(id, received_at, source, host, level, message, handled_at) VALUES (1, 1, 'http', 'db1', 'urgent', @text, 2)", new { text });
+        await pg.ExecuteAsync("INSERT INTO alerts(id, received_at, source, host, level, message, handled_at) VALUES (2, 1, 'http', 'db2', 'urgent', @text, 2)", new { text });
+        Assert.Equal([2L], await pg.QueryAsync<long>(
+            "SELECT id FROM alerts WHERE dedup_key IS NULL AND level <> 'info' AND host = 'db2' AND message = @text " +
+            "AND handled_at IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL", new { text }));
     }
 
     [Fact]

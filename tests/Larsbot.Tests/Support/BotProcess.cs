@@ -92,7 +92,11 @@ public sealed class BotProcess : IAsyncDisposable
     /// When set, ready only when the answer names this IRC nick: with several bots on one machine, a port another test's
     /// bot took a moment earlier must not pass for this one being up (this one then fails to bind and exits).
     /// </param>
-    public async Task WaitReadyAsync(TimeSpan timeout, bool anyAnswer = false, string? nick = null)
+    /// <param name="leader">
+    /// When set, ready only when it answers as the leader: on PostgreSQL a bot is a healthy standby (no IRC, no engine)
+    /// until it wins the lease, and after a kill -9 that waits for the dead one's lease to expire.
+    /// </param>
+    public async Task WaitReadyAsync(TimeSpan timeout, bool anyAnswer = false, string? nick = null, bool leader = false)
     {
         var last = "";
         var ready = await Eventually.HoldsAsync(async () =>
@@ -103,6 +107,7 @@ public sealed class BotProcess : IAsyncDisposable
                 var r = await Http.GetAsync("/health");
                 last = await r.Content.ReadAsStringAsync();
                 if (nick is not null && !last.Contains($"\"nick\":\"{nick}\"", StringComparison.Ordinal)) return false;
+                if (leader && !last.Contains("\"role\":\"leader\"", StringComparison.Ordinal)) return false;
                 if (r.IsSuccessStatusCode || anyAnswer) return true;
             }
             catch (HttpRequestException)
