@@ -1,6 +1,6 @@
 """What the benchmark scripts share: free loopback ports, stopping what they start, RSS, the Twilio/Pushover
 stand-in that records when each page arrived, and a throw-away PostgreSQL 15 server."""
-import json, os, shutil, signal, socket, subprocess, tempfile, threading, time, urllib.parse
+import itertools, json, os, shutil, signal, socket, subprocess, tempfile, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -34,7 +34,9 @@ class _ProviderServer(ThreadingHTTPServer):
 def provider_stub(on_page):
     """Starts the Twilio/Pushover stand-in on loopback; on_page(monotonic time, path, form fields) for each request.
     Answers as the real APIs do on success (Twilio 201 with a sid, Pushover 200 with a request and a receipt).
-    Returns (server, base URL); server.shutdown() stops it."""
+    Returns (server, base URL); server.shutdown() stops it. Every message gets its own sid, as Twilio's do."""
+    sids = itertools.count(1)
+
     class Stub(BaseHTTPRequestHandler):
         # Keep-alive, as the real APIs do: a burst of pages from many bots then opens few connections, not one each.
         protocol_version = "HTTP/1.1"
@@ -48,7 +50,7 @@ def provider_stub(on_page):
         def do_GET(self):
             # The bot polls what it sent: Twilio's message status and Pushover's receipt (not acknowledged).
             if "/Accounts/" in self.path:
-                self._json(200, {"sid": "SM" + "0" * 32, "status": "delivered"})
+                self._json(200, {"sid": self.path.rsplit("/", 1)[-1].removesuffix(".json"), "status": "delivered"})
             else:
                 self._json(200, {"status": 1, "acknowledged": 0, "expired": 0, "called_back": 0})
 
@@ -56,7 +58,7 @@ def provider_stub(on_page):
             n = int(self.headers.get("Content-Length", 0))
             on_page(time.monotonic(), self.path, urllib.parse.parse_qs(self.rfile.read(n).decode()))
             self._json(201 if "/Accounts/" in self.path else 200,
-                       {"sid": "SM" + "0" * 32, "status": 1, "request": "r", "receipt": "r" + "0" * 29})
+                       {"sid": f"SM{next(sids):032x}", "status": 1, "request": "r", "receipt": "r" + "0" * 29})
         def log_message(self, *a): pass
     server = _ProviderServer(("127.0.0.1", 0), Stub)
     threading.Thread(target=server.serve_forever, daemon=True).start()
