@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Text;
-using Dapper;
 using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
@@ -9,8 +8,8 @@ using Larsbot.Tests.Support;
 namespace Larsbot.Tests.Intake;
 
 /// <summary>
-/// A real ngircd and provider stand-in shared by the bots a test class starts (each with its own SQLite file and
-/// settings): the base of the over-the-wire intake tests.
+/// A real ngircd and provider stand-in shared by the bots a test class starts (each with its own database, SQLite or
+/// PostgreSQL, and settings): the base of the over-the-wire intake tests.
 /// </summary>
 public abstract class BotsOnOneIrc : IAsyncLifetime
 {
@@ -40,7 +39,7 @@ public abstract class BotsOnOneIrc : IAsyncLifetime
     protected async Task<(RunningBot Bot, TempDatabase Db)> StartAsync(Dictionary<string, string?>? extra = null)
     {
         var db = new TempDatabase();
-        var settings = RunningBot.Settings(Irc.Port, Providers, db.Path);
+        var settings = RunningBot.Settings(Irc.Port, Providers, db);
         foreach (var (k, v) in extra ?? []) settings[k] = v;
         var bot = await RunningBot.StartAsync(settings);
         _bots.Add((db, bot));
@@ -58,12 +57,7 @@ public abstract class BotsOnOneIrc : IAsyncLifetime
         ["Intake:Tokens:1:Hosts:0"] = "gateway*",
     };
 
-    protected static async Task<long> ScalarAsync(TempDatabase db, string sql)
-    {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db.Path};Pooling=False");
-        await c.OpenAsync();
-        return await c.ExecuteScalarAsync<long>(sql);
-    }
+    protected static Task<long> ScalarAsync(TempDatabase db, string sql) => db.ScalarAsync<long>(sql);
 
     protected static async Task<HttpResponseMessage> PostJsonAsync(RunningBot bot, string path, string json, string? bearer = null,
         string contentType = "application/json")

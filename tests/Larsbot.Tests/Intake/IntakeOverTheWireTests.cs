@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
@@ -23,7 +22,7 @@ public sealed class IntakeOverTheWireTests : IAsyncLifetime
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path));
+        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db));
     }
 
     public async Task DisposeAsync()
@@ -32,12 +31,7 @@ public sealed class IntakeOverTheWireTests : IAsyncLifetime
         await _rig.DisposeAsync();
     }
 
-    private async Task<long> StoredCountAsync()
-    {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path}");
-        await c.OpenAsync();
-        return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts");
-    }
+    private Task<long> StoredCountAsync() => _db.ScalarAsync<long>("SELECT COUNT(*) FROM alerts");
 
     private static async Task<(HttpStatusCode, string)> ReadAsync(HttpResponseMessage r) => (r.StatusCode, await r.Content.ReadAsStringAsync());
 
