@@ -13,6 +13,8 @@ namespace Larsbot.Tests.Storage;
 /// and triggers, and the rules mean the same on both. A SQLite migration without its PostgreSQL twin fails here,
 /// naming what is missing.
 /// </summary>
+// It compares a SQLite file's schema with a PostgreSQL database's in either pass: once is enough.
+[Trait("Provider", "sqlite")]
 public sealed class PostgresSchemaTests : IDisposable
 {
     /// <summary>PostgreSQL-only facts, each with its reason; everything else must match SQLite exactly.</summary>
@@ -22,7 +24,7 @@ public sealed class PostgresSchemaTests : IDisposable
         "trigger ledger_entries_no_truncate on ledger_entries: before truncate for each statement",
     ];
 
-    private readonly TempDatabase _sqlite = new();
+    private readonly TempDatabase _sqlite = TempDatabase.Sqlite();
 
     public void Dispose() => _sqlite.Dispose();
 
