@@ -102,7 +102,8 @@ public sealed class IntakeOverTheWireTests : IAsyncLifetime
         await stream.WriteAsync(new byte[] { (byte)'i', (byte)'r', (byte)'c', (byte)' ', (byte)'h', (byte)' ', 0xC3, 0x28, (byte)'\n' });
         using var reader = new StreamReader(stream);
         var answers = new List<string>();
-        for (var i = 0; i < 8; i++) answers.Add((await reader.ReadLineAsync())!);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15)); // a missing answer fails, not hangs
+        for (var i = 0; i < 8; i++) answers.Add((await reader.ReadLineAsync(cts.Token))!);
         Assert.Matches(@"^OK \d+$", answers[0]);
         Assert.Matches(@"^OK \d+$", answers[1]);
         Assert.Equal("ERR unknown level 'loud' (use urgent, irc or info)", answers[2]);
