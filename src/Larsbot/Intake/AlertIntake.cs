@@ -36,6 +36,13 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake en
     public const int MaxHostLength = 255;
     public const int MaxKeyLength = 255;
 
+    /// <summary>A key is an identifier, and PostgreSQL text cannot hold a NUL: refused on either database.</summary>
+    private const string KeyWithNul = "key must not contain a NUL character";
+
+    private const string BadHostCharacters = "host must not contain spaces or control characters";
+
+    private static bool HostCharactersOk(string host) => !host.Any(ch => char.IsWhiteSpace(ch) || char.IsControl(ch));
+
     public static string? Validate(AlertInput input, out string host, out string level, out string message)
     {
         host = input.Host?.Trim() ?? "";
@@ -43,10 +50,11 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake en
         message = input.Message ?? "";
         if (host.Length == 0) return "missing host";
         if (host.Length > MaxHostLength) return $"host longer than {MaxHostLength} characters";
-        if (host.Any(ch => char.IsWhiteSpace(ch) || char.IsControl(ch))) return "host must not contain spaces or control characters";
+        if (!HostCharactersOk(host)) return BadHostCharacters;
         if (message.Trim().Length == 0) return "missing message";
         if (Array.IndexOf(Levels, level) < 0) return $"unknown level '{Shorten(level)}' (use urgent, irc or info)";
         if (input.Key is { Length: > MaxKeyLength }) return $"key longer than {MaxKeyLength} characters";
+        if (input.Key?.Contains('\0') == true) return KeyWithNul;
         return null;
     }
 
@@ -76,8 +84,12 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake en
     {
         key = NullIfEmpty(key?.Trim());
         host = NullIfEmpty(host?.Trim());
-        message = NullIfEmpty(message);
+        // Stored as an alert's text is (a NUL shown as \0, AlertBatcher), so a resolve by text matches it.
+        message = NullIfEmpty(message)?.Replace("\0", "\\0");
         if (key is { Length: > MaxKeyLength }) return new IntakeResult(null, $"key longer than {MaxKeyLength} characters");
+        if (key?.Contains('\0') == true) return new IntakeResult(null, KeyWithNul);
+        // No alert has such a host (refused above), and PostgreSQL text cannot hold a NUL.
+        if (host is not null && !HostCharactersOk(host)) return new IntakeResult(null, BadHostCharacters);
         if (key is null && (host is null || message is null)) return new IntakeResult(null, $"{kind} needs a key, or host and message");
         if (limiter?.TryTake(host, kind, caller?.Key) is { } over) return RateLimited(host, over);
         List<string?> hosts = [host];

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Larsbot.Acks;
 using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Notify;
@@ -45,12 +44,8 @@ public sealed class DoorsFuzzTests(ITestOutputHelper output) : IAsyncLifetime
         await _rig.DisposeAsync();
     }
 
-    private async Task<long> RowsAsync()
-    {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_rig.Db.Path};Pooling=False");
-        await c.OpenAsync();
-        return await c.ExecuteScalarAsync<long>("SELECT (SELECT COUNT(*) FROM alerts) + (SELECT COUNT(*) FROM alert_events) + (SELECT COUNT(*) FROM acks)");
-    }
+    private Task<long> RowsAsync() =>
+        _rig.Db.ScalarAsync<long>("SELECT (SELECT COUNT(*) FROM alerts) + (SELECT COUNT(*) FROM alert_events) + (SELECT COUNT(*) FROM acks)");
 
     /// <summary>Sends the inputs 8 at a time; <paramref name="stored"/> says how many rows an answer accounts for.</summary>
     private async Task RunAsync(string door, Func<Random, int, HttpRequestMessage> input, Func<HttpStatusCode, string, int> stored)

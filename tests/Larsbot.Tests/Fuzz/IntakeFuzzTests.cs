@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
@@ -29,7 +28,7 @@ public sealed class IntakeFuzzTests(ITestOutputHelper output) : IAsyncLifetime
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        var settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var settings = RunningBot.Settings(_irc.Port, _providers, _db);
         settings["Intake:PerHostBurst"] = "1000000"; // robustness, not the limit, is under test here
         settings["Intake:PerHostPerMinute"] = "1000000";
         settings["Intake:PerCallerBurst"] = "1000000";
@@ -43,12 +42,7 @@ public sealed class IntakeFuzzTests(ITestOutputHelper output) : IAsyncLifetime
         await _rig.DisposeAsync();
     }
 
-    private async Task<HashSet<long>> StoredIdsAsync()
-    {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path}");
-        await c.OpenAsync();
-        return (await c.QueryAsync<long>("SELECT id FROM alerts")).ToHashSet();
-    }
+    private async Task<HashSet<long>> StoredIdsAsync() => [.. await _db.QueryAsync<long>("SELECT id FROM alerts")];
 
     private static HttpContent HttpBody(Random r, int i)
     {

@@ -79,25 +79,29 @@ public class CliTests
     {
         using var db = new TempDatabase();
         var roster = Path.Combine(db.Dir, "no-roster.json");
-        // Both spellings of a section key: Roster:Path and Database__Path (read as Database:Path, as in LARSBOT_ variables).
-        var (code, _, stderr) = await LarsbotAsync("check", $"--Roster:Path={roster}", "--Database__Path", db.Path, "--Intake:TcpPort", "-1");
+        // Both spellings of a section key: Roster:Path and Database__Path (read as Database:Path, as in LARSBOT_
+        // variables); on PostgreSQL Database__Provider and Database__ConnectionString.
+        string[] database = [.. db.Settings().SelectMany(kv => new[] { "--" + kv.Key.Replace(":", "__"), kv.Value! })];
+        var (code, _, stderr) = await LarsbotAsync(["check", $"--Roster:Path={roster}", .. database, "--Intake:TcpPort", "-1"]);
         Assert.Equal(2, code);
         Assert.StartsWith($"larsbot: Roster:Path {roster} not found", stderr);
 
-        var ok = await LarsbotAsync("check", $"--Roster:Path={Path.Combine(RepoPaths.Root, "roster.sample.json")}", "--Database__Path", db.Path,
-            "--Intake:TcpPort", "-1");
+        var ok = await LarsbotAsync(["check", $"--Roster:Path={Path.Combine(RepoPaths.Root, "roster.sample.json")}", .. database,
+            "--Intake:TcpPort", "-1"]);
         Assert.Equal(0, ok.Code);
         Assert.EndsWith("ok: configuration and roster valid (3 people)\n", ok.Stdout);
-        Assert.True(File.Exists(db.Path));
+        // The database the overrides named is the one the host opened and migrated.
+        if (!TempDatabase.OnPostgres) Assert.True(File.Exists(db.Path));
+        Assert.True(await db.ScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations") > 0);
     }
 
     [Fact]
     public async Task Invalid_options_found_when_the_bot_starts_also_exit_2()
     {
         using var db = new TempDatabase();
-        var (code, _, stderr) = await LarsbotAsync("run", $"--Roster:Path={Path.Combine(RepoPaths.Root, "roster.sample.json")}",
-            $"--Database:Path={db.Path}", "--Intake:TcpPort=-1", $"--Intake:HttpUrl=http://127.0.0.1:{Ports.Free()}",
-            "--Paging:Countdown=00:00:00");
+        var (code, _, stderr) = await LarsbotAsync(["run", $"--Roster:Path={Path.Combine(RepoPaths.Root, "roster.sample.json")}",
+            .. db.Settings().Select(kv => $"--{kv.Key}={kv.Value}"), "--Intake:TcpPort=-1", $"--Intake:HttpUrl=http://127.0.0.1:{Ports.Free()}",
+            "--Paging:Countdown=00:00:00"]);
         Assert.Equal(2, code);
         Assert.StartsWith("larsbot: Paging options are invalid", stderr);
     }

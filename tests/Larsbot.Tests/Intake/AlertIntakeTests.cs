@@ -36,4 +36,39 @@ public class AlertIntakeTests
         Assert.Equal(message, System.Text.Encoding.UTF8.GetString(raw!));
         Assert.Equal((b.Id!.Value, "gw2", "urgent", "m"), rows[1]);
     }
+
+    [Fact]
+    public async Task A_key_or_an_events_host_with_a_NUL_is_refused_and_nothing_is_stored()
+    {
+        // PostgreSQL text cannot hold a NUL (the write failed, answered 503 for ever), and a key is an identifier,
+        // not text to keep byte for byte: refused alike on both providers.
+        using var h = new EngineHarness();
+        var alert = await h.Intake.AcceptAsync(new AlertInput("db1", "urgent", "disk full") { Key = "db1\0disk" }, "test");
+        Assert.Equal((false, "key must not contain a NUL character"), (alert.Ok, alert.Error));
+        foreach (var kind in new[] { "resolve", "acknowledge" })
+        {
+            var e = await h.Intake.RecordEventAsync(kind, "db1\0disk", null, null, "test");
+            Assert.Equal((false, "key must not contain a NUL character"), (e.Ok, e.Error));
+        }
+        // Nor may a resolve name a host no alert can have (the same rule as an alert's host).
+        var host = await h.Intake.RecordEventAsync("resolve", null, "db\01", "disk full", "test");
+        Assert.Equal((false, "host must not contain spaces or control characters"), (host.Ok, host.Error));
+        Assert.Equal(0, await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT (SELECT COUNT(*) FROM alerts) + (SELECT COUNT(*) FROM alert_events)")));
+    }
+
+    [Fact]
+    public async Task A_resolve_by_text_with_a_NUL_is_stored_and_ends_the_alert_of_that_text()
+    {
+        // The alert's text is stored with its NUL shown as \0; the resolve's text is stored the same way, so it matches
+        // (and PostgreSQL, whose text cannot hold a NUL, stores it at all).
+        using var h = new EngineHarness();
+        var alert = await h.Intake.AcceptAsync(new AlertInput("web1", "irc", "load\0high"), "test");
+        Assert.True(alert.Ok, alert.Error);
+        await h.Engine.RunDueAsync();
+        var resolve = await h.Intake.RecordEventAsync("resolve", null, "web1", "load\0high", "test");
+        Assert.True(resolve.Ok, resolve.Error);
+        await h.Engine.RunDueAsync();
+        Assert.Equal(1L, await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT matched FROM alert_events")));
+        Assert.NotNull(await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long?>("SELECT resolved_at FROM alerts WHERE id = @id", new { id = alert.Id })));
+    }
 }

@@ -8,8 +8,8 @@ using Larsbot.Tests.Support;
 namespace Larsbot.Tests.Intake;
 
 /// <summary>
-/// A real ngircd and provider stand-in shared by the bots a test class starts (each with its own SQLite file and
-/// settings): the base of the over-the-wire intake tests.
+/// A real ngircd and provider stand-in shared by the bots a test class starts (each with its own database, SQLite or
+/// PostgreSQL, and settings): the base of the over-the-wire intake tests.
 /// </summary>
 public abstract class BotsOnOneIrc : IAsyncLifetime
 {

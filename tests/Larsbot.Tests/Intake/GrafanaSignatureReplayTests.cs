@@ -52,12 +52,7 @@ public sealed class GrafanaSignatureReplayTests : IAsyncLifetime
         return (r.StatusCode, await r.Content.ReadAsStringAsync());
     }
 
-    private async Task<long> AlertsAsync()
-    {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_bot.DbPath}");
-        await c.OpenAsync();
-        return await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM alerts");
-    }
+    private Task<long> AlertsAsync() => _rig.Db.ScalarAsync<long>("SELECT COUNT(*) FROM alerts");
 
     [Fact]
     public async Task A_timestamped_signature_is_accepted_only_within_five_minutes_and_only_over_timestamp_and_body()

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
@@ -23,12 +22,8 @@ public sealed class IntakeAuthOverTheWireTests : BotsOnOneIrc
         ["Intake:Tokens:1:Hosts:0"] = "gateway*",
     };
 
-    private static async Task<long> CountAsync(TempDatabase db, string where = "1=1")
-    {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db.Path}");
-        await c.OpenAsync();
-        return await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM alerts WHERE {where}");
-    }
+    private static Task<long> CountAsync(TempDatabase db, string where = "1=1") =>
+        db.ScalarAsync<long>($"SELECT COUNT(*) FROM alerts WHERE {where}");
 
     private static async Task<(HttpStatusCode Status, string Error)> PostAsync(RunningBot bot, HttpContent content, string? bearer = null)
     {

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
@@ -23,7 +22,7 @@ public sealed class IntakeOverTheWireTests : IAsyncLifetime
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db.Path));
+        _bot = await RunningBot.StartAsync(RunningBot.Settings(_irc.Port, _providers, _db));
     }
 
     public async Task DisposeAsync()
@@ -32,12 +31,7 @@ public sealed class IntakeOverTheWireTests : IAsyncLifetime
         await _rig.DisposeAsync();
     }
 
-    private async Task<long> StoredCountAsync()
-    {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path}");
-        await c.OpenAsync();
-        return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts");
-    }
+    private Task<long> StoredCountAsync() => _db.ScalarAsync<long>("SELECT COUNT(*) FROM alerts");
 
     private static async Task<(HttpStatusCode, string)> ReadAsync(HttpResponseMessage r) => (r.StatusCode, await r.Content.ReadAsStringAsync());
 
@@ -108,7 +102,8 @@ public sealed class IntakeOverTheWireTests : IAsyncLifetime
         await stream.WriteAsync(new byte[] { (byte)'i', (byte)'r', (byte)'c', (byte)' ', (byte)'h', (byte)' ', 0xC3, 0x28, (byte)'\n' });
         using var reader = new StreamReader(stream);
         var answers = new List<string>();
-        for (var i = 0; i < 8; i++) answers.Add((await reader.ReadLineAsync())!);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15)); // a missing answer fails, not hangs
+        for (var i = 0; i < 8; i++) answers.Add((await reader.ReadLineAsync(cts.Token))!);
         Assert.Matches(@"^OK \d+$", answers[0]);
         Assert.Matches(@"^OK \d+$", answers[1]);
         Assert.Equal("ERR unknown level 'loud' (use urgent, irc or info)", answers[2]);

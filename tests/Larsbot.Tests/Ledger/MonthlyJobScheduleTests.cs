@@ -13,12 +13,10 @@ public class MonthlyJobScheduleTests
     public async Task The_monthly_job_fires_on_the_first_at_nine_ledger_time()
     {
         using var db = new TempDatabase();
-        await using var app = LarsbotHost.Build([], configFile: null, overrides: new Dictionary<string, string?>
-        {
-            ["Database:Path"] = db.Path,
-            ["Roster:Path"] = Path.Combine(RepoPaths.Root, "roster.sample.json"),
-            ["Intake:TcpPort"] = "-1",
-        });
+        var settings = db.Settings();
+        settings["Roster:Path"] = Path.Combine(RepoPaths.Root, "roster.sample.json");
+        settings["Intake:TcpPort"] = "-1";
+        await using var app = LarsbotHost.Build([], configFile: null, overrides: settings);
         var scheduler = await app.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
         var trigger = Assert.IsAssignableFrom<ICronTrigger>(await scheduler.GetTrigger(new TriggerKey("monthly-payout")));
         Assert.Equal("Australia/Melbourne", trigger.TimeZone.Id);

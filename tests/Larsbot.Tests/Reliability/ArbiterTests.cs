@@ -18,7 +18,7 @@ public sealed class ArbiterTests
         await using var botProviders = await FakeProviders.StartAsync();
         await using var arbiterProviders = await FakeProviders.StartAsync();
         using var db = new TempDatabase();
-        var settings = RunningBot.Settings(irc.Port, botProviders, db.Path);
+        var settings = RunningBot.Settings(irc.Port, botProviders, db);
         settings["Intake:TcpPort"] = "-1";
         settings.Remove("Intake:HttpUrl");
         var port = Ports.Free();
@@ -26,7 +26,7 @@ public sealed class ArbiterTests
         await bot.WaitReadyAsync(Wait);
 
         // The arbiter has its own roster and its own provider credentials, as on another machine.
-        var arbiterSettings = RunningBot.Settings(irc.Port, arbiterProviders, db.Path);
+        var arbiterSettings = RunningBot.Settings(irc.Port, arbiterProviders, db);
         var arbiter = ArbiterHost.Build(["--target", $"http://127.0.0.1:{port}", "--every", "200ms"], null, arbiterSettings, out var services);
         await using var _ = services;
         using var stop = new CancellationTokenSource();

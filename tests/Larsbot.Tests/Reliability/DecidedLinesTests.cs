@@ -1,9 +1,7 @@
-using Dapper;
 using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
 using Larsbot.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace Larsbot.Tests.Reliability;
@@ -30,7 +28,7 @@ public class DecidedLinesTests(ITestOutputHelper output)
         using var db = new TempDatabase();
         await using var providers = await FakeProviders.StartAsync();
         db.SeedDuty("brong");
-        var settings = RunningBot.Settings(irc.Port, providers, db.Path);
+        var settings = RunningBot.Settings(irc.Port, providers, db);
         settings["Irc:Channel"] = "#decided";
         settings["Intake:TcpPort"] = "-1";
         settings["Paging:Countdown"] = "00:01:00";
@@ -48,9 +46,9 @@ public class DecidedLinesTests(ITestOutputHelper output)
                 { ["host"] = "db1", ["level"] = "urgent", ["message"] = "replication stopped" }));
             Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
             // The chosen point: the URGENT line and two countdown lines are rows, none said (no server to say them to).
-            await Eventually.TrueAsync(async () => (await LinesAsync(db.Path, "tick")).Length >= 2, Wait, "two countdown lines decided");
-            Assert.Contains(Urgent, await LinesAsync(db.Path, "line"));
-            staleTicks = await LinesAsync(db.Path, "tick");
+            await Eventually.TrueAsync(async () => (await LinesAsync(db, "tick")).Length >= 2, Wait, "two countdown lines decided");
+            Assert.Contains(Urgent, await LinesAsync(db, "line"));
+            staleTicks = await LinesAsync(db, "tick");
             bot.Kill();
         }
         finally
@@ -60,7 +58,7 @@ public class DecidedLinesTests(ITestOutputHelper output)
         output.WriteLine($"killed with these decided and unsaid: {Urgent}; {string.Join("; ", staleTicks)}");
         // The claim: those countdown lines are stale by the time the bot is back. Make sure the last one's moment has
         // passed before it starts (it is usually long past: a start takes about a second).
-        var expires = await ScalarAsync(db.Path, "SELECT MAX(expires_at) FROM outbox WHERE channel = 'irc' AND stage = 'tick'");
+        var expires = await db.ScalarAsync<long>("SELECT MAX(expires_at) FROM outbox WHERE channel = 'irc' AND stage = 'tick'");
         var wait = DateTimeOffset.FromUnixTimeMilliseconds(expires) - DateTimeOffset.UtcNow;
         if (wait > TimeSpan.Zero) await Task.Delay(wait);
 
@@ -76,29 +74,15 @@ public class DecidedLinesTests(ITestOutputHelper output)
         output.WriteLine($"after the restart: {next}");
         Assert.DoesNotContain(person.Lines, l => staleTicks.Any(t => l.EndsWith(":" + t)));
         Assert.Equal(1, person.Lines.Count(l => l.EndsWith(":" + Urgent)));
-        Assert.All(await StatesAsync(db.Path, staleTicks), s => Assert.Equal("purged", s));
+        Assert.All(await StatesAsync(db, staleTicks), s => Assert.Equal("purged", s));
     }
 
-    private static async Task<string[]> LinesAsync(string dbPath, string stage)
-    {
-        await using var c = new SqliteConnection($"Data Source={dbPath};Pooling=False");
-        await c.OpenAsync();
-        return (await c.QueryAsync<string>("SELECT body FROM outbox WHERE channel = 'irc' AND stage = @stage ORDER BY id", new { stage })).ToArray();
-    }
+    private static async Task<string[]> LinesAsync(TempDatabase db, string stage) =>
+        [.. await db.QueryAsync<string>("SELECT body FROM outbox WHERE channel = 'irc' AND stage = @stage ORDER BY id", new { stage })];
 
-    private static async Task<long> ScalarAsync(string dbPath, string sql)
-    {
-        await using var c = new SqliteConnection($"Data Source={dbPath};Pooling=False");
-        await c.OpenAsync();
-        return await c.ExecuteScalarAsync<long>(sql);
-    }
-
-    private static async Task<List<string>> StatesAsync(string dbPath, string[] bodies)
-    {
-        await using var c = new SqliteConnection($"Data Source={dbPath};Pooling=False");
-        await c.OpenAsync();
-        return (await c.QueryAsync<string>("SELECT state FROM outbox WHERE channel = 'irc' AND body IN @bodies", new { bodies })).ToList();
-    }
+    private static async Task<List<string>> StatesAsync(TempDatabase db, string[] bodies) =>
+        (await db.QueryAsync<(string Body, string State)>("SELECT body, state FROM outbox WHERE channel = 'irc'"))
+            .Where(r => bodies.Contains(r.Body)).Select(r => r.State).ToList();
 }
 
 /// <summary>The same kill -9 and restart, on the deployed native executable.</summary>

@@ -6,22 +6,19 @@ using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
 using Larsbot.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace Larsbot.Tests.Reliability;
 
-/// <summary>IRC, Twilio, Pushover and the disk misbehaving, against the real host, servers and files.</summary>
+/// <summary>
+/// IRC, Twilio, Pushover and the disk misbehaving, against the real host, servers and files. The IRC and provider
+/// outages run on either database; the disk ones are about the SQLite file.
+/// </summary>
 public sealed class OutageTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
-    private static async Task<long> CountAsync(string dbPath, string sql)
-    {
-        await using var c = new SqliteConnection($"Data Source={dbPath};Pooling=False");
-        await c.OpenAsync();
-        return await c.ExecuteScalarAsync<long>(sql);
-    }
+    private static Task<long> CountAsync(TempDatabase db, string sql) => db.ScalarAsync<long>(sql);
 
     private static Task<HttpResponseMessage> PostAsync(HttpClient http, string host, string message) =>
         http.PostAsync("/alerts", new FormUrlEncodedContent(new Dictionary<string, string> { ["host"] = host, ["level"] = "urgent", ["message"] = message }));
@@ -99,12 +96,10 @@ public sealed class OutageTests(ITestOutputHelper output)
             await brong.WaitForLineAsync(l => l.Contains(":page problem: sms to brong failed (HTTP 500"), Wait);
             await providers.WaitForTwilioRequestAsync(4, Wait);
         }
-        await Eventually.TrueAsync(async () => await CountAsync(db.Path, "SELECT COUNT(*) FROM pages WHERE channel = 'sms' AND state = 'sent'") == 1, Wait, "sms never sent");
+        await Eventually.TrueAsync(async () => await CountAsync(db, "SELECT COUNT(*) FROM pages WHERE channel = 'sms' AND state = 'sent'") == 1, Wait, "sms never sent");
 
-        await using var c = new SqliteConnection($"Data Source={db.Path};Pooling=False");
-        await c.OpenAsync();
-        var attempts = (await c.QueryAsync<(string Outcome, long Started, long Finished, long May)>(
-            "SELECT outcome, started_at, finished_at, may_have_been_delivered FROM page_attempts a JOIN pages p ON p.id = a.page_id WHERE p.channel = 'sms' ORDER BY a.id")).ToList();
+        var attempts = await db.QueryAsync<(string Outcome, long Started, long Finished, long May)>(
+            "SELECT outcome, started_at, finished_at, may_have_been_delivered FROM page_attempts a JOIN pages p ON p.id = a.page_id WHERE p.channel = 'sms' ORDER BY a.id");
         Assert.Equal(["retry", "retry", "retry", "sent"], attempts.Select(a => a.Outcome));
         // 500 and the timeout may have been processed by Twilio (counted); 429 promises it was not.
         Assert.Equal([1L, 0L, 1L, 0L], attempts.Select(a => a.May));
@@ -136,7 +131,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         var red = await (await bot.Http.GetAsync("/health")).Content.ReadAsStringAsync();
         Assert.Contains("page(s) failing for over", red);
         // Recovery: the scripts run out and the providers answer normally; every page goes out, health is green.
-        await Eventually.TrueAsync(async () => await CountAsync(db.Path, "SELECT COUNT(*) FROM pages WHERE state = 'sent'") == 2, Wait, "pages never sent");
+        await Eventually.TrueAsync(async () => await CountAsync(db, "SELECT COUNT(*) FROM pages WHERE state = 'sent'") == 2, Wait, "pages never sent");
         Assert.Equal(13, providers.TwilioRequests.Count);
         Assert.Equal(13, providers.PushoverRequests.Count);
         await bot.WaitHealthyAsync();
@@ -157,7 +152,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         await robn.JoinAsync(RunningBot.Channel);
         await PostAsync(bot.Http, "db1", "disk full");
         await robn.WaitForLineAsync(l => l.Contains(":page FAILED: sms to brong") && l.Contains("21211"), Wait);
-        await Eventually.TrueAsync(async () => await CountAsync(db.Path, "SELECT COUNT(*) FROM pages WHERE state = 'failed'") == 1, Wait, "not failed");
+        await Eventually.TrueAsync(async () => await CountAsync(db, "SELECT COUNT(*) FROM pages WHERE state = 'failed'") == 1, Wait, "not failed");
         // Refused for good: asked once, never again.
         Assert.Single(providers.TwilioRequests);
         var health = await bot.Http.GetAsync("/health");
@@ -165,7 +160,9 @@ public sealed class OutageTests(ITestOutputHelper output)
         Assert.Contains("could not be delivered in the last hour", await health.Content.ReadAsStringAsync());
     }
 
+    // The subject is the SQLite file under the bot: an immutable database file and its WAL.
     [Fact]
+    [Trait("Provider", "sqlite")]
     public async Task A_read_only_database_gets_503_never_202_and_recovers()
     {
         Assert.True(Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root",
@@ -174,9 +171,9 @@ public sealed class OutageTests(ITestOutputHelper output)
         await using var providers = await FakeProviders.StartAsync();
 
         // Read-only: the file is made immutable under the running bot (root ignores permission bits, not this).
-        using (var db = new TempDatabase())
+        using (var db = TempDatabase.Sqlite())
         {
-            await using var bot = await RunningBot.StartAsync(RunningBot.Settings(irc.Port, providers, db.Path));
+            await using var bot = await RunningBot.StartAsync(RunningBot.Settings(irc.Port, providers, db));
             await bot.WaitHealthyAsync();
             await using var brong = await RawIrcClient.ConnectAsync(irc.Port, "brong");
             await brong.JoinAsync(RunningBot.Channel);
@@ -215,13 +212,15 @@ public sealed class OutageTests(ITestOutputHelper output)
                 return false;
             }, TimeSpan.FromSeconds(5), every: TimeSpan.FromMilliseconds(50));
             Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
-            Assert.Equal(2, await CountAsync(db.Path, "SELECT COUNT(*) FROM alerts"));
-            Assert.Equal(0, await CountAsync(db.Path, "SELECT COUNT(*) FROM alerts WHERE host LIKE 'ro%'"));
+            Assert.Equal(2, await CountAsync(db, "SELECT COUNT(*) FROM alerts"));
+            Assert.Equal(0, await CountAsync(db, "SELECT COUNT(*) FROM alerts WHERE host LIKE 'ro%'"));
         }
 
     }
 
+    // The subject is the SQLite file and its WAL on a full filesystem (a PostgreSQL server's disk is not the bot's).
     [Fact]
+    [Trait("Provider", "sqlite")]
     public async Task A_full_disk_gets_503_never_202_and_recovers()
     {
         Assert.True(Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root",
@@ -234,7 +233,9 @@ public sealed class OutageTests(ITestOutputHelper output)
         try
         {
             var path = Path.Combine(mount, "larsbot.db");
-            var settings = RunningBot.Settings(irc.Port, providers, path);
+            using var template = TempDatabase.Sqlite(); // a SQLite bot's settings, its file moved onto the tmpfs
+            var settings = RunningBot.Settings(irc.Port, providers, template);
+            settings["Database:Path"] = path;
             await using var bot = await RunningBot.StartAsync(settings);
             await bot.WaitHealthyAsync();
             Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(bot.Http, "ok1", "stored")).StatusCode);
@@ -254,7 +255,8 @@ public sealed class OutageTests(ITestOutputHelper output)
             File.Delete(filler);
             Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(bot.Http, "ok2", "stored again")).StatusCode);
             // Every 202 is in the file, and nothing answered 503 is.
-            Assert.Equal(accepted + 2, await CountAsync(path, "SELECT COUNT(*) FROM alerts"));
+            await using (var c = TempDatabase.Connect(path, connectionString: null))
+                Assert.Equal(accepted + 2, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts"));
             output.WriteLine($"disk full: {refused} of 50 alerts refused with 503, {accepted} accepted and stored");
         }
         finally

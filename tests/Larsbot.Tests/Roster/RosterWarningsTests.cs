@@ -78,7 +78,7 @@ public sealed class RosterWarningsTests
             UseShellExecute = false,
         };
         psi.Environment["LARSBOT_Roster__Path"] = roster;
-        psi.Environment["LARSBOT_Database__Path"] = db.Path;
+        foreach (var (key, value) in db.Settings()) psi.Environment["LARSBOT_" + key.Replace(":", "__")] = value;
         psi.Environment["LARSBOT_Intake__TcpPort"] = "-1";
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

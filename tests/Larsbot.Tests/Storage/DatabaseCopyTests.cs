@@ -18,6 +18,8 @@ namespace Larsbot.Tests.Storage;
 /// `larsbot db copy --to postgres`, through the real command line, from a real SQLite file (always SQLite, whatever
 /// LARSBOT_TEST_DB says) into a fresh database on the tests' PostgreSQL server. Compared value by value afterwards.
 /// </summary>
+// Its source is a SQLite file in either pass, and it makes its own PostgreSQL target in either pass: once is enough.
+[Trait("Provider", "sqlite")]
 public sealed class DatabaseCopyTests(ITestOutputHelper output)
 {
     private static readonly string[] Skipped = ["schema_migrations", "health_probe"];

@@ -15,9 +15,11 @@ namespace Larsbot.Tests.Storage;
 /// a busy writer share one commit, a failed commit fails every caller in it, and the WAL is checkpointed off the
 /// commit path. Also that the per-alert lookups are answered from an index (a scan there halves intake).
 /// </summary>
+// SQLite's own write path: its single writer's group commit, the WAL and its checkpoints, and its query plans.
+[Trait("Provider", "sqlite")]
 public sealed class GroupCommitTests : IDisposable
 {
-    private readonly TempDatabase _temp = new();
+    private readonly TempDatabase _temp = TempDatabase.Sqlite();
     private readonly Database _db;
 
     public GroupCommitTests() => _db = _temp.Open();

@@ -13,6 +13,8 @@ namespace Larsbot.Tests.Storage;
 /// and triggers, and the rules mean the same on both. A SQLite migration without its PostgreSQL twin fails here,
 /// naming what is missing.
 /// </summary>
+// It compares a SQLite file's schema with a PostgreSQL database's in either pass: once is enough.
+[Trait("Provider", "sqlite")]
 public sealed class PostgresSchemaTests : IDisposable
 {
     /// <summary>PostgreSQL-only facts, each with its reason; everything else must match SQLite exactly.</summary>
@@ -30,7 +32,7 @@ public sealed class PostgresSchemaTests : IDisposable
         "index alerts_open_by_text on alerts(host, message) partial",
     ];
 
-    private readonly TempDatabase _sqlite = new();
+    private readonly TempDatabase _sqlite = TempDatabase.Sqlite();
 
     public void Dispose() => _sqlite.Dispose();
 

@@ -27,10 +27,17 @@ public static class TestRoster
     /// <summary>A roster file with this text, loaded as the bot loads it (from a temp folder, removed after).</summary>
     public static TeamRoster FromJson(string json)
     {
-        using var temp = new TempDatabase();
-        var path = Path.Combine(temp.Dir, "roster.json");
-        File.WriteAllText(path, json);
-        return RosterLoader.LoadFile(path);
+        var dir = Directory.CreateTempSubdirectory("larsbot-roster-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "roster.json");
+            File.WriteAllText(path, json);
+            return RosterLoader.LoadFile(path);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
 
