@@ -71,8 +71,11 @@ rm -rf "$results"
 mkdir -p "$results/sqlite" "$results/postgres"
 echo "== dotnet test"
 set +e
+# A test that hangs is stopped after 8 minutes (the slowest test takes under 2) and named in the output, so a hang is
+# a red run that says where, never a silent CI timeout.
+hang=(--blame-hang-timeout 8m --blame-hang-dump-type none)
 dotnet test Larsbot.sln -c Release --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
-  --results-directory "$results/sqlite" "$@"
+  --results-directory "$results/sqlite" "${hang[@]}" "$@"
 status=$?
 set -e
 
@@ -85,7 +88,7 @@ set -e
 pg_filter="FullyQualifiedName!~Larsbot.Tests.Irc.&FullyQualifiedName!~Larsbot.Tests.Notify.&FullyQualifiedName!~Larsbot.Tests.Email.&FullyQualifiedName!~Larsbot.Tests.ArchitectureTests&FullyQualifiedName!~Larsbot.Tests.Fuzz.IrcServerFuzz&Provider!=sqlite&Provider!=postgres"
 echo "== dotnet test, again on PostgreSQL (LARSBOT_TEST_DB=postgres)"
 set +e
-LARSBOT_TEST_DB=postgres dotnet test tests/Larsbot.Tests -c Release --no-build --filter "$pg_filter" \
+LARSBOT_TEST_DB=postgres dotnet test tests/Larsbot.Tests -c Release --no-build --filter "$pg_filter" "${hang[@]}" \
   --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" --results-directory "$results/postgres"
 pg_status=$?
 set -e

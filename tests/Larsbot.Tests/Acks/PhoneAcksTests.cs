@@ -52,7 +52,7 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
     {
         _rig = await BotRig.StartAsync();
         (_irc, _providers, _db, _) = _rig;
-        var settings = _settings = RunningBot.Settings(_irc.Port, _providers, _db.Path);
+        var settings = _settings = RunningBot.Settings(_irc.Port, _providers, _db);
         settings["Acks:Tokens:0:Token"] = RobnToken;
         settings["Acks:Tokens:0:Person"] = "robn";
         settings["Paging:Countdown"] = "00:00:30";
@@ -74,16 +74,13 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
 
     private async Task<List<(string Nick, string PersonId, string Source)>> AcksAsync()
     {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path}");
-        await c.OpenAsync();
+        await using var c = _db.Connect();
         return (await c.QueryAsync<(string, string, string)>("SELECT nick, person_id, source FROM acks ORDER BY id")).ToList();
     }
 
     private async Task<long> CountAsync(string table)
     {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db.Path}");
-        await c.OpenAsync();
-        return await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}");
+        return await _db.ScalarAsync<long>($"SELECT COUNT(*) FROM {table}");
     }
 
     private Task<HttpResponseMessage> SmsAsync(IEnumerable<KeyValuePair<string, string>> form, string? signature = null)

@@ -42,7 +42,8 @@ public sealed class RunningBot : IAsyncDisposable
     public const string Channel = "#ops";
     public const string Nick = "Lars_Botlesen";
 
-    public static Dictionary<string, string?> Settings(int ircPort, FakeProviders providers, string dbPath) => new()
+    // Private: every test names its TempDatabase, so the PostgreSQL pass can never be bypassed by a SQLite path.
+    private static Dictionary<string, string?> Settings(int ircPort, FakeProviders providers, string dbPath) => new()
     {
         ["Irc:Server"] = "127.0.0.1",
         ["Irc:Port"] = ircPort.ToString(),
@@ -69,7 +70,7 @@ public sealed class RunningBot : IAsyncDisposable
     };
 
     /// <summary>
-    /// <see cref="Settings(int, FakeProviders, string)"/> on <paramref name="db"/>: its SQLite file, or in the PostgreSQL
+    /// The bot's settings on <paramref name="db"/>: its SQLite file, or in the PostgreSQL
     /// pass (LARSBOT_TEST_DB=postgres) its PostgreSQL database.
     /// </summary>
     public static Dictionary<string, string?> Settings(int ircPort, FakeProviders providers, TempDatabase db)
@@ -77,6 +78,16 @@ public sealed class RunningBot : IAsyncDisposable
         var s = Settings(ircPort, providers, db.Path);
         foreach (var (key, value) in db.Settings()) s[key] = value;
         if (db.ConnectionString is not null) s["Leadership:Name"] = "test";
+        return s;
+    }
+
+    /// <summary>The bot's settings on a PostgreSQL database of the test's own (the leader/standby tests' shared one).</summary>
+    public static Dictionary<string, string?> PostgresSettings(int ircPort, FakeProviders providers, string connectionString)
+    {
+        var s = Settings(ircPort, providers, "");
+        s.Remove("Database:Path");
+        s["Database:Provider"] = "postgres";
+        s["Database:ConnectionString"] = connectionString;
         return s;
     }
 

@@ -62,11 +62,8 @@ internal sealed class SharedDatabase : IAsyncDisposable
     /// <summary>An instance's settings: short paging times as an operator could set them, the lease at its defaults.</summary>
     public Dictionary<string, string?> Settings(string instance, FakeProviders providers, string? connectionString = null)
     {
-        var s = RunningBot.Settings(Irc.Port, providers, "");
-        s.Remove("Database:Path");
+        var s = RunningBot.PostgresSettings(Irc.Port, providers, connectionString ?? ConnectionString);
         s.Remove("Intake:HttpUrl");
-        s["Database:Provider"] = "postgres";
-        s["Database:ConnectionString"] = connectionString ?? ConnectionString;
         s["Leadership:Name"] = instance;
         s["Irc:Channel"] = Channel;
         s["Irc:Nick"] = "lars" + Channel[1..];
