@@ -157,8 +157,11 @@ public sealed class GroupCommitTests : IDisposable
             while (r.Read()) details.Add(r.GetString(3));
         var plan = string.Join("\n", details);
         foreach (var index in indexes) Assert.Contains($"USING INDEX {index}", plan);
-        // No pass over the whole table: a SCAN only over an index (the small one of unhandled alerts) is fine.
-        Assert.DoesNotContain(details, d => d.StartsWith("SCAN", StringComparison.Ordinal) && !d.Contains("USING INDEX"));
+        // No pass over the whole table: a SCAN only over an index (the small one of unhandled alerts) is fine, and so
+        // is one over a subquery's own rows (a co-routine: the engine's slice of at most MaxAlertsPerPass alerts).
+        var derived = details.Where(d => d.StartsWith("CO-ROUTINE ", StringComparison.Ordinal) || d.StartsWith("MATERIALIZE ", StringComparison.Ordinal))
+            .Select(d => "SCAN " + d[(d.IndexOf(' ') + 1)..]).ToHashSet();
+        Assert.DoesNotContain(details, d => d.StartsWith("SCAN", StringComparison.Ordinal) && !d.Contains("USING INDEX") && !derived.Contains(d));
     }
 
     [Fact]
