@@ -77,7 +77,7 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
         var (c, tx, now) = (p.C, p.Tx, p.Now);
         // In a storm of repeats nearly every original is in the open countdown: those are known from the pass's
         // fresh-alert query and one look at the open countdowns, without a query per original.
-        var open = p.Db.Statement(tx, OpenCountdownIdsSql).Rows<long>(static _ => static x => x.GetInt64(0)).ToHashSet();
+        var open = p.Db.Statement(tx, PagingStore.UnackedCountdownsSql).Rows(static r => r.GetRowParser<CountdownRow>()).Select(o => o.Id).ToHashSet();
         var back = new List<AlertRow>();
         var acked = p.Db.Statement(tx, AckedOriginalSql, "$id");
         foreach (var (id, countdown) in originals.OrderBy(o => o.Key))
@@ -92,8 +92,6 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
             await p.SayAsync($"URGENT {a.Host} - {a.Message} (still firing after the ack: " +
                      (joined ? $"joins open page #{countdownId})" : $"paging again in {Secs(options.Countdown)} secs unless someone says 'lars ack')"));
     }
-
-    private const string OpenCountdownIdsSql = "SELECT id FROM countdowns WHERE state IN ('counting','paged','escalated')";
 
     /// <summary>Puts alerts back into the open countdown, or a new one. Returns it, and whether it was already open.</summary>
     private async Task<(long CountdownId, bool Joined)> ReenterAsync(Pass p, IReadOnlyList<AlertRow> alerts)
