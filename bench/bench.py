@@ -139,7 +139,7 @@ counter = 0
 request = function()
   counter = counter + 1
   return wrk.format("POST", "/alerts", {["Content-Type"] = "application/x-www-form-urlencoded"},
-    "host=host" .. (counter % 500) .. "&level=LEVEL&message=link+down+" .. counter)
+    "host=host" .. (counter % 500) .. "&level=LEVEL&message=link+down+" .. id .. "-" .. counter)
 end
 """
 LUA_AM = """
@@ -147,13 +147,13 @@ counter = 0
 request = function()
   counter = counter + 1
   return wrk.format("POST", "/api/v2/alerts", {["Content-Type"] = "application/json"},
-    '[{"labels":{"alertname":"LinkDown","instance":"host' .. (counter % 500) .. '","n":"' .. counter .. '"},"annotations":{"summary":"link down ' .. counter .. '"}}]')
+    '[{"labels":{"alertname":"LinkDown","instance":"host' .. (counter % 500) .. '","n":"' .. id .. '-' .. counter .. '"},"annotations":{"summary":"link down ' .. counter .. '"}}]')
 end
 """
 # The engine path (issue 16): both sides get the same JSON alert, Alertmanager's own shape, with a severity label that
 # Larsbot's Alertmanager door maps to a level (warning: irc, critical: urgent). Larsbot's webhook door wants it inside
 # {"alerts": [...]}, 12 bytes more; every alert has a new identity (the n label), so each is new to both.
-JSON_ALERT = """'{"labels":{"alertname":"LinkDown","instance":"host' .. (counter % 500) .. '","n":"' .. counter .. '","severity":"SEV"},"annotations":{"summary":"link down ' .. counter .. '"}}'"""
+JSON_ALERT = """'{"labels":{"alertname":"LinkDown","instance":"host' .. (counter % 500) .. '","n":"' .. id .. '-' .. counter .. '","severity":"SEV"},"annotations":{"summary":"link down ' .. counter .. '"}}'"""
 LUA_JSON_LARS = """
 counter = 0
 request = function()
@@ -172,8 +172,19 @@ scripts = [("lars.lua", LUA_LARS.replace("LEVEL", args.level)), ("lars-info.lua"
 for sev in ("warning", "critical"):
     scripts += [(f"lars-{sev}.lua", LUA_JSON_LARS.replace("ALERT", JSON_ALERT.replace("SEV", sev))),
                 (f"am-{sev}.lua", LUA_JSON_AM.replace("ALERT", JSON_ALERT.replace("SEV", sev)))]
+# Every alert is new to both sides for the whole run: each wrk thread counts from 1 in every run, so the identity
+# also carries the run's start second and the thread's number (set in wrk's setup()). Without them the second
+# thread repeated the first one's alerts and every round after the warm-up repeated the warm-up's: Larsbot counted
+# repeats up and Alertmanager updated alerts it already held, instead of taking new ones.
+LUA_RUN_ID = """
+local threads, run = 0, tostring(os.time())
+setup = function(thread)
+  threads = threads + 1
+  thread:set("id", run .. "-" .. threads)
+end
+"""
 for name, lua in scripts:
-    with open(os.path.join(work, name), "w") as f: f.write(lua)
+    with open(os.path.join(work, name), "w") as f: f.write(LUA_RUN_ID + lua)
 
 
 def disk_commits_per_second(seconds=3.0):
@@ -535,7 +546,9 @@ alternating rounds of {args.duration} s per server; the table gives the medians,
 ## The paging engine's path: every alert through the engine (the headline)
 
 Both sides get the same JSON alert, Alertmanager's own shape, one per request, a new identity in each (500 rotating
-hosts). Alertmanager: `POST /api/v2/alerts` with `[alert]`. Larsbot: its Alertmanager door, `POST /api/alertmanager`
+hosts; the `n` label names the wrk run, its thread and a count, so no alert repeats one sent before in the run: each is
+new to Alertmanager's store and to Larsbot's dedup, which stores, indexes and announces it rather than counting up an
+earlier one). Alertmanager: `POST /api/v2/alerts` with `[alert]`. Larsbot: its Alertmanager door, `POST /api/alertmanager`
 with `{{"alerts":[alert]}}` (12 bytes more), where the `severity` label picks the level: `warning` is `irc` (checked for
 a repeat, handled, announced; at these rates as storm summaries), `critical` is `urgent` (the same, and each joins the
 open countdown, which pages on time through the provider stub). A fresh bot per level, warmed up {args.warmup} s at c=16, then
