@@ -72,7 +72,7 @@ public sealed class PagingEngine : IDisposable
     /// <summary>Seconds spent in passes since start (the read before the write included).</summary>
     public double PassSeconds => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _passTicks)).TotalSeconds;
 
-    /// <summary>Seconds the passes held the writer since start: intake commits wait for it meanwhile.</summary>
+    /// <summary>Seconds the passes held the writer since start (on SQLite the read of the fresh alerts included): intake commits wait for it meanwhile.</summary>
     public double WriterSeconds => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _writerTicks)).TotalSeconds;
 
     /// <summary>When the engine last finished a pass (for /health: a stuck engine is an outage).</summary>
@@ -89,15 +89,22 @@ public sealed class PagingEngine : IDisposable
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var now = _time.GetUtcNow();
-            // Read once per pass, before taking the writer: intake commits go on meanwhile (WAL). What this read
-            // relies on (handled_at, duplicate_of, resolved_at, last_seen_at, countdown_id) is written only by this engine, whose
-            // passes never overlap, so it still holds in the write below; alerts stored in between wait for the next pass.
+            // The alerts this pass handles, read once. On PostgreSQL before taking the write lock: the round trip is
+            // the cost there, and intake commits go on meanwhile. On SQLite inside the write, on the writer's own
+            // connection: another connection's page cache is dropped whenever someone else commits (WAL), so a reader
+            // of its own read every page again from the file on every pass, while the writer's cache stays warm
+            // (measured in docs/performance-notes.md: 8-11% more alerts a second at c=16 and 64, c=1 unchanged).
+            // What the read relies on (handled_at, duplicate_of, resolved_at, last_seen_at, countdown_id) is written
+            // only by this engine, whose passes never overlap; alerts stored after it wait for the next pass.
             var window = (long)Options.DedupWindow.TotalMilliseconds;
-            var fresh = _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], cmd => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window));
+            var fresh = _db.IsPostgres
+                ? _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], cmd => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window))
+                : null;
             long writing = 0;
             var pass = await _db.WriteAsync(async (c, tx) =>
             {
                 writing = System.Diagnostics.Stopwatch.GetTimestamp();
+                fresh ??= _db.Statement(tx, RepeatsModule.FreshAlertsSql, "$window").Rows(static r => r.GetRowParser<AlertRow>(), window);
                 await _role.FenceAsync(c, tx); // only the leader's engine writes, and only while its lease holds
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));
                 var p = new Pass(_db, c, tx, now) { Fresh = fresh, ChatDown = down };

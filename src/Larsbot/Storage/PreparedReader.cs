@@ -3,8 +3,8 @@ using System.Data.Common;
 namespace Larsbot.Storage;
 
 /// <summary>
-/// A read connection of its own with statements prepared once, for a hot read that must not hold the writer: in
-/// WAL mode it runs beside intake commits. One caller at a time (the paging engine, under its own gate).
+/// A read connection of its own with statements prepared once, for a hot read that must not hold the write lock: the
+/// paging engine's read of the fresh alerts on PostgreSQL, beside intake commits. One caller at a time (the engine's gate).
 /// </summary>
 public sealed class PreparedReader(Database db) : IDisposable
 {
