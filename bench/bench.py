@@ -239,9 +239,11 @@ def wrk(base, lua, c, pid, seconds=None):
 results = {}
 
 
-def engine_rows(am, am_base, level):
-    """The engine path for one level: a fresh bot, both sides warmed up, then alternating rounds at c=1/16/64."""
+def engine_rows(level):
+    """The engine path for one level: a fresh bot and a fresh Alertmanager (each keeps every alert it is sent, and
+    every alert is new), both warmed up, then alternating rounds at c=1/16/64."""
     sev = {"irc": "warning", "urgent": "critical"}[level]
+    am, am_base = start_alertmanager()
     bot, bot_base, _ = start_bot(f"engine-{level}")
     wrk(am_base, f"am-{sev}.lua", 16, am.pid, seconds=args.warmup); wrk(bot_base, f"lars-{sev}.lua", 16, bot.pid, seconds=args.warmup)
     for c in (1, 16, 64):
@@ -249,7 +251,7 @@ def engine_rows(am, am_base, level):
         results[f"{level}{c}"], results[f"{level}am{c}"] = o["lars"], o["am"]
         print(f"{level} c={c}: ratio {o['lars']['rps'] / o['am']['rps']:.2f}x  p99 ratio {o['lars']['p99'] / o['am']['p99']:.2f}x"
               f"  larsbot {o['lars']}  alertmanager {o['am']}", flush=True)
-    stop(bot)
+    stop(bot); stop(am)
 
 
 def wait_leader(base, timeout=60):
@@ -277,11 +279,12 @@ def bot_log_lines(name, skip=("Leading now as",)):
     return counts
 
 
-def pg_rows(am, am_base, level):
+def pg_rows(level):
     """The same rows on PostgreSQL for one level (info: the intake rows' form POST; irc/urgent: the engine path's JSON):
     a fresh database and a fresh bot (Database:Provider=postgres, every other setting as the SQLite rows), leader before
-    any load, both sides warmed up, then alternating rounds at c=1/16/64 against the same Alertmanager."""
+    any load, and a fresh Alertmanager; both warmed up, then alternating rounds at c=1/16/64."""
     sev = {"info": None, "irc": "warning", "urgent": "critical"}[level]
+    am, am_base = start_alertmanager()
     lars_lua, am_lua = ("lars-info.lua", "am.lua") if sev is None else (f"lars-{sev}.lua", f"am-{sev}.lua")
     name = f"pg-{level}"
     conn = pg.create_database(f"larsbot_{level}")
@@ -299,17 +302,17 @@ def pg_rows(am, am_base, level):
               f"  larsbot {o['pg']}  alertmanager {o['am']}", flush=True)
     results[f"pg{level}stored"] = int(pg.psql("SELECT COUNT(*) FROM alerts", f"larsbot_{level}"))
     results[f"pg{level}conns"] = int(pg.psql(f"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = 'larsbot_{level}' AND application_name = 'larsbot'"))
-    stop(bot)
+    stop(bot); stop(am)
     results[f"pg{level}log"] = log = bot_log_lines(name)
     print(f"postgres {level}: {results[f'pg{level}stored']:,} alerts stored, {results[f'pg{level}conns']} connections held; the bot's log (Warning and up, but the lease won): "
           + ("nothing" if not log else "".join(f"\n  {n}x {l}" for l, n in sorted(log.items(), key=lambda x: -x[1])[:20])), flush=True)
 
 
 PG_ABOUT = """The same rows with the bot on PostgreSQL 15 instead of SQLite: the `info` intake rows' form POST (stored,
-never handled by the engine) and the engine path's `irc` and `urgent` JSON alerts, at c=1/16/64, each against the same
-Alertmanager in the same run, alternating rounds, medians (`python3 bench/bench.py --postgres-only` runs just these).
+never handled by the engine) and the engine path's `irc` and `urgent` JSON alerts, at c=1/16/64, each against a fresh
+Alertmanager, alternating rounds, medians (`python3 bench/bench.py --postgres-only` runs just these).
 Each level gets a fresh database (`CREATE DATABASE`) and a fresh bot with `Database:Provider=postgres` and every other
-setting as the SQLite rows; the load starts once `/health` says `"role": "leader"` (a single instance wins the lease
+setting as the SQLite rows, and a fresh Alertmanager (it keeps every alert in memory, and every alert is new); the load starts once `/health` says `"role": "leader"` (a single instance wins the lease
 within about a second), and both sides are warmed up at c=16 first.
 
 The server is a throw-away Debian PostgreSQL 15 cluster that the harness starts for the run (`bench/harness.py`:
@@ -339,13 +342,11 @@ def pg_server():
 
 try:
     if args.postgres_only:
-        am, am_base = start_alertmanager()
         pg_server()
-        for level in args.postgres_only.split(","): pg_rows(am, am_base, level)
+        for level in args.postgres_only.split(","): pg_rows(level)
         raise SystemExit(0)
     if args.engine_only:
-        am, am_base = start_alertmanager()
-        for level in args.engine_only.split(","): engine_rows(am, am_base, level)
+        for level in args.engine_only.split(","): engine_rows(level)
         raise SystemExit(0)
     if not args.timing_only:
         # ---- 1-3: intake side by side, memory, start time ----
@@ -382,8 +383,10 @@ try:
         # Power-safe: fsync before every 202, beside the disk's own rate for single-row fsynced commits, and alternating
         # with Alertmanager like the rows above.
         results["disk"] = disk_commits_per_second()
+        # A fresh Alertmanager beside the fresh bot: it keeps every alert in memory, and every alert is new.
+        stop(am); am, am_base = start_alertmanager()
         bot, bot_base, _ = start_bot("full", {"LARSBOT_Database__Synchronous": "FULL"})
-        wrk(bot_base, "lars.lua", 16, bot.pid, seconds=args.warmup)
+        wrk(am_base, "am.lua", 16, am.pid, seconds=args.warmup); wrk(bot_base, "lars.lua", 16, bot.pid, seconds=args.warmup)
         for c in (1, 16, 64):
             o = alternate({"am": (am_base, "am.lua", am.pid), "full": (bot_base, "lars.lua", bot.pid)}, c)
             results[f"full{c}"], results[f"fullam{c}"] = o["full"], o["am"]
@@ -394,14 +397,14 @@ try:
         # The engine path: every alert through the paging engine, JSON on both sides. warning (irc): checked for a
         # repeat, handled, announced (in storm summaries at this rate); critical (urgent): the same, and each joins
         # the open countdown, which pages on time (the providers are the stub).
-        for level in ("irc", "urgent"): engine_rows(am, am_base, level)
+        stop(am)
+        for level in ("irc", "urgent"): engine_rows(level)
 
         # The same intake and engine-path rows with the bot on PostgreSQL, against the same Alertmanager.
         if args.postgres:
             pg_server()
-            for level in PG_LEVELS: pg_rows(am, am_base, level)
+            for level in PG_LEVELS: pg_rows(level)
             pg.stop(); pg = None
-        stop(am)
 
     # ---- 4-5: IRC latency and timing accuracy ----
     bot, bot_base, _ = start_bot("irc", {
@@ -585,6 +588,10 @@ Non-2xx answers: Larsbot {sum(r[f'lars{c}']['non2xx'] for c in (1, 16, 64))}, Al
 | peak under load (c=64) | {r['lars64']['peak']:.0f} | {r['am64']['peak']:.0f} | **{r['lars64']['peak'] / r['am64']['peak']:.2f}×** |
 | after the runs | {r['after']['lars']:.0f} ({r['after']['stored']:,} alerts stored) | {r['after']['am']:.0f} | {r['after']['lars'] / r['after']['am']:.2f}× |
 | after another c=64 run | {r['after2']['lars']:.0f} ({r['after2']['stored']:,} alerts stored) | | |
+
+Every alert is new, and Alertmanager keeps each one in memory until it has been resolved and collected (an alert sent
+without an end is resolved 5 minutes after it was last sent, and collection runs every 30 minutes), so its RSS grows
+with what it was sent during the run; Larsbot keeps its alerts in the database file.
 
 ## Latency and timing
 
