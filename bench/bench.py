@@ -412,7 +412,7 @@ try:
         stop(am)
         for level in ("irc", "urgent"): engine_rows(level)
 
-        # The same intake and engine-path rows with the bot on PostgreSQL, against the same Alertmanager.
+        # The same intake and engine-path rows with the bot on PostgreSQL, each level against a fresh Alertmanager.
         if args.postgres:
             pg_server()
             for level in PG_LEVELS: pg_rows(level)
@@ -568,8 +568,8 @@ new to Alertmanager's store and to Larsbot's dedup, which stores, indexes and an
 earlier one). Alertmanager: `POST /api/v2/alerts` with `[alert]`. Larsbot: its Alertmanager door, `POST /api/alertmanager`
 with `{{"alerts":[alert]}}` (12 bytes more), where the `severity` label picks the level: `warning` is `irc` (checked for
 a repeat, handled, announced; at these rates as storm summaries), `critical` is `urgent` (the same, and each joins the
-open countdown, which pages on time through the provider stub). A fresh bot per level, warmed up {args.warmup} s at c=16, then
-{args.rounds} alternating rounds of {args.duration} s per side at each concurrency, against the same Alertmanager;
+open countdown, which pages on time through the provider stub). A fresh bot and a fresh Alertmanager per level, warmed up
+{args.warmup} s at c=16, then {args.rounds} alternating rounds of {args.duration} s per side at each concurrency;
 medians, every round listed below.
 
 | level | concurrency | Larsbot req/s | p99 ms | Alertmanager req/s | p99 ms | throughput ratio | p99 ratio |
@@ -688,11 +688,11 @@ md += """
   queued behind them. Reminders are now one line per person. With that, the same run's slowest sample was 903 ms,
   just behind that one long line; p50 and p99 were never affected. Since then the paging engine's lines also go
   ahead of any chatter (replies, reminders) waiting for the bot's flood throttle.
-- Memory: Alertmanager keeps every alert in memory until it resolves (here: until its 5-minute resolve timeout), so
-  its RSS follows how many alerts it received in the last minutes and moves with the harness's timing: 426 MB at
-  c=64 in the single-round harness of 2026-11-23; 322, 429, 417 and 451 MB in the four full runs of 2026-11-30. Larsbot's RSS is
-  mostly the .NET runtime, its JIT code and mapped assemblies (`docs/performance-notes.md`); its alerts live in the
-  SQLite file, which is why it does not grow with them.
+- Memory: Alertmanager keeps every alert in memory until it has resolved and been collected, so its RSS follows how
+  many different alerts it was sent. With the earlier harness, whose alerts repeated from round to round, that was
+  322 to 451 MB at c=64 (2026-11-23 and 2026-11-30); since every alert is new (2026-12-02) it holds all of them, well
+  over 1 GB by the c=64 round. Larsbot's RSS is mostly the runtime and its code; its alerts live in the database file,
+  which is why it does not grow with them.
 """
 with open(args.out, "w") as f: f.write(md)
 print(md)
