@@ -312,8 +312,9 @@ PG_ABOUT = """The same rows with the bot on PostgreSQL 15 instead of SQLite: the
 never handled by the engine) and the engine path's `irc` and `urgent` JSON alerts, at c=1/16/64, each against a fresh
 Alertmanager, alternating rounds, medians (`python3 bench/bench.py --postgres-only` runs just these).
 Each level gets a fresh database (`CREATE DATABASE`) and a fresh bot with `Database:Provider=postgres` and every other
-setting as the SQLite rows, and a fresh Alertmanager (it keeps every alert in memory, and every alert is new); the load starts once `/health` says `"role": "leader"` (a single instance wins the lease
-within about a second), and both sides are warmed up at c=16 first.
+setting as the SQLite rows, and a fresh Alertmanager (it keeps every alert in memory, and every alert is new); the
+load starts once `/health` says `"role": "leader"` (a single instance wins the lease within about a second), and both
+sides are warmed up at c=16 first.
 
 The server is a throw-away Debian PostgreSQL 15 cluster that the harness starts for the run (`bench/harness.py`:
 initdb, the server run as the OS user postgres, listening on 127.0.0.1 on a free port only, its data on the same

@@ -69,7 +69,7 @@ public sealed class PagingEngine : IDisposable
     /// <summary>Passes finished since start: with <see cref="PagingOptions.MinPassGap"/>, far fewer than alerts in a burst.</summary>
     public long Passes => Interlocked.Read(ref _passes);
 
-    /// <summary>Seconds spent in passes since start (the read before the write included).</summary>
+    /// <summary>Seconds spent in passes since start (on PostgreSQL the read before the write included).</summary>
     public double PassSeconds => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _passTicks)).TotalSeconds;
 
     /// <summary>Seconds the passes held the writer since start (on SQLite the read of the fresh alerts included): intake commits wait for it meanwhile.</summary>
@@ -97,14 +97,13 @@ public sealed class PagingEngine : IDisposable
             // What the read relies on (handled_at, duplicate_of, resolved_at, last_seen_at, countdown_id) is written
             // only by this engine, whose passes never overlap; alerts stored after it wait for the next pass.
             var window = (long)Options.DedupWindow.TotalMilliseconds;
-            var fresh = _db.IsPostgres
-                ? _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], cmd => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window))
-                : null;
+            List<AlertRow> ReadFresh(System.Data.Common.DbCommand cmd) => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window);
+            var fresh = _db.IsPostgres ? _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], ReadFresh) : null;
             long writing = 0;
             var pass = await _db.WriteAsync(async (c, tx) =>
             {
                 writing = System.Diagnostics.Stopwatch.GetTimestamp();
-                fresh ??= _db.Statement(tx, RepeatsModule.FreshAlertsSql, "$window").Rows(static r => r.GetRowParser<AlertRow>(), window);
+                fresh ??= ReadFresh(_db.Statement(tx, RepeatsModule.FreshAlertsSql, "$window"));
                 await _role.FenceAsync(c, tx); // only the leader's engine writes, and only while its lease holds
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));
                 var p = new Pass(_db, c, tx, now) { Fresh = fresh, ChatDown = down };
