@@ -28,7 +28,7 @@ internal sealed class LedgerStore(Database db, TeamRoster roster)
 {
     // A page is a countdown with at least one SMS/push a provider accepted; it belongs to the day of the first one.
     // A countdown's alerts are its own (alerts.countdown_id) and those ack mode's end reopened into it
-    // (countdown_reopens), as PagingEngine.AlertsOfAsync has them; the first of them names the page.
+    // (countdown_reopens), as countdowns.first_alert_id counts them; the first of them names the page.
     // The on-duty person is whom the first-stage page went to (duty when the page was decided, not when the countdown
     // started); no 'first' row means nobody was on duty and the first page went to everybody.
     private const string PagesSql = """

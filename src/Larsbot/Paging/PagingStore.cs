@@ -53,33 +53,67 @@ internal static class PagingStore
 
     internal sealed class CountdownSummary
     {
-        public long Alerts { get; set; }
-        public long Hosts { get; set; }
+        public long AlertCount { get; set; }
+        public long HostCount { get; set; }
         public string? FirstHost { get; set; }
         public string? FirstMessage { get; set; }
     }
 
-    // A countdown's alerts: its own, plus those a stale ack reopened into it.
-    private const string Members =
-        "(countdown_id = @countdownId OR id IN (SELECT alert_id FROM countdown_reopens WHERE countdown_id = @countdownId))";
-
     /// <summary>
-    /// The page's text from one aggregate query (a storm's countdown may hold thousands of alerts, and this runs on
-    /// every tick): the first alert names it, the rest are counted.
+    /// The page's text from the countdown's own counts (migration 014): a storm's countdown may hold hundreds of
+    /// thousands of alerts, and this runs on every tick while the engine holds the writer. The first alert names it,
+    /// the rest are counted.
     /// </summary>
     public static async Task<(int Count, string Summary)> SummaryOfAsync(IDbConnection c, IDbTransaction? tx, long countdownId)
     {
         const string sql =
-            "SELECT COUNT(*) AS alerts, COUNT(DISTINCT host) AS hosts, " +
-            "(SELECT host FROM alerts WHERE " + Members + " ORDER BY id LIMIT 1) AS first_host, " +
-            "(SELECT message FROM alerts WHERE " + Members + " ORDER BY id LIMIT 1) AS first_message " +
-            "FROM alerts WHERE " + Members;
+            "SELECT c.alert_count, c.host_count, a.host AS first_host, a.message AS first_message " +
+            "FROM countdowns c LEFT JOIN alerts a ON a.id = c.first_alert_id WHERE c.id = @countdownId";
         var s = await c.QuerySingleAsync<CountdownSummary>(sql, new { countdownId }, tx);
-        return ((int)s.Alerts, SummaryText(s.Alerts, s.Hosts, s.FirstHost, s.FirstMessage));
+        return ((int)s.AlertCount, SummaryText(s.AlertCount, s.HostCount, s.FirstHost, s.FirstMessage));
     }
 
-    public static async Task<List<AlertRow>> AlertsOfAsync(IDbConnection c, IDbTransaction? tx, long countdownId) =>
-        (await c.QueryAsync<AlertRow>($"SELECT * FROM alerts WHERE {Members} ORDER BY id", new { countdownId }, tx)).ToList();
+    // The hosts of the alerts a pass just joined to a countdown (ids $from..$to). `+countdown_id` keeps SQLite on the
+    // id range: through alerts_countdown it would walk every alert of the countdown.
+    internal const string JoinedHostsSql =
+        "INSERT INTO countdown_hosts(countdown_id, host) SELECT DISTINCT countdown_id, host FROM alerts " +
+        "WHERE id >= $from AND id <= $to AND +countdown_id = $id ON CONFLICT DO NOTHING";
+
+    private const string HostSql = "INSERT INTO countdown_hosts(countdown_id, host) VALUES ($id, $host) ON CONFLICT DO NOTHING";
+
+    private const string CountSql =
+        "UPDATE countdowns SET alert_count = alert_count + $n, unresolved_count = unresolved_count + $n, host_count = host_count + $hosts, " +
+        "first_alert_id = CASE WHEN first_alert_id IS NULL OR first_alert_id > $first THEN $first ELSE first_alert_id END WHERE id = $id";
+
+    /// <summary>
+    /// Counts <paramref name="n"/> alerts this pass joined to a countdown (countdown_id set, ids
+    /// <paramref name="from"/>..<paramref name="to"/>) into its counts.
+    /// </summary>
+    public static void CountJoined(Pass p, long countdownId, long from, long to, int n)
+    {
+        var hosts = p.Db.Statement(p.Tx, JoinedHostsSql, "$from", "$to", "$id").Run(from, to, countdownId);
+        p.Db.Statement(p.Tx, CountSql, "$n", "$hosts", "$first", "$id").Run(n, hosts, from, countdownId);
+    }
+
+    /// <summary>Puts alerts into a countdown by countdown_reopens (alerts of an earlier one, still firing), counted.</summary>
+    public static void Reopen(Pass p, long countdownId, IReadOnlyList<AlertRow> alerts)
+    {
+        var reopen = p.Db.Statement(p.Tx, "INSERT INTO countdown_reopens(countdown_id, alert_id) VALUES ($id, $alert) ON CONFLICT DO NOTHING", "$id", "$alert");
+        var host = p.Db.Statement(p.Tx, HostSql, "$id", "$host");
+        int n = 0, hosts = 0;
+        long? first = null;
+        foreach (var a in alerts)
+        {
+            if (reopen.Run(countdownId, a.Id) == 0) continue;
+            n++;
+            first = Math.Min(first ?? a.Id, a.Id);
+            hosts += host.Run(countdownId, a.Host);
+        }
+        if (n > 0) p.Db.Statement(p.Tx, CountSql, "$n", "$hosts", "$first", "$id").Run(n, hosts, first, countdownId);
+    }
+
+    /// <summary>An alert of these countdowns was resolved: one fewer unresolved in each.</summary>
+    public const string ResolvedOneSql = "UPDATE countdowns SET unresolved_count = unresolved_count - 1 WHERE id = $id";
 
     /// <summary>"gateway2: rblcheck: listed (+2 more)", or "(+9999 more from 500 hosts)" when more than one host.</summary>
     public static string SummaryText(long alerts, long hosts, string? firstHost, string? firstMessage)

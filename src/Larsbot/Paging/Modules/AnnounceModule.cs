@@ -24,6 +24,9 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
             var open = PagingStore.NewestOpenCountdown(p, options);
             var mark = p.Db.Statement(tx, "UPDATE alerts SET handled_at = $now, disposition = $disposition, countdown_id = $countdownId WHERE id = $id",
                 "$now", "$disposition", "$countdownId", "$id");
+            // The alerts this pass puts into a countdown (one at most: the open one, or the one the first urgent starts).
+            long joinedFrom = 0, joinedTo = 0;
+            var joined = 0;
             foreach (var a in p.Fresh)
             {
                 string disposition;
@@ -67,7 +70,11 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
                         break;
                 }
                 mark.Run(nowMs, disposition, countdownId, a.Id);
+                if (countdownId is null) continue;
+                if (joined++ == 0) joinedFrom = a.Id;
+                joinedTo = a.Id;
             }
+            if (joined > 0) PagingStore.CountJoined(p, open!.Id, joinedFrom, joinedTo, joined);
             p.Fresh = [];
         }
         if (!await storm.CountAsync(p, announce))

@@ -45,13 +45,19 @@ internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : 
                 new { key = e.DedupKey, host = e.Host, message = e.Message }, tx)).ToList();
             if (e.Kind == "resolve")
             {
+                var resolvedOne = p.Db.Statement(tx, PagingStore.ResolvedOneSql, "$id");
                 var countdowns = new SortedSet<long>();
                 foreach (var a in targets)
                 {
                     await c.ExecuteAsync("UPDATE alerts SET resolved_at = @now WHERE id = @id", new { now = nowMs, id = a.Id }, tx);
-                    if (a.CountdownId is { } cd) countdowns.Add(cd);
-                    foreach (var r in await c.QueryAsync<long>("SELECT countdown_id FROM countdown_reopens WHERE alert_id = @id", new { id = a.Id }, tx))
-                        countdowns.Add(r);
+                    // The countdowns it is in: its own, and any it was reopened into.
+                    var memberOf = (await c.QueryAsync<long>("SELECT countdown_id FROM countdown_reopens WHERE alert_id = @id", new { id = a.Id }, tx)).ToHashSet();
+                    if (a.CountdownId is { } own) memberOf.Add(own);
+                    foreach (var cd in memberOf)
+                    {
+                        resolvedOne.Run(cd);
+                        countdowns.Add(cd);
+                    }
                     await p.SayAsync($"RESOLVED {a.Host} - {a.Message}" + (a.Repeats > 0 ? $" (seen {a.Repeats + 1} times)" : ""));
                 }
                 foreach (var cdId in countdowns)
@@ -74,11 +80,10 @@ internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : 
     private async Task CloseIfAllResolvedAsync(Pass p, long countdownId)
     {
         var (c, tx, nowMs) = (p.C, p.Tx, p.NowMs);
-        var cd = await c.QuerySingleOrDefaultAsync<CountdownRow>(
-            "SELECT * FROM countdowns WHERE id = @countdownId AND state IN ('counting','paged','escalated')", new { countdownId }, tx);
-        if (cd is null) return;
-        var alerts = await PagingStore.AlertsOfAsync(c, tx, countdownId);
-        if (alerts.Any(a => a.ResolvedAt is null)) return;
+        // Counted on the countdown as its alerts come and are resolved (migration 014), not read: a storm's is huge.
+        var open = await c.ExecuteScalarAsync<long?>(
+            "SELECT unresolved_count FROM countdowns WHERE id = @countdownId AND state IN ('counting','paged','escalated')", new { countdownId }, tx);
+        if (open is not 0) return;
         await c.ExecuteAsync("UPDATE countdowns SET state = 'acked', resolved_at = @now WHERE id = @id", new { now = nowMs, id = countdownId }, tx);
         var purged = await OutboxStore.CancelCountdownAsync(c, tx, countdownId, p.Now);
         await FollowUps.WriteAsync(c, tx, countdownId, ackedBy: null, p.Now, options, roster);

@@ -100,8 +100,7 @@ internal sealed class StillFiring(TeamRoster roster, PagingOptions options)
         var open = PagingStore.NewestOpenCountdown(p, options);
         var countdownId = open?.Id ?? await PagingStore.NewCountdownAsync(c, tx, now, now + options.Countdown,
             (await PagingStore.CurrentDutyAsync(c, tx, roster))?.Id);
-        foreach (var a in alerts)
-            await c.ExecuteAsync("INSERT INTO countdown_reopens(countdown_id, alert_id) VALUES (@countdownId, @id) ON CONFLICT DO NOTHING", new { countdownId, id = a.Id }, tx);
+        PagingStore.Reopen(p, countdownId, alerts);
         return (countdownId, open is not null);
     }
 
