@@ -1,8 +1,3 @@
-using Dapper;
-using Larsbot.Storage;
-using Larsbot.Tests.Support;
-using Microsoft.Data.Sqlite;
-
 namespace Larsbot.Tests.Paging;
 
 /// <summary>Alert storms on a fake clock: counted per host in grouped lines, one countdown and one page for the lot.</summary>
@@ -65,59 +60,5 @@ public class StormTests
         await h.AlertAsync("db3", "disk full");
         await h.Engine.RunDueAsync();
         Assert.Equal(["URGENT db3 - disk full"], h.Channel.Take());
-    }
-
-    [Fact]
-    public async Task Each_grouped_line_counts_what_the_passes_announced_since_the_last_one_and_no_repeat()
-    {
-        using var h = new EngineHarness();
-        // More than one pass takes (PagingEngine.MaxAlertsPerPass), counted as each pass handles its slice.
-        for (var i = 0; i < 300; i++) await h.AlertAsync($"h{i % 3}", $"down {i}");
-        await h.Engine.RunDueAsync();
-        await h.Engine.RunDueAsync();
-        await h.AdvanceAsync(h.Options.StormFlushEvery);
-        Assert.Contains("URGENT 300 alerts from 3 hosts: h0 (100), h1 (100), h2 (100)", h.Channel.Take());
-
-        // Repeats count up on their originals and are not announced again; the next line counts only the new ones.
-        for (var i = 0; i < 10; i++) await h.AlertAsync($"h{i % 3}", $"down {i}");
-        for (var i = 0; i < 30; i++) await h.AlertAsync("h0", $"late {i}");
-        await h.AdvanceAsync(h.Options.StormFlushEvery);
-        Assert.Contains("URGENT 30 alerts from 1 hosts: h0 (30)", h.Channel.Take());
-        Assert.Equal(0, await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM storm_counts")));
-    }
-
-    [Fact]
-    [Trait("Provider", "sqlite")] // SQLite's own migration 015 over a file made by 001-014; PostgreSQL's 005 runs the same SQL
-    public async Task Migration_015_counts_what_an_open_storm_has_not_said_yet()
-    {
-        using var tmp = TempDatabase.Sqlite();
-        var asm = typeof(Database).Assembly;
-        await using (var c = new SqliteConnection($"Data Source={tmp.Path};Pooling=False"))
-        {
-            await c.OpenAsync();
-            await c.ExecuteAsync("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
-            foreach (var res in asm.GetManifestResourceNames().Where(n => n.Contains(".Storage.Migrations.0") && string.CompareOrdinal(n[(n.IndexOf(".Migrations.", StringComparison.Ordinal) + 12)..], "015") < 0).Order())
-            {
-                using var reader = new StreamReader(asm.GetManifestResourceStream(res)!);
-                await c.ExecuteAsync(await reader.ReadToEndAsync());
-                var file = res[(res.IndexOf(".Migrations.", StringComparison.Ordinal) + 12)..];
-                await c.ExecuteAsync("INSERT INTO schema_migrations(version, name) VALUES (@v, @file)", new { v = long.Parse(file[..3]), file });
-            }
-            // An open storm that has said up to alert 10 and counted through 14; one ended long ago.
-            await c.ExecuteAsync("""
-                INSERT INTO storms(id, started_at, flush_at, quiet_at, said_through, last_alert_id, pending, ended_at) VALUES
-                    (1, 0, 0, 0, 0, 3, 0, 5), (2, 0, 0, 0, 10, 14, 4, NULL);
-                INSERT INTO alerts(id, received_at, source, host, level, message, handled_at, disposition) VALUES
-                    (1, 0, 't', 'db1', 'irc', 'a', 0, 'announced'), (10, 0, 't', 'db1', 'irc', 'b', 0, 'announced'),
-                    (11, 0, 't', 'db1', 'irc', 'c', 0, 'announced'), (12, 0, 't', 'db1', 'urgent', 'd', 0, 'joined'),
-                    (13, 0, 't', 'web1', 'irc', 'e', 0, 'announced'), (14, 0, 't', 'db1', 'irc', 'c', 0, 'repeat'),
-                    (15, 0, 't', 'db1', 'irc', 'f', 0, 'announced');
-                """);
-        }
-        var db = new Database(tmp.Path);
-        db.Migrate();
-        var rows = await db.ReadAsync(async c => (await c.QueryAsync<(long, string, string, long)>(
-            "SELECT storm_id, grp, host, n FROM storm_counts ORDER BY storm_id, grp, host")).ToList());
-        Assert.Equal([(2L, "URGENT", "db1", 1L), (2L, "irc", "db1", 1L), (2L, "irc", "web1", 1L)], rows);
     }
 }

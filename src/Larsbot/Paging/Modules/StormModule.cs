@@ -32,17 +32,6 @@ internal sealed class StormModule(PagingOptions options) : IEngineModule
     private const string Announced = "disposition IN ('announced', 'countdown', 'joined', 'ack_mode')";
     private const string GroupOf = "CASE disposition WHEN 'announced' THEN 'irc' WHEN 'ack_mode' THEN 'URGENT (ack mode, not paging)' ELSE 'URGENT' END";
 
-    /// <summary>
-    /// Adds the alerts a pass announced (ids $from..$to: the pass handles a contiguous slice) to the storm's counts,
-    /// per kind and host: one statement over rows the pass just wrote, so saying the line later counts nothing.
-    /// </summary>
-    internal const string CountSql = $"""
-        INSERT INTO storm_counts(storm_id, grp, host, n)
-        SELECT $storm, grp, host, COUNT(*) FROM (SELECT {GroupOf} AS grp, host FROM alerts WHERE id >= $from AND id <= $to AND {Announced}) t
-        WHERE true GROUP BY grp, host
-        ON CONFLICT (storm_id, grp, host) DO UPDATE SET n = storm_counts.n + excluded.n
-        """;
-
     /// <summary>Counts this pass's announcements into the storm, starting one if they are too many. False: say them one by one.</summary>
     public async Task<bool> CountAsync(Pass p, IReadOnlyList<(long Id, string Line)> announce)
     {
@@ -56,24 +45,17 @@ internal sealed class StormModule(PagingOptions options) : IEngineModule
         if (s is null && announce.Count <= options.StormThreshold) return false;
         var quietAt = p.NowMs + (long)options.StormQuietAfter.TotalMilliseconds;
         var last = announce.Max(a => a.Id);
-        var first = announce.Min(a => a.Id);
-        long id;
         if (s is null)
-            id = await p.C.ExecuteScalarAsync<long>("""
-                INSERT INTO storms(started_at, flush_at, quiet_at, said_through, last_alert_id, pending) VALUES (@now, @flush, @quiet, @through, @last, @n) RETURNING id
+            await p.C.ExecuteAsync("""
+                INSERT INTO storms(started_at, flush_at, quiet_at, said_through, last_alert_id, pending) VALUES (@now, @flush, @quiet, @through, @last, @n)
                 """, new { now = p.NowMs, flush = p.NowMs + (long)options.StormFlushEvery.TotalMilliseconds, quiet = quietAt,
-                through = first - 1, last, n = announce.Count }, p.Tx);
+                through = announce.Min(a => a.Id) - 1, last, n = announce.Count }, p.Tx);
         else
-        {
-            id = s.Id;
             await p.C.ExecuteAsync("""
                 UPDATE storms SET flush_at = CASE WHEN pending = 0 THEN @flush ELSE flush_at END, quiet_at = @quiet,
                                   last_alert_id = CASE WHEN last_alert_id > @last THEN last_alert_id ELSE @last END, pending = pending + @n
                 WHERE id = @id
                 """, new { id = s.Id, flush = p.NowMs + (long)options.StormFlushEvery.TotalMilliseconds, quiet = quietAt, last, n = announce.Count }, p.Tx);
-        }
-        // This pass's announced alerts (ids first..last, handled by this pass) into the storm's counts.
-        p.Db.Statement(p.Tx, CountSql, "$storm", "$from", "$to").Run(id, first, last);
         return true;
     }
 
@@ -92,21 +74,20 @@ internal sealed class StormModule(PagingOptions options) : IEngineModule
             p.WakeAt(s.FlushAt);
             return;
         }
+        var range = new { from = s.SaidThrough, to = s.LastAlertId };
         if (s.Pending <= options.StormThreshold)
         {
             // The tail of a storm: a few alerts read better as themselves than as counts.
-            var range = new { from = s.SaidThrough, to = s.LastAlertId };
             foreach (var a in await p.C.QueryAsync<AlertRow>($"SELECT * FROM alerts WHERE id > @from AND id <= @to AND {Announced} ORDER BY id", range, p.Tx))
                 await p.SayAsync(AnnounceModule.LineOf(a, a.Disposition!));
         }
         else
         {
-            // Counted as the passes announced them (CountSql): a row per host and kind, however many alerts.
-            var counts = (await p.C.QueryAsync<HostCount>("SELECT grp, host, n FROM storm_counts WHERE storm_id = @id", new { id = s.Id }, p.Tx)).ToList();
+            var counts = (await p.C.QueryAsync<HostCount>(
+                $"SELECT {GroupOf} AS grp, host, COUNT(*) AS n FROM alerts WHERE id > @from AND id <= @to AND {Announced} GROUP BY grp, host", range, p.Tx)).ToList();
             foreach (var group in counts.GroupBy(c => c.Grp).OrderBy(g => g.Key == "URGENT" ? 0 : g.Key == "irc" ? 2 : 1))
                 await p.SayAsync(GroupedLine(group.Key, group.Select(g => (g.Host, g.N)).ToList()));
         }
-        await p.C.ExecuteAsync("DELETE FROM storm_counts WHERE storm_id = @id", new { id = s.Id }, p.Tx);
         await p.C.ExecuteAsync("UPDATE storms SET said_through = last_alert_id, pending = 0 WHERE id = @id", new { id = s.Id }, p.Tx);
     }
 
