@@ -27,6 +27,7 @@ public sealed class PagingEngine : IDisposable
     private readonly ChatPresence _presence;
     private readonly TimeProvider _time;
     private readonly IEngineModule[] _modules;
+    private readonly StormModule _storm;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Leadership.Role _role;
     private long _lastLoopAtMs;
@@ -46,7 +47,7 @@ public sealed class PagingEngine : IDisposable
         Wake = wake;
         Options = options.Value;
         var stillFiring = new StillFiring(roster, Options);
-        var storm = new StormModule(Options);
+        var storm = _storm = new StormModule(Options);
         _modules =
         [
             new TakeoverModule(_role),               // a new leader says whom it took over from
@@ -60,6 +61,8 @@ public sealed class PagingEngine : IDisposable
             new TopicModule(roster),                 // the topic follows duty and ack mode
         ];
     }
+
+    internal StormModule Storm => _storm;
 
     /// <summary>Wakes this engine's loop when something arrived (an alert was stored, an ack, duty taken).</summary>
     public EngineWake Wake { get; }
@@ -99,6 +102,16 @@ public sealed class PagingEngine : IDisposable
             var window = (long)Options.DedupWindow.TotalMilliseconds;
             List<AlertRow> ReadFresh(System.Data.Common.DbCommand cmd) => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window);
             var fresh = _db.IsPostgres ? _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], ReadFresh) : null;
+            // A storm's grouped line due now is counted here, on the read connection, not while holding the writer.
+            StormModule.DueCounts? stormCounts = null;
+            try
+            {
+                stormCounts = _storm.ReadDue(_reader, UnixMs.From(now));
+            }
+            catch (Exception e) when (Database.IsDatabaseFault(e))
+            {
+                // The pass counts the line itself then.
+            }
             long writing = 0;
             var pass = await _db.WriteAsync(async (c, tx) =>
             {
@@ -106,7 +119,7 @@ public sealed class PagingEngine : IDisposable
                 fresh ??= ReadFresh(_db.Statement(tx, RepeatsModule.FreshAlertsSql, "$window"));
                 await _role.FenceAsync(c, tx); // only the leader's engine writes, and only while its lease holds
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));
-                var p = new Pass(_db, c, tx, now) { Fresh = fresh, ChatDown = down };
+                var p = new Pass(_db, c, tx, now) { Fresh = fresh, ChatDown = down, StormCounts = stormCounts };
                 if (downAt is { } at) p.WakeAt(at);
                 foreach (var module in _modules) await module.UpdateAsync(p);
                 // A full slice may have left more behind; look again at once.

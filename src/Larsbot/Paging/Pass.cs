@@ -26,6 +26,9 @@ internal sealed class Pass(Database db, IDbConnection c, IDbTransaction tx, Date
     /// <summary>Alerts stored since the last pass and not handled yet; each module takes out what it handled.</summary>
     public List<AlertRow> Fresh { get; set; } = [];
 
+    /// <summary>A storm's grouped line due now, counted before the pass (<see cref="StormModule.ReadDue"/>), or null.</summary>
+    public StormModule.DueCounts? StormCounts { get; init; }
+
     /// <summary>IRC has been unreachable for longer than the grace: nobody can type `lars ack`.</summary>
     public bool ChatDown { get; init; }
 

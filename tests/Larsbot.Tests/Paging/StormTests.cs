@@ -61,4 +61,26 @@ public class StormTests
         await h.Engine.RunDueAsync();
         Assert.Equal(["URGENT db3 - disk full"], h.Channel.Take());
     }
+
+    [Fact]
+    public async Task A_line_counted_before_its_pass_adds_what_that_pass_announced()
+    {
+        using var h = new EngineHarness();
+        for (var i = 0; i < 50; i++) await h.AlertAsync($"h{i % 5}", $"down {i}");
+        await h.Engine.RunDueAsync();
+        Assert.Empty(h.Channel.Take());
+
+        // The line falls due with 20 more alerts waiting: 50 were counted before the pass, 20 in it.
+        h.Clock.Advance(h.Options.StormFlushEvery);
+        for (var i = 0; i < 20; i++) await h.AlertAsync(i < 10 ? "h0" : "h9", $"more {i}");
+        await h.Engine.RunDueAsync();
+        Assert.Contains("URGENT 70 alerts from 6 hosts: h0 (20), h1 (10), h2 (10), h3 (10), h4 (10), h9 (10)", h.Channel.Take());
+        Assert.Equal(1, h.Engine.Storm.CountedAhead);
+
+        // The next line counts only what came after it.
+        for (var i = 0; i < 7; i++) await h.AlertAsync("h3", $"last {i}");
+        await h.AdvanceAsync(h.Options.StormFlushEvery);
+        Assert.Contains("URGENT 7 alerts from 1 hosts: h3 (7)", h.Channel.Take());
+        Assert.Equal(2, h.Engine.Storm.CountedAhead);
+    }
 }
