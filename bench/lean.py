@@ -61,12 +61,12 @@ def one_start(exe, env_extra, n):
 
 
 variants = [
-    ("as built (Web SDK defaults: server GC, concurrent)", APPHOST, {}),
-    ("workstation GC", APPHOST, {"DOTNET_gcServer": "0"}),
+    ("as built (workstation GC, concurrent: ServerGarbageCollection=false)", APPHOST, {}),
+    ("server GC (the Web SDK's default)", APPHOST, {"DOTNET_gcServer": "1"}),
     ("workstation, non-concurrent GC", APPHOST, {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0"}),
     ("workstation, non-concurrent, TieredPGO off", APPHOST, {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0", "DOTNET_TieredPGO": "0"}),
     ("workstation, non-concurrent, gen0 budget 4 MiB", APPHOST, {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0", "DOTNET_GCgen0size": "0x400000"}),
-    ("server GC, conserve memory 7", APPHOST, {"DOTNET_GCConserveMemory": "7"}),
+    ("server GC, conserve memory 7", APPHOST, {"DOTNET_gcServer": "1", "DOTNET_GCConserveMemory": "7"}),
     ("TieredCompilation off (everything optimised at first JIT)", APPHOST, {"DOTNET_TieredCompilation": "0"}),
     ("invariant globalization (runtime switch)", APPHOST, {"DOTNET_SYSTEM_GLOBALIZATION_INVARIANT": "1"}),
 ]
@@ -80,7 +80,7 @@ if args.r2r:
 if args.native:
     variants += [
         ("Native AOT (scripts/publish.sh; Dapper.AOT, source-generated JSON and options binding)", args.native, {}),
-        ("Native AOT, workstation GC", args.native, {"DOTNET_gcServer": "0"}),
+        ("Native AOT, server GC (the Web SDK's default)", args.native, {"DOTNET_gcServer": "1"}),
         ("Native AOT, workstation non-concurrent GC, gen0 budget 2 MiB", args.native,
          {"DOTNET_gcServer": "0", "DOTNET_gcConcurrent": "0", "DOTNET_GCgen0size": "0x200000"}),
         ("Native AOT, invariant globalization (runtime switch)", args.native, {"DOTNET_SYSTEM_GLOBALIZATION_INVARIANT": "1"}),
