@@ -140,18 +140,10 @@ public class CountdownCountsTests
     public async Task Migration_014_counts_the_countdowns_that_are_already_there()
     {
         using var tmp = TempDatabase.Sqlite();
-        var asm = typeof(Database).Assembly;
         await using (var c = new SqliteConnection($"Data Source={tmp.Path};Pooling=False"))
         {
             await c.OpenAsync();
-            await c.ExecuteAsync("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
-            foreach (var res in asm.GetManifestResourceNames().Where(n => n.Contains(".Storage.Migrations.0") && string.CompareOrdinal(n[(n.IndexOf(".Migrations.", StringComparison.Ordinal) + 12)..], "014") < 0).Order())
-            {
-                using var reader = new StreamReader(asm.GetManifestResourceStream(res)!);
-                await c.ExecuteAsync(await reader.ReadToEndAsync());
-                var file = res[(res.IndexOf(".Migrations.", StringComparison.Ordinal) + 12)..];
-                await c.ExecuteAsync("INSERT INTO schema_migrations(version, name) VALUES (@v, @file)", new { v = long.Parse(file[..3]), file });
-            }
+            await OlderSchema.ApplyBeforeAsync(c, "014");
             await c.ExecuteAsync("""
                 INSERT INTO countdowns(id, started_at, page_at, state) VALUES (1, 0, 0, 'acked'), (2, 0, 0, 'counting'), (3, 0, 0, 'counting');
                 INSERT INTO alerts(id, received_at, source, host, level, message, handled_at, countdown_id, resolved_at) VALUES

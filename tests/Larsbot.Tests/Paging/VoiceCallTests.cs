@@ -46,18 +46,10 @@ public class VoiceCallTests
     public async Task Migration_004_keeps_existing_pages_and_their_attempts()
     {
         using var tmp = TempDatabase.Sqlite();
-        var asm = typeof(Database).Assembly;
         await using (var c = new SqliteConnection($"Data Source={tmp.Path};Pooling=False"))
         {
             await c.OpenAsync();
-            await c.ExecuteAsync("PRAGMA foreign_keys=ON; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
-            foreach (var res in asm.GetManifestResourceNames().Where(n => n.Contains(".Migrations.0") && string.CompareOrdinal(n[(n.IndexOf(".Migrations.", StringComparison.Ordinal) + 12)..], "004") < 0).Order())
-            {
-                using var reader = new StreamReader(asm.GetManifestResourceStream(res)!);
-                await c.ExecuteAsync(await reader.ReadToEndAsync());
-                var file = res[(res.IndexOf(".Migrations.", StringComparison.Ordinal) + 12)..];
-                await c.ExecuteAsync("INSERT INTO schema_migrations(version, name) VALUES (@v, @file)", new { v = long.Parse(file[..3]), file });
-            }
+            await OlderSchema.ApplyBeforeAsync(c, "004");
             await c.ExecuteAsync("""
                 INSERT INTO countdowns(id, started_at, page_at, state) VALUES (1, 0, 0, 'paged');
                 INSERT INTO pages(id, countdown_id, stage, person_id, channel, destination, title, body, created_at, state, next_attempt_at, provider_id)
