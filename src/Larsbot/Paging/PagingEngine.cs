@@ -27,7 +27,6 @@ public sealed class PagingEngine : IDisposable
     private readonly ChatPresence _presence;
     private readonly TimeProvider _time;
     private readonly IEngineModule[] _modules;
-    private readonly StormModule _storm;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Leadership.Role _role;
     private long _lastLoopAtMs;
@@ -47,7 +46,7 @@ public sealed class PagingEngine : IDisposable
         Wake = wake;
         Options = options.Value;
         var stillFiring = new StillFiring(roster, Options);
-        var storm = _storm = new StormModule(Options);
+        var storm = Storm = new StormModule(Options);
         _modules =
         [
             new TakeoverModule(_role),               // a new leader says whom it took over from
@@ -62,7 +61,8 @@ public sealed class PagingEngine : IDisposable
         ];
     }
 
-    internal StormModule Storm => _storm;
+    /// <summary>The storm module, whose grouped line is counted before the pass (ReadDue).</summary>
+    internal StormModule Storm { get; }
 
     /// <summary>Wakes this engine's loop when something arrived (an alert was stored, an ack, duty taken).</summary>
     public EngineWake Wake { get; }
@@ -106,7 +106,7 @@ public sealed class PagingEngine : IDisposable
             StormModule.DueCounts? stormCounts = null;
             try
             {
-                stormCounts = _storm.ReadDue(_reader, UnixMs.From(now));
+                stormCounts = Storm.ReadDue(_reader, UnixMs.From(now));
             }
             catch (Exception e) when (Database.IsDatabaseFault(e))
             {
