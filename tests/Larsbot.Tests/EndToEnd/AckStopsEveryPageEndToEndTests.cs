@@ -1,3 +1,4 @@
+using Larsbot.Outbox;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
 using Larsbot.Tests.Support;
@@ -78,15 +79,15 @@ public class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : IAsyncLi
         settings["Roster:Path"] = roster;
         settings["Pushover:Priority"] = "2"; // emergency: the phone rings until acknowledged or cancelled
         _providers.ResponseDelay = TimeSpan.FromSeconds(1.5);
-        await StartAsync(settings, "p3");
+        await StartAsync(settings, "p11"); // the last to be paged: none of the first requests is to them
 
         await PostAsync("db1", "disk / at 99%"); // nobody on duty: after the countdown, everybody at once (22 pages)
         await Task.WhenAny(_providers.WaitForTwilioRequestAsync(1, Wait), _providers.WaitForPushoverRequestAsync(1, Wait));
         var typed = DateTimeOffset.UtcNow;
         await _person!.SendAsync($"PRIVMSG {RunningBot.Channel} :lars ack");
-        await SaysAsync("ack: OK p3 acked 1 issues");
+        await SaysAsync("ack: OK p11 acked 1 issues");
         // The bot says "ack: OK" after the ack committed: from here on nothing may be claimed, and only what was on the
-        // wire (at most the send slots, 2 a channel) may still reach a provider. The ack's own row time is when it
+        // wire (at most the send slots: 8 for Twilio, 2 for Pushover) may still reach a provider. The ack's own row time is when it
         // started, before it waited for the writer, so it bounds the commit from below only.
         var confirmed = DateTimeOffset.UtcNow;
         var ackAt = DateTimeOffset.FromUnixTimeMilliseconds(await ScalarAsync<long>("SELECT at FROM acks"));
@@ -113,14 +114,15 @@ public class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : IAsyncLi
 
         Assert.Equal(0, lateStarts);
         Assert.Equal(0, claimedAfterAck);
-        Assert.True(afterAck <= 2 * 2, $"{afterAck} requests arrived after the ack: more than the send slots (2 a channel) were in flight");
+        Assert.True(afterAck <= OutboxSender.TwilioSlots + OutboxSender.SlotsPerChannel,
+            $"{afterAck} requests arrived after the ack: more than the send slots (8 for Twilio, 2 for Pushover) were in flight");
         Assert.Equal(requests.Count, sent);
         Assert.Equal(22, sent + purged); // every page went before the ack, or never
         // Every emergency push that was delivered stops ringing.
         Assert.NotEmpty(_providers.PushoverReceipts);
         Assert.Equal(_providers.PushoverReceipts.Order(), _providers.CancelledReceipts.Order());
-        // Each person those pages reached hears once, by SMS, that p3 has it.
-        var followUps = _providers.TwilioRequests.Where(r => r["Body"].StartsWith("lars: p3 has it (acked ", StringComparison.Ordinal)).ToList();
+        // Each person those pages reached hears once, by SMS, that p11 has it.
+        var followUps = _providers.TwilioRequests.Where(r => r["Body"].StartsWith("lars: p11 has it (acked ", StringComparison.Ordinal)).ToList();
         var reached = await ScalarAsync<long>("SELECT COUNT(DISTINCT person_id) FROM pages WHERE stage <> 'followup' AND state = 'sent'");
         Assert.Equal(reached, followUps.Count);
         Assert.Equal(followUps.Count, followUps.Select(r => r["To"]).Distinct().Count());

@@ -50,28 +50,31 @@ public class AckStopsEveryPageTests
         var sender = Sender(h, sms, push);
 
         await sender.SendDueAsync(CancellationToken.None);
-        // Claimed no more than the slots: two of each channel on the wire, the other 18 still 'due' in the file.
-        Assert.Equal(2, sms.Calls.Count);
+        // Claimed no more than the slots: 8 SMS (Twilio's slots) and 2 pushes (Pushover's) on the wire, the other 12
+        // of the 22 pages still 'due' in the file.
+        Assert.Equal(8, OutboxSender.TwilioSlots);
+        Assert.Equal(2, OutboxSender.SlotsPerChannel);
+        Assert.Equal(8, sms.Calls.Count);
         Assert.Equal(2, push.Calls.Count);
-        Assert.Equal(4, (await StatesAsync(h)).Count(s => s == "sending"));
-        Assert.Equal(18, (await StatesAsync(h)).Count(s => s == "due"));
+        Assert.Equal(10, (await StatesAsync(h)).Count(s => s == "sending"));
+        Assert.Equal(12, (await StatesAsync(h)).Count(s => s == "due"));
 
-        await h.AckAsync("p3");
+        await h.AckAsync("p9");
         sms.Release();
         push.Release();
         await SettleAsync(h, sender);
 
-        // The four on the wire at the ack were delivered; no other page ever started. The two people they reached
-        // each get one follow-up (an SMS, not urgent): p3 has it.
-        Assert.Equal(2, Pages(sms).Count);
+        // The ten on the wire at the ack were delivered; no other page ever started. The eight people they reached
+        // each get one follow-up (an SMS, not urgent): p9 has it.
+        Assert.Equal(8, Pages(sms).Count);
         Assert.Equal(2, Pages(push).Count);
         var followUps = sms.Calls.Except(Pages(sms)).Concat(push.Calls.Except(Pages(push))).ToList();
-        Assert.Equal(["p1", "p2"], followUps.Select(f => f.PersonId).Order());
+        Assert.Equal(["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"], followUps.Select(f => f.PersonId).Order());
         Assert.All(followUps, f => Assert.False(f.Urgent));
-        Assert.All(followUps, f => Assert.StartsWith("lars: p3 has it (acked 03:00) - db1: disk / at 99%", f.Body));
+        Assert.All(followUps, f => Assert.StartsWith("lars: p9 has it (acked 03:00) - db1: disk / at 99%", f.Body));
         var states = await StatesAsync(h, pagesOnly: true);
-        Assert.Equal(4, states.Count(s => s == "sent"));
-        Assert.Equal(18, states.Count(s => s == "purged"));
+        Assert.Equal(10, states.Count(s => s == "sent"));
+        Assert.Equal(12, states.Count(s => s == "purged"));
     }
 
     [Fact]
@@ -95,7 +98,7 @@ public class AckStopsEveryPageTests
         using var h = await EveryonePagedAsync(5);
         var held = new GatedNotifier("sms"); // never released: the process dies with these on the wire
         await Sender(h, held, new GatedNotifier("push")).SendDueAsync(CancellationToken.None);
-        Assert.Equal(4, (await StatesAsync(h)).Count(s => s == "sending"));
+        Assert.Equal(7, (await StatesAsync(h)).Count(s => s == "sending")); // all five SMS, two of the five pushes
         await h.AckAsync("p2");
 
         // "Restart": a new sender on the same file finds the rows left 'sending'.
@@ -111,11 +114,11 @@ public class AckStopsEveryPageTests
         Assert.Empty(Pages(push));
         Assert.All(await StatesAsync(h, pagesOnly: true), s => Assert.Equal("purged", s));
         // The people the interrupted pages may have reached are told p2 has it, once each.
-        Assert.Equal(["p1"], sms.Calls.Select(f => f.PersonId)); // p2 acked: not told what they did
+        Assert.Equal(["p1", "p3", "p4", "p5"], sms.Calls.Select(f => f.PersonId).Order()); // p2 acked: not told what they did
         var outcomes = await h.Db.ReadAsync(c => c.QueryAsync<string>(
             "SELECT a.outcome FROM page_attempts a JOIN pages p ON p.id = a.page_id WHERE p.stage <> 'followup' ORDER BY a.id"));
-        Assert.Equal(["interrupted", "interrupted", "interrupted", "interrupted"], outcomes);
-        Assert.Equal(4, restarted.DuplicateRiskCount); // they may have reached the phones: counted, not repeated
+        Assert.Equal(Enumerable.Repeat("interrupted", 7), outcomes);
+        Assert.Equal(7, restarted.DuplicateRiskCount); // they may have reached the phones: counted, not repeated
     }
 
     [Fact]
