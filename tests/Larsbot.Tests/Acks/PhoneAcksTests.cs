@@ -64,9 +64,7 @@ public sealed class PhoneAcksEndToEndTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _watcher.DisposeAsync();
-        await _bot.DisposeAsync();
-        await _rig.DisposeAsync();
+        await Teardown.AllAsync(_watcher, _bot, _rig);
     }
 
     private Task<string> SaysAsync(string text) =>

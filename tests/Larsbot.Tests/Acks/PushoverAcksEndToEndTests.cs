@@ -39,11 +39,7 @@ public sealed class PushoverAcksEndToEndTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_watcher is not null) await _watcher.DisposeAsync();
-        if (_bot is not null) await _bot.DisposeAsync();
-        if (_providers is not null) await _providers.DisposeAsync();
-        if (_irc is not null) await _irc.DisposeAsync();
-        _db?.Dispose();
+        await Teardown.AllAsync(_watcher, _bot, _providers, _irc, _db);
     }
 
     private Task<string> SaysAsync(string text) =>

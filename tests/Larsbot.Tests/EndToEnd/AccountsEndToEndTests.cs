@@ -50,10 +50,7 @@ public sealed class AccountsEndToEndTests(InspircdServer irc) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _brong.DisposeAsync();
-        await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        _db.Dispose();
+        await Teardown.AllAsync(_brong, _bot, _providers, _db);
     }
 
     [Fact]
@@ -104,10 +101,7 @@ public sealed class AccountDepartureEndToEndTests(InspircdServer irc) : IAsyncLi
 
     public async Task DisposeAsync()
     {
-        await _op.DisposeAsync();
-        if (_bot is not null) await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        _db.Dispose();
+        await Teardown.AllAsync(_op, _bot, _providers, _db);
     }
 
     private Task<string> SaysAsync(string text) =>

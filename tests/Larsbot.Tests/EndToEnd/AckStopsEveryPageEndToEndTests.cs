@@ -31,11 +31,7 @@ public class AckStopsEveryPageEndToEndTests(ITestOutputHelper output) : IAsyncLi
 
     public async Task DisposeAsync()
     {
-        if (_person is not null) await _person.DisposeAsync();
-        if (_bot is not null) await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await Teardown.AllAsync(_person, _bot, _providers, _irc, _db);
     }
 
     private Dictionary<string, string?> Settings()

@@ -30,11 +30,7 @@ public class DeliveryStatusEndToEndTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_robn is not null) await _robn.DisposeAsync();
-        if (_bot is not null) await _bot.DisposeAsync();
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await Teardown.AllAsync(_robn, _bot, _providers, _irc, _db);
     }
 
     private Task<string> SaysAsync(string text) =>

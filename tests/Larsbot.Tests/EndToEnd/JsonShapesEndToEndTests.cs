@@ -30,8 +30,7 @@ public sealed class JsonShapesEndToEndTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _bot.DisposeAsync();
-        await _rig.DisposeAsync();
+        await Teardown.AllAsync(_bot, _rig);
     }
 
     private static string[] Keys(JsonElement e) => e.EnumerateObject().Select(p => p.Name).ToArray();

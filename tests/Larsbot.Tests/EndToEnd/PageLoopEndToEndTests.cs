@@ -37,9 +37,7 @@ public class PageLoopEndToEndTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _brong.DisposeAsync();
-        await _bot.DisposeAsync();
-        await _rig.DisposeAsync();
+        await Teardown.AllAsync(_brong, _bot, _rig);
     }
 
     private Task<string> SaysAsync(string text) =>

@@ -40,8 +40,7 @@ public sealed class DoorsFuzzTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _bot.DisposeAsync();
-        await _rig.DisposeAsync();
+        await Teardown.AllAsync(_bot, _rig);
     }
 
     private Task<long> RowsAsync() =>

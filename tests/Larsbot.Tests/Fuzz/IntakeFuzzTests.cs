@@ -38,8 +38,7 @@ public sealed class IntakeFuzzTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _bot.DisposeAsync();
-        await _rig.DisposeAsync();
+        await Teardown.AllAsync(_bot, _rig);
     }
 
     private async Task<HashSet<long>> StoredIdsAsync() => [.. await _db.QueryAsync<long>("SELECT id FROM alerts")];

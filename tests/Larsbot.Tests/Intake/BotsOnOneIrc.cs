@@ -27,13 +27,7 @@ public abstract class BotsOnOneIrc : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var (db, bot) in _bots)
-        {
-            await bot.DisposeAsync();
-            db.Dispose();
-        }
-        await Providers.DisposeAsync();
-        await Irc.DisposeAsync();
+        await Teardown.AllAsync([.. _bots.SelectMany(b => new object[] { b.Bot, b.Db }), Providers, Irc]);
     }
 
     protected async Task<(RunningBot Bot, TempDatabase Db)> StartAsync(Dictionary<string, string?>? extra = null)

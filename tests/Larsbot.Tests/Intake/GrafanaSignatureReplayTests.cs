@@ -36,8 +36,7 @@ public sealed class GrafanaSignatureReplayTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _bot.DisposeAsync();
-        await _rig.DisposeAsync();
+        await Teardown.AllAsync(_bot, _rig);
     }
 
     private static string Sign(string text) =>

@@ -27,8 +27,7 @@ public sealed class IntakeOverTheWireTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _bot.DisposeAsync();
-        await _rig.DisposeAsync();
+        await Teardown.AllAsync(_bot, _rig);
     }
 
     private Task<long> StoredCountAsync() => _db.ScalarAsync<long>("SELECT COUNT(*) FROM alerts");

@@ -1,3 +1,4 @@
+using Larsbot.Tests.Support;
 using Larsbot.Irc;
 using Xunit.Abstractions;
 
@@ -20,9 +21,7 @@ public abstract class IrcClientTestBase(ITestOutputHelper output) : IAsyncLifeti
 
     public async Task DisposeAsync()
     {
-        foreach (var item in Enumerable.Reverse(_cleanup))
-            await item.DisposeAsync();
-        await Server.DisposeAsync();
+        await Teardown.AllAsync([.. Enumerable.Reverse(_cleanup), Server]);
     }
 
     protected async Task ReplaceServerAsync(string? password = null, bool tls = false)

@@ -28,8 +28,7 @@ public abstract class NotifierKit : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Http.Dispose();
-        await Fake.DisposeAsync();
+        await Teardown.AllAsync(Http, Fake);
     }
 
     protected abstract string ExpectedChannel { get; }

@@ -81,10 +81,7 @@ public sealed class KillNineTests(ITestOutputHelper output)
 
         public async ValueTask DisposeAsync()
         {
-            if (Bot is not null) await Bot.DisposeAsync();
-            await Irc.DisposeAsync();
-            await Providers.DisposeAsync();
-            Db.Dispose();
+            await Teardown.AllAsync(Bot, Irc, Providers, Db);
         }
     }
 

@@ -135,8 +135,7 @@ internal sealed class SharedDatabase : IAsyncDisposable
     {
         List<BotProcess> bots;
         lock (_bots) bots = [.. _bots];
-        foreach (var b in bots) await b.DisposeAsync();
-        await Irc.DisposeAsync();
+        await Teardown.AllAsync([.. bots, Irc]);
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
     }
 }

@@ -46,12 +46,7 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output) : IAsyncLif
     public async Task DisposeAsync()
     {
         // Each step on its own so one failing does not leave Chromium or ngircd running.
-        if (_browser is not null) await _browser.DisposeAsync();
-        if (_brong is not null) await _brong.DisposeAsync();
-        if (_bot is not null) await _bot.DisposeAsync();
-        if (_providers is not null) await _providers.DisposeAsync();
-        if (_irc is not null) await _irc.DisposeAsync();
-        _db.Dispose();
+        await Teardown.AllAsync(_browser, _brong, _bot, _providers, _irc, _db);
     }
 
     private Task SayAsync(string text) => _brong.SendAsync($"PRIVMSG {RunningBot.Channel} :{text}");

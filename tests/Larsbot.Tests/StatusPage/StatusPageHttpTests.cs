@@ -36,9 +36,7 @@ public sealed class StatusPageHttpTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _providers.DisposeAsync();
-        await _irc.DisposeAsync();
-        _db.Dispose();
+        await Teardown.AllAsync(_providers, _irc, _db);
     }
 
     private Task<RunningBot> StartAsync(params (string Key, string Value)[] extra)

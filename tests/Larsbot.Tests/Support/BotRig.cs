@@ -31,8 +31,6 @@ public sealed class BotRig : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Providers.DisposeAsync();
-        await Irc.DisposeAsync();
-        Db.Dispose();
+        await Teardown.AllAsync(Providers, Irc, Db);
     }
 }
