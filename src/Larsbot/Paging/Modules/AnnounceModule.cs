@@ -52,10 +52,11 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
                             var duty = await PagingStore.CurrentDutyAsync(c, tx, roster);
                             // With IRC down nobody can ack: no countdown, the page goes out in this same pass.
                             // Counted from the alert's arrival: the pass that reads it runs a few milliseconds later.
-                            var started = UnixMs.To(CountdownModule.OnScheduleOr(a.ReceivedAt, nowMs));
+                            var startedMs = CountdownModule.OnScheduleOr(a.ReceivedAt, nowMs);
+                            var started = UnixMs.To(startedMs);
                             countdownId = await PagingStore.NewCountdownAsync(c, tx, started, p.ChatDown ? now : started + options.Countdown, duty?.Id);
                             disposition = "countdown";
-                            open = new CountdownRow { Id = countdownId.Value, State = CountdownState.Counting, StartedAt = UnixMs.From(started) };
+                            open = new CountdownRow { Id = countdownId.Value, State = CountdownState.Counting, StartedAt = startedMs };
                             announce.Add((a.Id, LineOf(a, disposition) + (p.ChatDown ? " (IRC was unreachable: paged at once)" : "")));
                         }
                         else
