@@ -78,6 +78,8 @@ dotnet test Larsbot.sln -c Release --logger "trx;LogFileName=results.trx" --logg
   --results-directory "$results/sqlite" "${hang[@]}" "$@"
 status=$?
 set -e
+# A test host killed by the hang timeout cannot stop the servers it started: stop (and name) them here.
+bash scripts/reap-test-leftovers.sh
 
 # The same tests again with every TempDatabase on PostgreSQL (the tests' own server, started as the unprivileged
 # postgres user on a free loopback port): everything that stores anything, from the engine's modules to the whole page
@@ -92,6 +94,7 @@ LARSBOT_TEST_DB=postgres dotnet test tests/Larsbot.Tests -c Release --no-build -
   --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" --results-directory "$results/postgres"
 pg_status=$?
 set -e
+bash scripts/reap-test-leftovers.sh
 [ "$status" -eq 0 ] && status=$pg_status
 
 sum() { # counters of every trx: passed failed total executed

@@ -313,7 +313,7 @@ public class PagingEngineTests
             await h.AlertAsync($"web{i}", "link down", "irc");
             await Task.Delay(20);
         }
-        await Eventually.TrueAsync(() => h.Db.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM alerts WHERE handled_at IS NULL")).Result == 0);
+        await Eventually.TrueAsync(async () => await h.Db.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM alerts WHERE handled_at IS NULL")) == 0);
         // 10 wakes over 200 ms, and one pass took them all (two, if the burst straddled the end of the gap).
         Assert.InRange(h.Engine.Passes, 2, 3);
         await loop.StopAsync(CancellationToken.None);

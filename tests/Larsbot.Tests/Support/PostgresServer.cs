@@ -102,9 +102,9 @@ public sealed class PostgresServer : IDisposable, IAsyncDisposable
     {
         var name = $"larsbot_{Guid.NewGuid():N}";
         await using var c = new NpgsqlConnection(ConnectionString());
-        await c.OpenAsync();
+        await c.OpenAsync().ConfigureAwait(false);
         await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", c);
-        await create.ExecuteNonQueryAsync();
+        await create.ExecuteNonQueryAsync().ConfigureAwait(false);
         return ConnectionString(name);
     }
 

@@ -20,7 +20,9 @@ public sealed class TempDatabase : IDisposable
     {
         Dir = Directory.CreateTempSubdirectory("larsbot-test-").FullName;
         Path = System.IO.Path.Combine(Dir, "larsbot.db");
-        if (postgres) ConnectionString = PostgresServer.Shared.CreateDatabaseAsync().GetAwaiter().GetResult();
+        // Off the caller's context: xunit's has as many threads as cores, and a constructor blocking on work posted back
+        // to it deadlocks once every one of them does (TempDatabaseTests).
+        if (postgres) ConnectionString = Task.Run(PostgresServer.Shared.CreateDatabaseAsync).GetAwaiter().GetResult();
     }
 
     /// <summary>A SQLite file in either pass, for a test whose subject is the SQLite file itself (db copy's source).</summary>
