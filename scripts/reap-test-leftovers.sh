@@ -9,7 +9,7 @@ found=0
 for dir in /proc/[0-9]*; do
   pid=${dir#/proc/}
   [ "$pid" = "$$" ] && continue
-  cmd=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null) || continue
+  cmd=$({ tr '\0' ' ' <"$dir/cmdline"; } 2>/dev/null) || continue
   cwd=$(readlink "$dir/cwd" 2>/dev/null) || cwd=""
   case "$cmd $cwd" in */tmp/larsbot-*) ;; *) continue ;; esac
   case "$cmd" in *postgres*|*pg_ctl*|*watcher*|*reap-test-leftovers*) continue ;; esac
