@@ -33,10 +33,12 @@ work = tempfile.mkdtemp(prefix="larsbot-timing-")
 procs = []
 
 
-# The provider stand-in: records when each page arrived and what it said.
-pages, pages_lock = [], threading.Lock()
+# The provider stand-in: records when each page arrived and what it said, and wakes whoever waits for pages.
+pages, pages_cv = [], threading.Condition()
 def on_page(t, path, fields):
-    with pages_lock: pages.append((t, path, " ".join(v[0] for k, v in fields.items() if k in ("Body", "message", "Twiml"))))
+    with pages_cv:
+        pages.append((t, path, " ".join(v[0] for k, v in fields.items() if k in ("Body", "message", "Twiml"))))
+        pages_cv.notify_all()
 stub, stub_url = provider_stub(on_page)
 
 irc_port = free_port()
@@ -102,7 +104,22 @@ lock = threading.Lock()
 
 
 def pages_for(host, after):
-    with pages_lock: return [t for t, _, text in pages if t >= after and f"{host}:" in text]
+    with pages_cv: return [t for t, _, text in pages if t >= after and f"{host}:" in text]
+
+
+def wait_pages(host, mark, n, until):
+    """Arrival times of the first n pages naming host among those after index mark, or fewer at until. Woken by each
+    page and looking only at the new ones: 40 waiting threads polling and rescanning every page would load the
+    machine (and the stand-in's own thread) just when the pages arrive."""
+    found, i = [], mark
+    with pages_cv:
+        while True:
+            for t, _, text in pages[i:]:
+                if f"{host}:" in text: found.append(t)
+            i = len(pages)
+            left = until - time.monotonic()
+            if len(found) >= n or left <= 0: return found[:n]
+            pages_cv.wait(left)
 
 
 worst = []   # (ms late, what, host, provider path): the slowest samples are printed, to say where to look
@@ -113,7 +130,7 @@ def note(ms, what, host, path=""):
 
 
 def countdown(k, base, host, resolve):
-    mark = len(lines); t0 = time.monotonic()
+    mark = len(lines); page_mark = len(pages); t0 = time.monotonic()
     post(base, host=host, level="urgent", message="timing probe", key=host)
     i = wait_for(said(k, f"URGENT {host} - timing probe"), mark)
     with lock: urgent_lat.append((lines[i][0] - t0) * 1000)
@@ -121,9 +138,9 @@ def countdown(k, base, host, resolve):
         i = wait_for(said(k, f"{host}: timing probe' in {left} secs to"), i + 1)
         with lock: line_err.append((lines[i][0] - (t0 + 5 * n)) * 1000)
         note((lines[i][0] - (t0 + 5 * n)) * 1000, f"countdown line {n}", host)
-    while len(pages_for(host, t0)) < 2 and time.monotonic() < t0 + 60: time.sleep(0.01)
-    with lock: page_err.extend((t - (t0 + 30)) * 1000 for t in pages_for(host, t0)[:2])
-    for t in pages_for(host, t0)[:2]: note((t - (t0 + 30)) * 1000, "first page", host)
+    first = wait_pages(host, page_mark, 2, t0 + 60)
+    with lock: page_err.extend((t - (t0 + 30)) * 1000 for t in first)
+    for t in first: note((t - (t0 + 30)) * 1000, "first page", host)
     if resolve:
         mark = len(lines); post(base, key=host, action="resolve")
         wait_for(said(k, "resolved: page #"), mark)
