@@ -33,6 +33,7 @@ public sealed class PagingEngine : IDisposable
     private long _passes;
     private long _passTicks;
     private long _writerTicks;
+    private int _lastPassFresh;
 
     public PagingEngine(Database db, TeamRoster roster, OutboxStore outbox, ChatPresence presence, EngineWake wake, TimeProvider time,
         IOptions<PagingOptions> options, Leadership.Role? role = null)
@@ -77,6 +78,9 @@ public sealed class PagingEngine : IDisposable
 
     /// <summary>Seconds the passes held the writer since start (on SQLite the read of the fresh alerts included): intake commits wait for it meanwhile.</summary>
     public double WriterSeconds => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _writerTicks)).TotalSeconds;
+
+    /// <summary>New alerts the last pass handled (at most <see cref="MaxAlertsPerPass"/>): the loop spaces a storm's passes by it.</summary>
+    public int LastPassFresh => Volatile.Read(ref _lastPassFresh);
 
     /// <summary>When the engine last finished a pass (for /health: a stuck engine is an outage).</summary>
     public DateTimeOffset? LastLoopAt => Interlocked.Read(ref _lastLoopAtMs) is var ms and > 0 ? UnixMs.To(ms) : null;
@@ -130,6 +134,7 @@ public sealed class PagingEngine : IDisposable
             Interlocked.Add(ref _writerTicks, done - writing);
             Interlocked.Add(ref _passTicks, done - started);
             if (pass.WroteOutbox) _outbox.Wake.Set();
+            Volatile.Write(ref _lastPassFresh, fresh!.Count); // pass.Fresh is emptied as modules take its alerts
             Interlocked.Exchange(ref _lastLoopAtMs, UnixMs.From(now));
             Interlocked.Increment(ref _passes);
             return pass.NextWake;

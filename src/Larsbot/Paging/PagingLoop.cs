@@ -10,14 +10,15 @@ public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<P
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var lastPass = 0L;
+        DateTimeOffset? next = null;
         while (!stoppingToken.IsCancellationRequested)
         {
-            DateTimeOffset? next;
-            var sinceLast = Stopwatch.GetElapsedTime(lastPass);
-            if (lastPass != 0 && sinceLast < engine.Options.MinPassGap)
+            var wait = lastPass == 0 ? TimeSpan.Zero
+                : WaitBeforePass(Stopwatch.GetElapsedTime(lastPass), engine.LastPassFresh, next - time.GetUtcNow(), engine.Options);
+            if (wait > TimeSpan.Zero)
             {
-                // Let arrivals gather: one pass handles them all (see PagingOptions.MinPassGap).
-                try { await Task.Delay(engine.Options.MinPassGap - sinceLast, stoppingToken); }
+                // Let arrivals gather: one pass handles them all (see PagingOptions.MinPassGap and StormPassGap).
+                try { await Task.Delay(wait, stoppingToken); }
                 catch (OperationCanceledException) { break; }
             }
             lastPass = Stopwatch.GetTimestamp();
@@ -49,5 +50,19 @@ public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<P
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// How long to wait before the next pass, <paramref name="sinceLast"/> after the last one began: at least
+    /// <see cref="PagingOptions.MinPassGap"/> between passes; <see cref="PagingOptions.StormPassGap"/> when the last pass
+    /// found a storm's worth of new alerts (a full slice goes on after MinPassGap: more is waiting). Something due
+    /// sooner (<paramref name="untilDue"/>: a countdown line, a page) waits only for MinPassGap.
+    /// </summary>
+    internal static TimeSpan WaitBeforePass(TimeSpan sinceLast, int lastFresh, TimeSpan? untilDue, PagingOptions o)
+    {
+        var storm = lastFresh > o.StormThreshold && lastFresh < PagingEngine.MaxAlertsPerPass;
+        var wait = (storm && o.StormPassGap > o.MinPassGap ? o.StormPassGap : o.MinPassGap) - sinceLast;
+        if (untilDue is { } due && due < wait) wait = due > o.MinPassGap - sinceLast ? due : o.MinPassGap - sinceLast;
+        return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
     }
 }

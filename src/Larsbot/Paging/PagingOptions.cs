@@ -35,6 +35,14 @@ public sealed class PagingOptions
     /// </summary>
     public TimeSpan MinPassGap { get; set; } = TimeSpan.FromMilliseconds(5);
     /// <summary>
+    /// During a storm (the last pass found more than <see cref="StormThreshold"/> new alerts) passes are spaced this far
+    /// apart instead, so each takes more alerts at once: the channel hears a storm as grouped lines every
+    /// <see cref="StormFlushEvery"/> anyway, and a pass's fixed cost, paid a few hundred times a second, was most of
+    /// what the engine cost intake (docs/performance-notes.md). Work that falls due meanwhile (a countdown line, a page)
+    /// is not held back for it, and an urgent alert's countdown counts from its arrival whatever pass reads it.
+    /// </summary>
+    public TimeSpan StormPassGap { get; set; } = TimeSpan.FromMilliseconds(20);
+    /// <summary>
     /// When a page is acked or resolved, everyone who was paged for it gets one short follow-up on the channel that
     /// reached them, so the woken are not left wondering whether anyone has it.
     /// </summary>
@@ -48,6 +56,7 @@ public sealed class PagingOptions
         if (AckModeFor <= TimeSpan.Zero) yield return "Paging:AckModeFor must be more than zero";
         if (DedupWindow < TimeSpan.Zero) yield return "Paging:DedupWindow must not be negative";
         if (MinPassGap < TimeSpan.Zero || MinPassGap > TimeSpan.FromSeconds(1)) yield return "Paging:MinPassGap must be between 0 and 1 s";
+        if (StormPassGap < TimeSpan.Zero || StormPassGap > TimeSpan.FromSeconds(1)) yield return "Paging:StormPassGap must be between 0 and 1 s";
         if (IrcDownGrace < TimeSpan.Zero) yield return "Paging:IrcDownGrace must not be negative";
     }
 }
