@@ -37,8 +37,8 @@ public sealed class PagingOptions
     /// <summary>
     /// During a storm (the last pass found more than <see cref="StormThreshold"/> new alerts) passes are spaced this far
     /// apart instead, so each takes more alerts at once: the channel hears a storm as grouped lines every
-    /// <see cref="StormFlushEvery"/> anyway, and a pass's fixed cost, paid a few hundred times a second, was most of
-    /// what the engine cost intake (docs/performance-notes.md). Work that falls due meanwhile (a countdown line, a page)
+    /// <see cref="StormFlushEvery"/> anyway, and a pass's fixed cost was paid about 150 times a second (7-9% more
+    /// alerts a second without it: docs/performance-notes.md). Work that falls due meanwhile (a countdown line, a page)
     /// is not held back for it, and an urgent alert's countdown counts from its arrival whatever pass reads it.
     /// </summary>
     public TimeSpan StormPassGap { get; set; } = TimeSpan.FromMilliseconds(20);
