@@ -61,8 +61,10 @@ public sealed class PagingLoop(PagingEngine engine, TimeProvider time, ILogger<P
     internal static TimeSpan WaitBeforePass(TimeSpan sinceLast, int lastFresh, TimeSpan? untilDue, PagingOptions o)
     {
         var storm = lastFresh > o.StormThreshold && lastFresh < PagingEngine.MaxAlertsPerPass;
-        var wait = (storm && o.StormPassGap > o.MinPassGap ? o.StormPassGap : o.MinPassGap) - sinceLast;
-        if (untilDue is { } due && due < wait) wait = due > o.MinPassGap - sinceLast ? due : o.MinPassGap - sinceLast;
+        var gap = storm && o.StormPassGap > o.MinPassGap ? o.StormPassGap : o.MinPassGap;
+        var wait = gap - sinceLast;
+        var soonest = o.MinPassGap - sinceLast; // never sooner, whatever is due
+        if (untilDue is { } due && due < wait) wait = due > soonest ? due : soonest;
         return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
     }
 }
