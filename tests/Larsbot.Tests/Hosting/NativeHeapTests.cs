@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+using Larsbot.Setup;
+
+namespace Larsbot.Tests.Hosting;
+
+/// <summary>
+/// glibc's malloc thresholds, fixed at start (Setup/NativeHeap.cs). Checked on this process's own malloc: after
+/// <see cref="NativeHeap.Apply"/>, a 2 MiB block comes from an arena instead of a mapping of its own.
+/// </summary>
+public class NativeHeapTests
+{
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("glibc.malloc.trim_threshold=1048576", true)]
+    [InlineData("glibc.rtld.optional_static_tls=512:glibc.malloc.arena_max=2", true)]
+    [InlineData("glibc.rtld.optional_static_tls=512", false)]
+    [InlineData("glibc.pthread.rseq=0:glibc.mem.tagging=0", false)]
+    public void An_operators_own_malloc_tunables_are_left_alone(string? tunables, bool theirs)
+    {
+        Assert.Equal(theirs, NativeHeap.TunablesSetMalloc(tunables));
+        if (theirs && OperatingSystem.IsLinux()) Assert.Equal(NativeHeap.Outcome.LeftToTunables, NativeHeap.Apply(tunables));
+    }
+
+    [Fact]
+    public void On_glibc_the_thresholds_are_set_and_a_2_MiB_block_comes_from_an_arena()
+    {
+        if (!OperatingSystem.IsLinux()) return; // the bot's target is Linux; elsewhere Apply does nothing
+        // First glibc's default threshold (128 KiB), fixed, so the measurement is seen to work: a 2 MiB block gets a
+        // mapping of its own. (Left moving, this test process may already have raised it past 2 MiB.)
+        Assert.Equal(1, mallopt(M_MMAP_THRESHOLD, 128 << 10));
+        Assert.True(Tries(mapped: true) > 0, "with a 128 KiB threshold no 2 MiB block got a mapping: the measurement does not see glibc");
+        Assert.Equal(NativeHeap.Outcome.Set, NativeHeap.Apply(null));
+        Assert.True(Tries(mapped: false) > 0, "every 2 MiB block got a mapping of its own: the mmap threshold was not set");
+    }
+
+    /// <summary>
+    /// How many of three 2 MiB blocks were as <paramref name="mapped"/> says, by glibc's own count of bytes in blocks
+    /// with a mapping of their own. A thread allocating a big block at the same moment could move the count, so each
+    /// try is independent and one clean try of three is enough.
+    /// </summary>
+    private static int Tries(bool mapped)
+    {
+        var seen = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            var before = mallinfo2().hblkhd;
+            var block = Marshal.AllocHGlobal(2 << 20); // malloc on Unix
+            try
+            {
+                if ((mallinfo2().hblkhd - before >= 2 << 20) == mapped) seen++;
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(block);
+            }
+        }
+        return seen;
+    }
+
+    private const int M_MMAP_THRESHOLD = -3;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+    }
+
+#pragma warning disable SYSLIB1054 // a struct of ten size_t: nothing to marshal
+    [DllImport("libc.so.6", ExactSpelling = true)]
+    private static extern MallInfo2 mallinfo2();
+
+    [DllImport("libc.so.6", ExactSpelling = true)]
+    private static extern int mallopt(int param, int value);
+#pragma warning restore SYSLIB1054
+}
