@@ -18,6 +18,13 @@ public sealed class StorageOptions
     /// <summary>How often the WAL is copied back into the database file, off the commit path (0: SQLite's own way).</summary>
     public TimeSpan CheckpointEvery { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The writer checkpoints by itself past this many WAL pages (4 KiB each): only if the checkpointer stalls.</summary>
-    public int WriterCheckpointPages { get; set; } = 10_000;
+    /// <summary>
+    /// The writer checkpoints by itself past this many WAL pages (4 KiB each), inside a commit: 25-60 ms that intake
+    /// waits for. SQLite starts the WAL over only when a write begins on a WAL copied to its end, which a steady stream
+    /// of commits seldom allows, so under load the WAL grows whatever the checkpointer copies: at 6,000 new urgent
+    /// alerts a second (about 5 pages each) 10,000 pages were reached every 1-2 s, and those commits were the engine
+    /// path's p99 (c=1: 14-19 ms with 10,000, 3.7-4.6 ms with 50,000; docs/performance-notes.md, the ninth session).
+    /// The WAL file can grow to about 200 MB before this fallback copies it.
+    /// </summary>
+    public int WriterCheckpointPages { get; set; } = 50_000;
 }

@@ -4,6 +4,8 @@ using Larsbot.Paging;
 using Larsbot.Storage;
 using Larsbot.Tests.Support;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -227,6 +229,24 @@ public sealed class GroupCommitTests : IDisposable
         {
             await checkpointer.StopAsync(CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task The_writer_checkpoints_by_itself_only_past_the_configured_pages_so_commits_do_not_copy_the_WAL()
+    {
+        async Task<long> WriterAutocheckpoint(Dictionary<string, string?> settings)
+        {
+            settings["Database:Path"] = _temp.Path;
+            var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+            await using var sp = new ServiceCollection().AddLogging().AddStorage(config).BuildServiceProvider();
+            return await sp.GetRequiredService<Database>().WriteAsync((c, tx) => Task.FromResult(c.ExecuteScalar<long>("PRAGMA wal_autocheckpoint", transaction: tx)));
+        }
+        // The default: far past what the checkpointer lets pile up between two of its passes.
+        Assert.Equal(new StorageOptions().WriterCheckpointPages, await WriterAutocheckpoint([]));
+        Assert.Equal(50_000, new StorageOptions().WriterCheckpointPages);
+        Assert.Equal(20_000, await WriterAutocheckpoint(new() { ["Database:WriterCheckpointPages"] = "20000" }));
+        // Without the checkpointer (CheckpointEvery=0) SQLite's own 1,000 pages.
+        Assert.Equal(1_000, await WriterAutocheckpoint(new() { ["Database:CheckpointEvery"] = "00:00:00" }));
     }
 
     /// <summary>Rows in a copy of the database file without its WAL: what a checkpoint has written back.</summary>
