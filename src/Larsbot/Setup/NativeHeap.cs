@@ -9,8 +9,8 @@ namespace Larsbot.Setup;
 /// freed at the top of an arena is handed back to the kernel (madvise or brk) whenever it passes a trim threshold,
 /// and malloc faults it in again a moment later; each hand-back is a TLB flush on every core. glibc moves that
 /// threshold by itself (to twice the largest mmapped block freed so far), so whether a process hands memory back
-/// all the time depended on what it happened to allocate at start: one of two bots from the same executable ran
-/// 3,600 alerts a second at 350 µs CPU each, the other 23,000 at 57 µs (docs/performance-notes.md, the ninth
+/// all the time depended on what it happened to allocate at start: bots from the same executable, side by side, ran
+/// anywhere from 3,600 alerts a second at 350 µs CPU each to 23,000 at 57 µs (docs/performance-notes.md, the ninth
 /// session). Fixed thresholds make every process the fast one: free memory up to <see cref="TrimThreshold"/> stays
 /// in the process, and blocks under <see cref="MmapThreshold"/> come from the arenas.
 /// </summary>
