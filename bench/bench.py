@@ -672,10 +672,10 @@ md += """
 - What the intake does per request: parse, validate, per-host limit, then commit. An alert that finds the writer
   idle is committed on its own request's thread; alerts that arrive while a commit runs share the next one (group
   commit). Every 202 follows a COMMIT on the single writer connection. An unkeyed info alert is stored already
-  handled ('recorded'), so its INSERT touches the table only and the engine never sees it. Any other alert's INSERT
-  also touches the small index of unhandled alerts, and the paging engine handles it within 5 ms
-  (`Paging:MinPassGap`), or within 20 ms while a storm goes on (`Paging:StormPassGap`): one statement a pass reads up
-  to 256 fresh alerts with their originals, and marking each handled adds it to the dedup index.
+  handled ('recorded'), so the engine never handles it. Every alert's INSERT touches the table only: the paging
+  engine finds new alerts above its handled mark, by id. It handles them within 5 ms (`Paging:MinPassGap`), or within
+  20 ms while a storm goes on (`Paging:StormPassGap`): one statement a pass reads up to 256 fresh alerts with their
+  originals, and marking each handled adds it to the dedup index.
 - What limits it: the two cores. wrk, the bot's HTTP handling and SQLite share them. The `level=irc` row shows what
   the engine's work costs on top: with a new text in every alert, each dedup index insert lands on a random page.
   How each piece was measured, and what was tried and left out, is in `docs/performance-notes.md`.

@@ -80,6 +80,26 @@ public sealed partial class ArchitectureTests(ITestOutputHelper output)
     public void The_engine_and_the_stores_say_nothing_to_IRC_directly(string folder, string forbidden) =>
         Assert.DoesNotContain(forbidden, Uses()[folder]);
 
+    [GeneratedRegex(@"\b(?:DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?""?alerts""?(?![\w])", RegexOptions.IgnoreCase)]
+    private static partial Regex DeletesAlerts();
+
+    /// <summary>
+    /// Alerts are history, and the engine's handled mark relies on it (Paging/HandledMark.cs): SQLite hands the
+    /// highest id out again once that row is gone, and an alert at or below the mark is taken as handled.
+    /// </summary>
+    [Fact]
+    public void Nothing_deletes_alerts()
+    {
+        var sep = Path.DirectorySeparatorChar;
+        var deleting = Directory.EnumerateFiles(Src, "*.*", SearchOption.AllDirectories)
+            .Where(f => (f.EndsWith(".cs") || f.EndsWith(".sql")) && !f.Contains($"{sep}obj{sep}") && !f.Contains($"{sep}bin{sep}"))
+            .Where(f => DeletesAlerts().IsMatch(File.ReadAllText(f)))
+            .Select(f => Path.GetRelativePath(RepoPaths.Root, f)).ToList();
+        Assert.True(DeletesAlerts().IsMatch("DELETE FROM alerts WHERE id = 1"), "the rule must see a delete");
+        Assert.False(DeletesAlerts().IsMatch("DELETE FROM alert_events WHERE id = 1"), "alert_events are not alerts");
+        Assert.Empty(deleting);
+    }
+
     [Fact]
     public void No_source_file_is_over_400_lines()
     {

@@ -19,7 +19,7 @@ namespace Larsbot.Email;
 /// alerts are rows of their own (recorded at intake), keyed ones count up on their original.
 /// </summary>
 internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore outbox, IOptions<EmailOptions> options, TimeProvider time,
-    ILogger<EmailDigest> log) : BackgroundService, Setup.ILeaderOnly
+    ILogger<EmailDigest> log, HandledMark? mark = null) : BackgroundService, Setup.ILeaderOnly
 {
     internal sealed class InfoCount
     {
@@ -28,6 +28,7 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore ou
     }
 
     private readonly EmailOptions _options = options.Value;
+    private readonly HandledMark _mark = mark ?? new HandledMark(db);
 
     private IReadOnlyList<string> Recipients =>
         _options.To.Count > 0 ? _options.To : roster.People.Where(p => p.Email is not null).Select(p => p.Email!).ToList();
@@ -36,7 +37,7 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore ou
     // (unkeyed info alerts are handled at intake, so later ones are often ready before an earlier keyed one).
     private const string NewInfo = """
         FROM alerts WHERE level = 'info' AND id > @last AND handled_at IS NOT NULL AND duplicate_of IS NULL
-          AND id < COALESCE((SELECT MIN(id) FROM alerts WHERE handled_at IS NULL), 9223372036854775807)
+          AND id < COALESCE((SELECT MIN(id) FROM alerts WHERE id > @after AND handled_at IS NULL), 9223372036854775807)
         """;
 
     /// <summary>When the next digest may go: never sooner than Email:DigestEvery after the last one (null: none sent yet).</summary>
@@ -53,11 +54,12 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore ou
     {
         if (await NextAllowedAtAsync() is { } allowed && allowed > time.GetUtcNow()) return 0;
         var last = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>("SELECT MAX(last_alert_id) FROM email_digests")) ?? 0;
-        var count = await db.ReadAsync(c => c.QuerySingleAsync<InfoCount>("SELECT COUNT(*) AS total, MAX(id) AS last_id " + NewInfo, new { last }));
+        var after = _mark.Id;
+        var count = await db.ReadAsync(c => c.QuerySingleAsync<InfoCount>("SELECT COUNT(*) AS total, MAX(id) AS last_id " + NewInfo, new { last, after }));
         var (total, lastId) = (count.Total, count.LastId);
         if (total == 0 || lastId is null) return 0;
         var alerts = await db.ReadAsync(async c => (await c.QueryAsync<AlertRow>(
-            "SELECT * " + NewInfo + " ORDER BY id LIMIT @max", new { last, max = _options.MaxAlertsPerDigest })).ToList());
+            "SELECT * " + NewInfo + " ORDER BY id LIMIT @max", new { last, after, max = _options.MaxAlertsPerDigest })).ToList());
         var to = Recipients;
         if (to.Count == 0)
         {

@@ -1,3 +1,4 @@
+using Larsbot.Paging;
 using System.Threading.Channels;
 using Larsbot.Storage;
 using System.Data.Common;
@@ -40,11 +41,15 @@ public sealed class AlertBatcher : IAsyncDisposable
     /// <summary>Transactions committed so far, and the alerts in them: their ratio is the group-commit batch size.</summary>
     public (long Commits, long Rows) Stats => (Interlocked.Read(ref _commits), Interlocked.Read(ref _rows));
 
-    public AlertBatcher(Database db)
+    public AlertBatcher(Database db, HandledMark? mark = null)
     {
         _db = db;
+        Mark = mark ?? new HandledMark(db);
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>The engine's handled mark, moved past a commit of alerts recorded here that directly follows it.</summary>
+    public HandledMark Mark { get; }
 
     /// <summary>Commits the alert (with whatever else is waiting) and returns its id; throws what the database threw.</summary>
     public Task<long> InsertAsync(NewAlert alert)
@@ -73,7 +78,7 @@ public sealed class AlertBatcher : IAsyncDisposable
             foreach (var (_, d) in batch) d?.TrySetException(e);
             return Task.FromException<long>(e);
         }
-        Committed(batch.Count);
+        Committed(batch, ids);
         for (var i = 0; i < batch.Count - 1; i++) batch[i].Done!.TrySetResult(ids[i]);
         return Task.FromResult(ids[^1]);
     }
@@ -101,10 +106,15 @@ public sealed class AlertBatcher : IAsyncDisposable
         return result;
     }
 
-    private void Committed(int rows)
+    private void Committed<TDone>(List<(NewAlert Alert, TDone Done)> batch, long[] ids)
     {
         Interlocked.Increment(ref _commits);
-        Interlocked.Add(ref _rows, rows);
+        Interlocked.Add(ref _rows, batch.Count);
+        // The alerts recorded here (unkeyed info) at the start of this commit are handled already: a run of them right
+        // after the mark moves it, so the engine does not read through them later (a flood of info can be long).
+        var recorded = 0;
+        while (recorded < batch.Count && batch[recorded].Alert.RecordedAtIntake) recorded++;
+        if (recorded > 0) Mark.Skip(ids[0], ids[recorded - 1]);
     }
 
     private async Task RunAsync()
@@ -123,7 +133,7 @@ public sealed class AlertBatcher : IAsyncDisposable
                     while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
                     return Task.FromResult(batch.Count == 0 ? [] : InsertAll((DbTransaction)tx, batch));
                 });
-                if (batch.Count > 0) Committed(batch.Count);
+                if (batch.Count > 0) Committed(batch, ids);
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(ids[i]);
             }
             catch (Exception e)

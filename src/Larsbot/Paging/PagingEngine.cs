@@ -36,10 +36,11 @@ public sealed class PagingEngine : IDisposable
     private int _lastPassFresh;
 
     public PagingEngine(Database db, TeamRoster roster, OutboxStore outbox, ChatPresence presence, EngineWake wake, TimeProvider time,
-        IOptions<PagingOptions> options, Leadership.Role? role = null)
+        IOptions<PagingOptions> options, Leadership.Role? role = null, HandledMark? mark = null)
     {
         _role = role ?? Leadership.Role.Sole();
         _db = db;
+        Mark = mark ?? new HandledMark(db);
         _reader = new PreparedReader(db);
         _outbox = outbox;
         _presence = presence;
@@ -65,6 +66,9 @@ public sealed class PagingEngine : IDisposable
     /// <summary>The storm module, whose grouped line is counted before the pass (ReadDue).</summary>
     internal StormModule Storm { get; }
 
+    /// <summary>Every alert at or below it is handled: the engine reads its fresh alerts above it, and moves it.</summary>
+    public HandledMark Mark { get; }
+
     /// <summary>Wakes this engine's loop when something arrived (an alert was stored, an ack, duty taken).</summary>
     public EngineWake Wake { get; }
 
@@ -85,6 +89,8 @@ public sealed class PagingEngine : IDisposable
     /// <summary>When the engine last finished a pass (for /health: a stuck engine is an outage).</summary>
     public DateTimeOffset? LastLoopAt => Interlocked.Read(ref _lastLoopAtMs) is var ms and > 0 ? UnixMs.To(ms) : null;
 
+    private static readonly string[] FreshParameters = ["$window", "$after", "$through"];
+
     /// <summary>Closes the engine's own read connection (the host disposes the engine at shutdown).</summary>
     public void Dispose() => _reader.Dispose();
 
@@ -103,9 +109,14 @@ public sealed class PagingEngine : IDisposable
             // (measured in docs/performance-notes.md: 8-11% more alerts a second at c=16 and 64, c=1 unchanged).
             // What the read relies on (handled_at, duplicate_of, resolved_at, last_seen_at, countdown_id) is written
             // only by this engine, whose passes never overlap; alerts stored after it wait for the next pass.
+            // On SQLite only the ids above the handled mark, within its window (HandledMark); on PostgreSQL all.
             var window = (long)Options.DedupWindow.TotalMilliseconds;
-            List<AlertRow> ReadFresh(System.Data.Common.DbCommand cmd) => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window);
-            var fresh = _db.IsPostgres ? _reader.Read(RepeatsModule.FreshAlertsSql, ["$window"], ReadFresh) : null;
+            var after = Mark.Id;
+            var through = _db.IsPostgres ? long.MaxValue : after + HandledMark.Window;
+            List<AlertRow> ReadFresh(System.Data.Common.DbCommand cmd) => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window, after, through);
+            var fresh = _db.IsPostgres ? _reader.Read(RepeatsModule.FreshAlertsSql, FreshParameters, ReadFresh) : null;
+            long handledUpTo = 0;
+            var persisted = false;
             // A storm's grouped line due now is counted here, on the read connection, not while holding the writer.
             StormModule.DueCounts? stormCounts = null;
             try
@@ -120,16 +131,34 @@ public sealed class PagingEngine : IDisposable
             var pass = await _db.WriteAsync(async (c, tx) =>
             {
                 writing = System.Diagnostics.Stopwatch.GetTimestamp();
-                fresh ??= ReadFresh(_db.Statement(tx, RepeatsModule.FreshAlertsSql, "$window"));
+                var more = false;
+                persisted = false;
+                if (fresh is null) // SQLite: read inside the write
+                {
+                    fresh = ReadFresh(_db.Statement(tx, RepeatsModule.FreshAlertsSql, FreshParameters));
+                    // Every alert up to here is handled once this pass commits: the ones read, and the ones between
+                    // them, handled before (recorded at intake). The highest id is read in this same write, so no
+                    // alert at or below it can still arrive.
+                    var top = _db.Statement(tx, "SELECT MAX(id) FROM alerts").Long() ?? 0;
+                    handledUpTo = fresh.Count >= MaxAlertsPerPass ? fresh[^1].Id : Math.Min(top, through);
+                    handledUpTo = Math.Max(handledUpTo, after);
+                    more = top > handledUpTo; // a full slice, or a window that did not reach the newest alert
+                    if (Mark.ShouldPersist(handledUpTo, UnixMs.From(now)))
+                    {
+                        _db.Statement(tx, HandledMark.PersistSql, "$upTo").Run(handledUpTo);
+                        persisted = true;
+                    }
+                }
                 await _role.FenceAsync(c, tx); // only the leader's engine writes, and only while its lease holds
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));
-                var p = new Pass(_db, c, tx, now) { Fresh = fresh, ChatDown = down, StormCounts = stormCounts };
+                var p = new Pass(_db, c, tx, now) { Fresh = fresh, ChatDown = down, StormCounts = stormCounts, HandledUpTo = handledUpTo, Behind = more };
                 if (downAt is { } at) p.WakeAt(at);
                 foreach (var module in _modules) await module.UpdateAsync(p);
-                // A full slice may have left more behind; look again at once.
-                if (fresh.Count >= MaxAlertsPerPass) p.WakeAt(p.NowMs);
+                // A full slice may have left more behind, or a window that did not reach the newest alert; look again at once.
+                if (fresh.Count >= MaxAlertsPerPass || more) p.WakeAt(p.NowMs);
                 return p;
             }, ct);
+            Mark.Advance(handledUpTo, persisted, UnixMs.From(now));
             var done = System.Diagnostics.Stopwatch.GetTimestamp();
             Interlocked.Add(ref _writerTicks, done - writing);
             Interlocked.Add(ref _passTicks, done - started);

@@ -14,6 +14,7 @@ public static class PagingServiceCollectionExtensions
         services.AddOptions<PagingOptions>().Bind(config.GetSection("Paging"))
             .Validate(o => !o.Validate().Any(), "Paging options are invalid").ValidateOnStart();
         services.TryAddSingleton<EngineWake>();
+        services.TryAddSingleton<HandledMark>(); // the engine's, shared with intake and the e-mail digest
         services.AddSingleton<ChatPresence>();
         services.AddSingleton<AckStore>();
         services.AddSingleton<SilenceStore>();

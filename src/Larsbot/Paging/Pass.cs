@@ -29,6 +29,13 @@ internal sealed class Pass(Database db, IDbConnection c, IDbTransaction tx, Date
     /// <summary>A storm's grouped line due now, counted before the pass (<see cref="StormModule.ReadDue"/>), or null.</summary>
     public StormModule.DueCounts? StormCounts { get; init; }
 
+    /// <summary>Every alert at or below this id is handled once this pass commits (SQLite; 0 on PostgreSQL):
+    /// <see cref="HandledMark"/>.</summary>
+    public long HandledUpTo { get; init; }
+
+    /// <summary>SQLite: alerts above <see cref="HandledUpTo"/> may still be unhandled (the next pass reads them).</summary>
+    public bool Behind { get; init; }
+
     /// <summary>IRC has been unreachable for longer than the grace: nobody can type `lars ack`.</summary>
     public bool ChatDown { get; init; }
 

@@ -17,8 +17,9 @@ namespace Larsbot.Storage;
 /// </summary>
 public static class DatabaseCopy
 {
-    /// <summary>Not copied: the migrator's own table (each side has its own history) and /health's probe row.</summary>
-    public static readonly IReadOnlySet<string> Skipped = new HashSet<string>(StringComparer.Ordinal) { "schema_migrations", "health_probe" };
+    /// <summary>Not copied: the migrator's own table (each side has its own history), /health's probe row, and the SQLite
+    /// engine's handled mark (PostgreSQL finds unhandled alerts by an index instead: Paging/HandledMark.cs).</summary>
+    public static readonly IReadOnlySet<string> Skipped = new HashSet<string>(StringComparer.Ordinal) { "schema_migrations", "health_probe", "handled_mark" };
 
     /// <summary>A copy that cannot go ahead, or that stopped, with nothing written: exit 1 with this message.</summary>
     public sealed class Refused(string message) : Exception(message);

@@ -43,7 +43,7 @@ public class DapperAotCoverageTests
                 foreach (Match m in DapperCall.Matches(lines[i]))
                 {
                     // Plain ADO.NET on a SqliteCommand (cmd.ExecuteScalar()) is not Dapper.
-                    if (m.Groups[1].Value is "ExecuteScalar" or "Execute" && lines[i][m.Index + m.Length] == ')') continue;
+                    if (m.Groups[1].Value is "ExecuteScalar" or "Execute" && m.Index + m.Length < lines[i].Length && lines[i][m.Index + m.Length] == ')') continue;
                     calls.Add((Path.GetFullPath(file), i + 1, m.Index + 2, lines[i].Trim()));
                     if (m.Groups[2].Value.StartsWith("<(", StringComparison.Ordinal))
                         tuples.Add($"{Path.GetRelativePath(RepoPaths.Root, file)}:{i + 1}: {lines[i].Trim()}");

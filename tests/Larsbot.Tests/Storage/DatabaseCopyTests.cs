@@ -22,7 +22,7 @@ namespace Larsbot.Tests.Storage;
 [Trait("Provider", "sqlite")]
 public sealed class DatabaseCopyTests(ITestOutputHelper output)
 {
-    private static readonly string[] Skipped = ["schema_migrations", "health_probe"];
+    private static readonly string[] Skipped = ["schema_migrations", "health_probe", "handled_mark"];
 
     private static async Task<(int Code, string Stdout, string Stderr)> LarsbotAsync(params string[] args)
     {

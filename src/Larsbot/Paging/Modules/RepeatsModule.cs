@@ -15,7 +15,8 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
     /// <summary>
     /// The alerts a pass handles, each with the handled open alert it repeats (same key; or same host and text seen
     /// within the window) and that original's countdown, looked up by the database in the same statement: one
-    /// statement a pass, not one per alert.
+    /// statement a pass, not one per alert. Only ids in ($after, $through]: above the <see cref="HandledMark"/>, within
+    /// its window (on PostgreSQL all of them, from the index of unhandled alerts).
     /// </summary>
     internal static readonly string FreshAlertsSql =
         $"""
@@ -28,7 +29,7 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
                   AND o.id < f.id AND COALESCE(o.last_seen_at, o.received_at) >= f.received_at - $window
                   AND {LoudnessOf("o")} >= {LoudnessOf("f")} ORDER BY o.id DESC LIMIT 1)
           END AS handled_original
-        FROM alerts f WHERE f.handled_at IS NULL ORDER BY f.id LIMIT {PagingEngine.MaxAlertsPerPass}
+        FROM alerts f WHERE f.id > $after AND f.id <= $through AND f.handled_at IS NULL ORDER BY f.id LIMIT {PagingEngine.MaxAlertsPerPass}
         ) f LEFT JOIN alerts o ON o.id = f.handled_original ORDER BY f.id
         """;
     // A repeat is only of an alert at least as loud: "disk at 97%" sent urgent with the key that "disk at 85%" was

@@ -23,7 +23,7 @@ internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : 
     internal const string ResolveByTextSql =
         $"SELECT * FROM alerts WHERE dedup_key IS NULL AND level <> 'info' AND host = @host AND message = @message AND {HandledOpenOriginal} ORDER BY id";
 
-    internal const string UnhandledAlertSql = "SELECT MIN(id) FROM alerts WHERE handled_at IS NULL";
+    internal const string UnhandledAlertSql = "SELECT MIN(id) FROM alerts WHERE id > $after AND handled_at IS NULL";
 
     /// <summary>Resolves and tool acks: applied to the open alerts they name (by key, or by host and text).</summary>
     public async Task UpdateAsync(Pass p)
@@ -31,7 +31,7 @@ internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : 
         var (c, tx, now) = (p.C, p.Tx, p.Now);
         // A resolve names alerts that came before it: wait until they are handled (and so indexed), which in a storm
         // of more than a pass can take is the next pass, a few milliseconds later.
-        if (p.Db.Statement(tx, UnhandledAlertSql).Long() is not null)
+        if (p.Behind || p.Db.Statement(tx, UnhandledAlertSql, "$after").Long(p.HandledUpTo) is not null)
         {
             p.WakeAt(p.NowMs);
             return;
