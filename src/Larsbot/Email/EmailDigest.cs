@@ -28,7 +28,8 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore ou
     }
 
     private readonly EmailOptions _options = options.Value;
-    private readonly HandledMark _mark = mark ?? new HandledMark(db);
+    /// <summary>The engine's handled mark: a digest lists only alerts below the first unhandled one.</summary>
+    internal HandledMark Mark { get; } = mark ?? new HandledMark(db);
 
     private IReadOnlyList<string> Recipients =>
         _options.To.Count > 0 ? _options.To : roster.People.Where(p => p.Email is not null).Select(p => p.Email!).ToList();
@@ -54,7 +55,7 @@ internal sealed class EmailDigest(Database db, TeamRoster roster, OutboxStore ou
     {
         if (await NextAllowedAtAsync() is { } allowed && allowed > time.GetUtcNow()) return 0;
         var last = await db.ReadAsync(c => c.ExecuteScalarAsync<long?>("SELECT MAX(last_alert_id) FROM email_digests")) ?? 0;
-        var after = _mark.Id;
+        var after = Mark.Id;
         var count = await db.ReadAsync(c => c.QuerySingleAsync<InfoCount>("SELECT COUNT(*) AS total, MAX(id) AS last_id " + NewInfo, new { last, after }));
         var (total, lastId) = (count.Total, count.LastId);
         if (total == 0 || lastId is null) return 0;

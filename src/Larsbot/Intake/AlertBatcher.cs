@@ -78,7 +78,7 @@ public sealed class AlertBatcher : IAsyncDisposable
             foreach (var (_, d) in batch) d?.TrySetException(e);
             return Task.FromException<long>(e);
         }
-        Committed(batch, ids);
+        Committed(batch.Count);
         for (var i = 0; i < batch.Count - 1; i++) batch[i].Done!.TrySetResult(ids[i]);
         return Task.FromResult(ids[^1]);
     }
@@ -103,18 +103,23 @@ public sealed class AlertBatcher : IAsyncDisposable
             p[8].Value = a.RecordedAtIntake ? "recorded" : DBNull.Value;
             result[i] = Convert.ToInt64(insert.ExecuteScalar()!);
         }
+        // The alerts recorded here (unkeyed info) at the start of this commit are handled already: a run of them right
+        // after the engine's mark moves it once this commits (in commit order, before the next write), so the engine
+        // does not read through them later (a flood of info can be long).
+        var recorded = 0;
+        while (recorded < batch.Count && batch[recorded].Alert.RecordedAtIntake) recorded++;
+        if (recorded > 0 && !_db.IsPostgres)
+        {
+            var (first, last) = (result[0], result[recorded - 1]);
+            _db.AfterCommit(tx, () => Mark.Skip(first, last));
+        }
         return result;
     }
 
-    private void Committed<TDone>(List<(NewAlert Alert, TDone Done)> batch, long[] ids)
+    private void Committed(int rows)
     {
         Interlocked.Increment(ref _commits);
-        Interlocked.Add(ref _rows, batch.Count);
-        // The alerts recorded here (unkeyed info) at the start of this commit are handled already: a run of them right
-        // after the mark moves it, so the engine does not read through them later (a flood of info can be long).
-        var recorded = 0;
-        while (recorded < batch.Count && batch[recorded].Alert.RecordedAtIntake) recorded++;
-        if (recorded > 0) Mark.Skip(ids[0], ids[recorded - 1]);
+        Interlocked.Add(ref _rows, rows);
     }
 
     private async Task RunAsync()
@@ -133,7 +138,7 @@ public sealed class AlertBatcher : IAsyncDisposable
                     while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
                     return Task.FromResult(batch.Count == 0 ? [] : InsertAll((DbTransaction)tx, batch));
                 });
-                if (batch.Count > 0) Committed(batch, ids);
+                if (batch.Count > 0) Committed(batch.Count);
                 for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(ids[i]);
             }
             catch (Exception e)

@@ -134,13 +134,14 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake en
                 : $"rate limited: host '{Shorten(host)}' sends too many alerts; retry in {over.Wait.TotalSeconds:0} s",
             RetryAfter: over.Wait);
 
-    private readonly HandledMark _mark = mark ?? batcher.Mark;
+    /// <summary>The engine's handled mark (the key-scope check reads unhandled alerts above it).</summary>
+    internal HandledMark Mark { get; } = mark ?? batcher.Mark;
 
     /// <summary>Hosts of the open alerts (handled or not yet) that carry this key.</summary>
     public Task<List<string>> OpenHostsOfKeyAsync(string key) => db.ReadAsync(async c => (await c.QueryAsync<string>(
         // Two halves: handled open alerts (alerts_open_by_key), and the few not handled yet (above the engine's mark).
         "SELECT host FROM alerts WHERE dedup_key = @key AND handled_at IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL " +
-        "UNION SELECT host FROM alerts WHERE id > @after AND handled_at IS NULL AND dedup_key = @key", new { key, after = _mark.Id })).ToList());
+        "UNION SELECT host FROM alerts WHERE id > @after AND handled_at IS NULL AND dedup_key = @key", new { key, after = Mark.Id })).ToList());
 
     /// <summary>403 when <paramref name="caller"/> is limited to some hosts and <paramref name="key"/> names open alerts of another.</summary>
     public async Task<IntakeResult?> CheckKeyScopeAsync(IntakeCaller caller, string key, string kind) =>

@@ -10,8 +10,10 @@ namespace Larsbot.Paging;
 /// every intake commit and every pass had to write (migration 015; docs/performance-notes.md, tenth session).
 /// <para>
 /// It is only ever a lower bound, so an older value is correct, only slower to read from. The engine moves it in memory
-/// after each pass's commit, and writes it to <c>handled_mark</c> inside a pass at most once a second; a restart reads
-/// the row and looks again at everything after it. Two things keep "at or below the mark" meaning "handled":
+/// when a pass commits, and intake when a commit of info it recorded itself directly follows it; both under the write
+/// gate right after the commit (<see cref="Database.AfterCommit"/>), so the moves happen in commit order. The engine
+/// writes it to <c>handled_mark</c> inside a pass at most once a second; a restart reads the row and looks again at
+/// everything after it. Two things keep "at or below the mark" meaning "handled":
 /// <list type="bullet">
 /// <item>SQLite gives a new row the highest id plus one, and the engine reads and marks inside the single writer, so
 /// no alert below the mark can arrive after it moved. Alerts are never deleted

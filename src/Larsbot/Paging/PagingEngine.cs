@@ -148,6 +148,9 @@ public sealed class PagingEngine : IDisposable
                         _db.Statement(tx, HandledMark.PersistSql, "$upTo").Run(handledUpTo);
                         persisted = true;
                     }
+                    // Moved once this commits, before the next write: in commit order with intake's moves.
+                    var (upTo, written, atMs) = (handledUpTo, persisted, UnixMs.From(now));
+                    _db.AfterCommit(tx, () => Mark.Advance(upTo, written, atMs));
                 }
                 await _role.FenceAsync(c, tx); // only the leader's engine writes, and only while its lease holds
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));
@@ -158,7 +161,6 @@ public sealed class PagingEngine : IDisposable
                 if (fresh.Count >= MaxAlertsPerPass || more) p.WakeAt(p.NowMs);
                 return p;
             }, ct);
-            Mark.Advance(handledUpTo, persisted, UnixMs.From(now));
             var done = System.Diagnostics.Stopwatch.GetTimestamp();
             Interlocked.Add(ref _writerTicks, done - writing);
             Interlocked.Add(ref _passTicks, done - started);

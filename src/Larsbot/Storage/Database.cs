@@ -190,6 +190,7 @@ public sealed class Database : IDisposable
                 var result = await work(_writer, tx);
                 NotifyOthers(tx);
                 await tx.CommitAsync(CancellationToken.None);
+                RunAfterCommit();
                 return result;
             }
             catch (Exception e) when (IsDatabaseFault(e))
@@ -202,6 +203,7 @@ public sealed class Database : IDisposable
         }
         finally
         {
+            _afterCommit = null; // not run: the transaction did not commit
             _writeGate.Release();
         }
     }
@@ -228,6 +230,7 @@ public sealed class Database : IDisposable
                 result = work(_writer, tx);
                 NotifyOthers(tx);
                 tx.Commit();
+                RunAfterCommit();
                 return true;
             }
             catch (Exception e) when (IsDatabaseFault(e))
@@ -239,8 +242,30 @@ public sealed class Database : IDisposable
         }
         finally
         {
+            _afterCommit = null; // not run: the transaction did not commit
             _writeGate.Release();
         }
+    }
+
+    private Action? _afterCommit; // only touched under the write gate
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once the write <paramref name="tx"/> has committed, before the next write begins:
+    /// such actions run in commit order, and never for a write that did not commit. For memory that must follow the
+    /// file exactly (the engine's handled mark).
+    /// </summary>
+    public void AfterCommit(IDbTransaction tx, Action action)
+    {
+        if (_writer is null || !ReferenceEquals(tx.Connection, _writer))
+            throw new InvalidOperationException("Database.AfterCommit is for the writer, inside a write");
+        _afterCommit += action;
+    }
+
+    private void RunAfterCommit()
+    {
+        var run = _afterCommit;
+        _afterCommit = null;
+        run?.Invoke();
     }
 
     public Task WriteAsync(Func<DbConnection, IDbTransaction, Task> work, CancellationToken ct = default) =>

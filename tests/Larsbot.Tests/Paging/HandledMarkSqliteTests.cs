@@ -45,6 +45,26 @@ public sealed class HandledMarkSqliteTests : IDisposable
     }
 
     [Fact]
+    public async Task A_flood_of_info_from_many_senders_at_once_keeps_the_mark_at_the_newest_alert()
+    {
+        // Group commit: many commits back to back, each moving the mark past its own alerts. Moved after the write
+        // gate was let go, a later commit's move could come first and fail its compare, and the mark would stop for
+        // good while info kept arriving (seen in a full benchmark run: the engine then read through every one).
+        using var h = new EngineHarness(_db);
+        await h.AlertAsync("web1", "slow", "irc");
+        await h.Engine.RunDueAsync();
+        var passes = h.Engine.Passes;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(s => Task.Run(async () =>
+        {
+            for (var i = 0; i < 250; i++)
+                Assert.True((await h.Intake.AcceptAsync(new Larsbot.Intake.AlertInput($"host{s}", "info", $"job {i} done"), "test")).Ok);
+        })));
+        Assert.Equal(passes, h.Engine.Passes);
+        Assert.Equal(4001, await _db.ScalarAsync<long>("SELECT COUNT(*) FROM alerts"));
+        Assert.Equal(await TopAsync(), h.Engine.Mark.Id);
+    }
+
+    [Fact]
     public async Task A_pass_that_fails_leaves_the_mark_and_its_alerts_for_the_next()
     {
         using var h = new EngineHarness(_db);

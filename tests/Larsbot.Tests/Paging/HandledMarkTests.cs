@@ -2,6 +2,7 @@ using Dapper;
 using Larsbot.Intake;
 using Larsbot.Paging;
 using Larsbot.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Larsbot.Tests.Paging;
 
@@ -46,6 +47,22 @@ public sealed class HandledMarkTests
             "SELECT COUNT(*) FROM alerts WHERE dedup_key LIKE 'queue-%' AND disposition = 'announced'")));
         var top = await h.Db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT MAX(id) FROM alerts"));
         Assert.Equal(h.Db.IsPostgres ? 0 : top, h.Engine.Mark.Id);
+    }
+
+    [Fact]
+    public async Task The_host_gives_the_engine_intake_and_the_digest_one_mark()
+    {
+        // Separate marks would still be correct (each a lower bound), but intake's skip past recorded info would be
+        // lost on the engine, and the key-scope check and the digest would read on from where they started.
+        using var db = new TempDatabase();
+        var settings = db.Settings();
+        settings["Roster:Path"] = System.IO.Path.Combine(RepoPaths.Root, "roster.sample.json");
+        settings["Intake:TcpPort"] = "-1";
+        await using var app = Larsbot.Hosting.LarsbotHost.Build([], configFile: null, overrides: settings);
+        var mark = app.Services.GetRequiredService<PagingEngine>().Mark;
+        Assert.Same(mark, app.Services.GetRequiredService<AlertBatcher>().Mark);
+        Assert.Same(mark, app.Services.GetRequiredService<AlertIntake>().Mark);
+        Assert.Same(mark, app.Services.GetRequiredService<Larsbot.Email.EmailDigest>().Mark);
     }
 
     [Fact]

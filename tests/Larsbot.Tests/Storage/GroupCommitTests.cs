@@ -172,6 +172,20 @@ public sealed class GroupCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task What_runs_after_a_commit_runs_in_commit_order_and_never_for_a_write_that_failed()
+    {
+        var ran = new List<string>();
+        await _db.WriteAsync((c, tx) => { _db.AfterCommit(tx, () => ran.Add("first")); return Task.CompletedTask; });
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => _db.WriteAsync(async (c, tx) =>
+        {
+            _db.AfterCommit(tx, () => ran.Add("failed"));
+            await c.ExecuteAsync("INSERT INTO no_such_table VALUES (1)", transaction: tx);
+        }));
+        Assert.True(_db.TryWriteNow((c, tx) => { _db.AfterCommit(tx, () => ran.Add("second")); return 0; }, out _));
+        Assert.Equal(["first", "second"], ran);
+    }
+
+    [Fact]
     public void An_insert_touches_only_the_table()
     {
         // Every index an INSERT must update costs about as much as the row itself at one request at a time (a page in
