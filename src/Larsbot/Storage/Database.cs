@@ -203,7 +203,7 @@ public sealed class Database : IDisposable
         }
         finally
         {
-            _afterCommit = null; // not run: the transaction did not commit
+            _afterCommit = null; // a write that did not commit drops its after-commit actions unrun
             _writeGate.Release();
         }
     }
@@ -242,7 +242,7 @@ public sealed class Database : IDisposable
         }
         finally
         {
-            _afterCommit = null; // not run: the transaction did not commit
+            _afterCommit = null; // a write that did not commit drops its after-commit actions unrun
             _writeGate.Release();
         }
     }
