@@ -30,8 +30,7 @@ public sealed record IntakeResult(long? Id, string? Error, bool Transient = fals
 /// Validates and stores an alert. Shared by every intake so HTTP and TCP accept exactly the same things. The answer
 /// is given only after the row is committed, so "accepted" always means "on disk".
 /// </summary>
-public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake engineWake, TimeProvider time, ILogger<AlertIntake> log, HostRateLimiter? limiter = null,
-    HandledMark? mark = null)
+public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake engineWake, TimeProvider time, ILogger<AlertIntake> log, HostRateLimiter? limiter = null)
 {
     public static readonly string[] Levels = ["urgent", "irc", "info"];
     public const int MaxHostLength = 255;
@@ -134,8 +133,8 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake en
                 : $"rate limited: host '{Shorten(host)}' sends too many alerts; retry in {over.Wait.TotalSeconds:0} s",
             RetryAfter: over.Wait);
 
-    /// <summary>The engine's handled mark (the key-scope check reads unhandled alerts above it).</summary>
-    internal HandledMark Mark { get; } = mark ?? batcher.Mark;
+    /// <summary>The engine's handled mark, the batcher's (the key-scope check reads unhandled alerts above it).</summary>
+    internal HandledMark Mark => batcher.Mark;
 
     /// <summary>Hosts of the open alerts (handled or not yet) that carry this key.</summary>
     public Task<List<string>> OpenHostsOfKeyAsync(string key) => db.ReadAsync(async c => (await c.QueryAsync<string>(

@@ -115,8 +115,6 @@ public sealed class PagingEngine : IDisposable
             var through = _db.IsPostgres ? long.MaxValue : after + HandledMark.Window;
             List<AlertRow> ReadFresh(System.Data.Common.DbCommand cmd) => cmd.Rows(static r => r.GetRowParser<AlertRow>(), window, after, through);
             var fresh = _db.IsPostgres ? _reader.Read(RepeatsModule.FreshAlertsSql, FreshParameters, ReadFresh) : null;
-            long handledUpTo = 0;
-            var persisted = false;
             // A storm's grouped line due now is counted here, on the read connection, not while holding the writer.
             StormModule.DueCounts? stormCounts = null;
             try
@@ -132,7 +130,7 @@ public sealed class PagingEngine : IDisposable
             {
                 writing = System.Diagnostics.Stopwatch.GetTimestamp();
                 var more = false;
-                persisted = false;
+                long handledUpTo = 0;
                 if (fresh is null) // SQLite: read inside the write
                 {
                     fresh = ReadFresh(_db.Statement(tx, RepeatsModule.FreshAlertsSql, FreshParameters));
@@ -143,14 +141,11 @@ public sealed class PagingEngine : IDisposable
                     handledUpTo = fresh.Count >= MaxAlertsPerPass ? fresh[^1].Id : Math.Min(top, through);
                     handledUpTo = Math.Max(handledUpTo, after);
                     more = top > handledUpTo; // a full slice, or a window that did not reach the newest alert
-                    if (Mark.ShouldPersist(handledUpTo, UnixMs.From(now)))
-                    {
-                        _db.Statement(tx, HandledMark.PersistSql, "$upTo").Run(handledUpTo);
-                        persisted = true;
-                    }
+                    var (upTo, atMs) = (handledUpTo, UnixMs.From(now));
+                    var persist = Mark.ShouldPersist(upTo, atMs);
+                    if (persist) _db.Statement(tx, HandledMark.PersistSql, "$upTo").Run(upTo);
                     // Moved once this commits, before the next write: in commit order with intake's moves.
-                    var (upTo, written, atMs) = (handledUpTo, persisted, UnixMs.From(now));
-                    _db.AfterCommit(tx, () => Mark.Advance(upTo, written, atMs));
+                    _db.AfterCommit(tx, () => Mark.Advance(upTo, persist, atMs));
                 }
                 await _role.FenceAsync(c, tx); // only the leader's engine writes, and only while its lease holds
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));
