@@ -202,12 +202,22 @@ def disk_commits_per_second(seconds=3.0):
     return n / seconds
 
 
-def alternate(pairs, c):
-    """Rounds alternating between the sides named in pairs ({side: (base, lua, pid)}), medians per side."""
+def alternate(pairs, c, pause=True):
+    """Rounds alternating between the sides named in pairs ({side: (base, lua, pid)}), medians per side. With pause, the
+    sides not being measured are paused (SIGSTOP) for the round and let go after it, so each side's background work (a GC of the
+    alerts it keeps, a checkpoint, an engine catching up) lands in its own rounds, not in the other side's: without
+    this, Alertmanager's garbage collector (its heap grows with every alert it keeps) took 4-5 s of CPU during the
+    bot's 5-second rounds in a probe, and the bot's `urgent` rounds at c=64 fell from 12,700 to 6,100-7,400 while
+    Alertmanager was not being sent anything (docs/performance-notes.md, the eleventh session)."""
     runs = {side: [] for side in pairs}
     for _ in range(args.rounds):
         for side, (base, lua, pid) in pairs.items():
-            runs[side].append(wrk(base, lua, c, pid))
+            others = [p for s, (_, _, p) in pairs.items() if s != side and pause]
+            for p in others: os.kill(p, signal.SIGSTOP)
+            try:
+                runs[side].append(wrk(base, lua, c, pid))
+            finally:
+                for p in others: os.kill(p, signal.SIGCONT)
     out = {}
     for side, rs in runs.items():
         out[side] = {k: statistics.median(r[k] for r in rs) if k != "non2xx" else sum(r[k] for r in rs) for k in rs[0]}
@@ -296,7 +306,8 @@ def pg_rows(level):
     print(f"postgres {level}: first 202 after {boot * 1000:.0f} ms, leader after {results[f'pg{level}lead'] * 1000:.0f} ms", flush=True)
     wrk(am_base, am_lua, 16, am.pid, seconds=args.warmup); wrk(bot_base, lars_lua, 16, bot.pid, seconds=args.warmup)
     for c in (1, 16, 64):
-        o = alternate({"am": (am_base, am_lua, am.pid), "pg": (bot_base, lars_lua, bot.pid)}, c)
+        # Not paused: a bot on PostgreSQL paused for a round would find its 5-second leadership lease run out when let go.
+        o = alternate({"am": (am_base, am_lua, am.pid), "pg": (bot_base, lars_lua, bot.pid)}, c, pause=False)
         results[f"pg{level}{c}"], results[f"pg{level}am{c}"] = o["pg"], o["am"]
         print(f"postgres {level} c={c}: ratio {o['pg']['rps'] / o['am']['rps']:.2f}x  p99 ratio {o['pg']['p99'] / o['am']['p99']:.2f}x"
               f"  larsbot {o['pg']}  alertmanager {o['am']}", flush=True)
@@ -310,7 +321,7 @@ def pg_rows(level):
 
 PG_ABOUT = """The same rows with the bot on PostgreSQL 15 instead of SQLite: the `info` intake rows' form POST (stored,
 never handled by the engine) and the engine path's `irc` and `urgent` JSON alerts, at c=1/16/64, each against a fresh
-Alertmanager, alternating rounds, medians (`python3 bench/bench.py --postgres-only` runs just these).
+Alertmanager, alternating rounds (neither side paused during the other's), medians (`python3 bench/bench.py --postgres-only` runs just these).
 Each level gets a fresh database (`CREATE DATABASE`) and a fresh bot with `Database:Provider=postgres` and every other
 setting as the SQLite rows, and a fresh Alertmanager (it keeps every alert in memory, and every alert is new); the
 load starts once `/health` says `"role": "leader"` (a single instance wins the lease within about a second), and both
@@ -560,6 +571,10 @@ Alertmanager is Debian's prometheus-alertmanager {AM_VERSION},
 Alertmanager only stores them with a null receiver), wrk with 500 rotating hosts and a new text in every alert. Both servers are warmed up for {args.warmup} s at
 c=16 first (on the JIT, .NET compiles its hot paths in tiers; Go does not need to), then each concurrency runs {args.rounds}
 alternating rounds of {args.duration} s per server; the table gives the medians, and every round is listed below it.
+While one server's round runs, the other is paused (SIGSTOP, let go with SIGCONT when the round ends), so each server's
+background work (Alertmanager's garbage collector over the alerts it keeps, the bot's checkpoints and engine) lands in
+its own rounds, not in the other's; the PostgreSQL rows alone are not paused (a paused bot would lose its 5-second
+leadership lease).
 
 ## The paging engine's path: every alert through the engine (the headline)
 
