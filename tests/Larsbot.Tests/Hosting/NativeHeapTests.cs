@@ -81,7 +81,11 @@ public class NativeHeapTests
         var system = mallinfo2().arena;
         while (mallinfo2().arena <= system)
         {
-            Assert.True(taken.Count < 8192, "512 MiB of 64 KiB blocks and the arenas never grew");
+            if (taken.Count == 8192)
+            {
+                foreach (var b in taken) Marshal.FreeHGlobal(b);
+                Assert.Fail("512 MiB of 64 KiB blocks and the arenas never grew");
+            }
             taken.Add(Marshal.AllocHGlobal(64 << 10));
         }
         return taken;
