@@ -141,11 +141,11 @@ public sealed class PagingEngine : IDisposable
                     handledUpTo = fresh.Count >= MaxAlertsPerPass ? fresh[^1].Id : Math.Min(top, through);
                     handledUpTo = Math.Max(handledUpTo, after);
                     more = top > handledUpTo; // a full slice, or a window that did not reach the newest alert
-                    var (upTo, atMs) = (handledUpTo, UnixMs.From(now));
-                    var persist = Mark.ShouldPersist(upTo, atMs);
-                    if (persist) _db.Statement(tx, HandledMark.PersistSql, "$upTo").Run(upTo);
+                    var atMs = UnixMs.From(now);
+                    var persist = Mark.ShouldPersist(handledUpTo, atMs);
+                    if (persist) _db.Statement(tx, HandledMark.PersistSql, "$upTo").Run(handledUpTo);
                     // Moved once this commits, before the next write: in commit order with intake's moves.
-                    _db.AfterCommit(tx, () => Mark.Advance(upTo, persist, atMs));
+                    _db.AfterCommit(tx, () => Mark.Advance(handledUpTo, persist, atMs));
                 }
                 await _role.FenceAsync(c, tx); // only the leader's engine writes, and only while its lease holds
                 var (down, downAt) = await _presence.DownAsync(c, tx, UnixMs.From(now));

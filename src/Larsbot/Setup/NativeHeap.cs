@@ -23,7 +23,7 @@ public static class NativeHeap
     public const int MmapThreshold = 4 << 20;
 
     private const int M_TRIM_THRESHOLD = -1;
-    private const int M_MMAP_THRESHOLD = -3;
+    internal const int M_MMAP_THRESHOLD = -3;
 
     /// <summary>What <see cref="Apply"/> did: set both, left an operator's own GLIBC_TUNABLES alone, or could not.</summary>
     public enum Outcome { Set, LeftToTunables, NotGlibc, Refused }
@@ -57,6 +57,6 @@ public static class NativeHeap
     // DllImport, not LibraryImport: two ints need no marshalling code, and LibraryImport would need unsafe blocks.
 #pragma warning disable SYSLIB1054
     [DllImport("libc.so.6", ExactSpelling = true)]
-    private static extern int mallopt(int param, int value);
+    internal static extern int mallopt(int param, int value);
 #pragma warning restore SYSLIB1054
 }

@@ -28,7 +28,7 @@ public class NativeHeapTests
         if (!OperatingSystem.IsLinux()) return; // the bot's target is Linux; elsewhere Apply does nothing
         // First glibc's default threshold (128 KiB), fixed, so the measurement is seen to work: a 2 MiB block gets a
         // mapping of its own. (Left moving, this test process may already have raised it past 2 MiB.)
-        Assert.Equal(1, mallopt(M_MMAP_THRESHOLD, 128 << 10));
+        Assert.Equal(1, NativeHeap.mallopt(NativeHeap.M_MMAP_THRESHOLD, 128 << 10));
         Assert.True(Tries(mapped: true) > 0, "with a 128 KiB threshold no 2 MiB block got a mapping: the measurement does not see glibc");
         Assert.Equal(NativeHeap.Outcome.Set, NativeHeap.Apply(null));
         Assert.True(Tries(mapped: false) > 0, "every 2 MiB block got a mapping of its own: the mmap threshold was not set");
@@ -91,8 +91,6 @@ public class NativeHeapTests
         return taken;
     }
 
-    private const int M_MMAP_THRESHOLD = -3;
-
     [StructLayout(LayoutKind.Sequential)]
     private struct MallInfo2
     {
@@ -102,8 +100,5 @@ public class NativeHeapTests
 #pragma warning disable SYSLIB1054 // a struct of ten size_t: nothing to marshal
     [DllImport("libc.so.6", ExactSpelling = true)]
     private static extern MallInfo2 mallinfo2();
-
-    [DllImport("libc.so.6", ExactSpelling = true)]
-    private static extern int mallopt(int param, int value);
 #pragma warning restore SYSLIB1054
 }
