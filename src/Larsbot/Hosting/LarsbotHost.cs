@@ -83,7 +83,10 @@ public static class LarsbotHost
         app.Services.GetRequiredService<TeamRoster>();
         app.Services.GetRequiredService<ChatCommands>();
         FollowTheLead(app);
-        WarnIfConfigReadableByOthers(configFile, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup"));
+        var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup");
+        WarnIfConfigReadableByOthers(configFile, startup);
+        if (NativeHeap.Applied is { } heap && NativeHeap.Describe(heap) is var (warning, line))
+            startup.Log(warning ? LogLevel.Warning : LogLevel.Debug, "{Heap}", line);
         return app;
     }
 

@@ -32,7 +32,12 @@ public static class NativeHeap
     /// Sets both thresholds, unless the environment already sets malloc's (an operator's GLIBC_TUNABLES wins) or this
     /// is not Linux with glibc. Call first thing, before threads allocate much.
     /// </summary>
-    public static Outcome Apply(string? glibcTunables)
+    public static Outcome Apply(string? glibcTunables) => (Applied = Set(glibcTunables)).Value;
+
+    /// <summary>What the last <see cref="Apply"/> did (null: not called; the host logs it at start).</summary>
+    public static Outcome? Applied { get; private set; }
+
+    private static Outcome Set(string? glibcTunables)
     {
         if (!OperatingSystem.IsLinux()) return Outcome.NotGlibc;
         if (TunablesSetMalloc(glibcTunables)) return Outcome.LeftToTunables;
@@ -48,6 +53,18 @@ public static class NativeHeap
             return Outcome.NotGlibc; // musl, say: no mallopt to call, nothing to do
         }
     }
+
+    /// <summary>
+    /// The start-up log line for an outcome. Only a refusal is a warning: it leaves the moving thresholds that made
+    /// some processes several times slower than others.
+    /// </summary>
+    public static (bool Warning, string Line) Describe(Outcome outcome) => outcome switch
+    {
+        Outcome.Set => (false, $"malloc thresholds set: trim {TrimThreshold >> 20} MiB, mmap {MmapThreshold >> 20} MiB"),
+        Outcome.LeftToTunables => (false, "malloc thresholds left to GLIBC_TUNABLES, which sets glibc.malloc"),
+        Outcome.NotGlibc => (false, "malloc thresholds not set: no glibc mallopt here"),
+        _ => (true, "malloc thresholds not set: glibc's mallopt refused them, so memory may be handed back and faulted in again under load (docs/performance-notes.md, the ninth session)"),
+    };
 
     /// <summary>True when GLIBC_TUNABLES (colon-separated name=value pairs) sets any glibc.malloc tunable.</summary>
     public static bool TunablesSetMalloc(string? glibcTunables) =>

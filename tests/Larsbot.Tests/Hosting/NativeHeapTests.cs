@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
+using Larsbot.Hosting;
 using Larsbot.Setup;
+using Larsbot.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Larsbot.Tests.Hosting;
 
@@ -32,6 +35,31 @@ public class NativeHeapTests
         Assert.True(Tries(mapped: true) > 0, "with a 128 KiB threshold no 2 MiB block got a mapping: the measurement does not see glibc");
         Assert.Equal(NativeHeap.Outcome.Set, NativeHeap.Apply(null));
         Assert.True(Tries(mapped: false) > 0, "every 2 MiB block got a mapping of its own: the mmap threshold was not set");
+    }
+
+    [Fact]
+    public async Task The_host_logs_what_Apply_did_and_only_a_refusal_is_a_warning()
+    {
+        var outcome = NativeHeap.Apply(null);
+        Assert.Equal(outcome, NativeHeap.Applied);
+        Assert.Equal(OperatingSystem.IsLinux() ? NativeHeap.Outcome.Set : NativeHeap.Outcome.NotGlibc, outcome);
+        Assert.Equal((false, "malloc thresholds set: trim 64 MiB, mmap 4 MiB"), NativeHeap.Describe(NativeHeap.Outcome.Set));
+        Assert.Contains("GLIBC_TUNABLES", NativeHeap.Describe(NativeHeap.Outcome.LeftToTunables).Line);
+        Assert.False(NativeHeap.Describe(NativeHeap.Outcome.NotGlibc).Warning);
+        Assert.True(NativeHeap.Describe(NativeHeap.Outcome.Refused).Warning);
+
+        using var db = new TempDatabase();
+        var settings = new Dictionary<string, string?>(db.Settings())
+        {
+            ["Roster:Path"] = Path.Combine(RepoPaths.Root, "roster.sample.json"),
+            ["Intake:HttpUrl"] = "http://127.0.0.1:0",
+            ["Intake:TcpPort"] = "-1",
+            ["Logging:LogLevel:Default"] = "Debug",
+        };
+        var logs = new CollectingLoggerProvider();
+        await using var app = LarsbotHost.Build([], configFile: null, overrides: settings,
+            services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        Assert.Contains(logs.Lines, l => l.Contains(NativeHeap.Describe(outcome).Line));
     }
 
     /// <summary>
