@@ -85,8 +85,11 @@ public static class LarsbotHost
         FollowTheLead(app);
         var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup");
         WarnIfConfigReadableByOthers(configFile, startup);
-        if (NativeHeap.Applied is { } heap && NativeHeap.Describe(heap) is var (warning, line))
+        if (NativeHeap.Applied is { } heap)
+        {
+            var (warning, line) = NativeHeap.Describe(heap);
             startup.Log(warning ? LogLevel.Warning : LogLevel.Debug, "{Heap}", line);
+        }
         return app;
     }
 
