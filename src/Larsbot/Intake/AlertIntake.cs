@@ -30,7 +30,8 @@ public sealed record IntakeResult(long? Id, string? Error, bool Transient = fals
 /// Validates and stores an alert. Shared by every intake so HTTP and TCP accept exactly the same things. The answer
 /// is given only after the row is committed, so "accepted" always means "on disk".
 /// </summary>
-public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake engineWake, TimeProvider time, ILogger<AlertIntake> log, HostRateLimiter? limiter = null)
+public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake engineWake, TimeProvider time, ILogger<AlertIntake> log, HostRateLimiter? limiter = null,
+    OpenKeys? openKeys = null)
 {
     public static readonly string[] Levels = ["urgent", "irc", "info"];
     public const int MaxHostLength = 255;
@@ -136,11 +137,27 @@ public sealed class AlertIntake(Database db, AlertBatcher batcher, EngineWake en
     /// <summary>The engine's handled mark, the batcher's (the key-scope check reads unhandled alerts above it).</summary>
     internal HandledMark Mark => batcher.Mark;
 
+    // Two halves: handled open alerts (on PostgreSQL from alerts_open_by_key), and the few not handled yet (above the engine's mark).
+    private const string HandledOpenHostsSql =
+        "SELECT host FROM alerts WHERE dedup_key = @key AND handled_at IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL";
+    private const string UnhandledHostsSql = "SELECT host FROM alerts WHERE id > @after AND handled_at IS NULL AND dedup_key = @key";
+    private const string OpenHostOfSql = "SELECT host FROM alerts WHERE id = @id AND dedup_key = @key AND resolved_at IS NULL AND duplicate_of IS NULL";
+
     /// <summary>Hosts of the open alerts (handled or not yet) that carry this key.</summary>
-    public Task<List<string>> OpenHostsOfKeyAsync(string key) => db.ReadAsync(async c => (await c.QueryAsync<string>(
-        // Two halves: handled open alerts (alerts_open_by_key), and the few not handled yet (above the engine's mark).
-        "SELECT host FROM alerts WHERE dedup_key = @key AND handled_at IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL " +
-        "UNION SELECT host FROM alerts WHERE id > @after AND handled_at IS NULL AND dedup_key = @key", new { key, after = Mark.Id })).ToList());
+    public Task<List<string>> OpenHostsOfKeyAsync(string key) => db.ReadAsync(async c =>
+    {
+        if (openKeys is null || db.IsPostgres)
+            return (await c.QueryAsync<string>(HandledOpenHostsSql + " UNION " + UnhandledHostsSql, new { key, after = Mark.Id })).ToList();
+        // SQLite: the handled ones are the engine's open keys. Read after the unhandled half: an alert handled since is
+        // in them by then (a pass adds it before it commits).
+        var hosts = (await c.QueryAsync<string>(UnhandledHostsSql, new { key, after = Mark.Id })).ToHashSet();
+        if (openKeys.Candidates(key) is not { } candidates) // not loaded (a pass failed): the file, by the open-keyed index
+            hosts.UnionWith(await c.QueryAsync<string>(HandledOpenHostsSql, new { key }));
+        else
+            foreach (var id in candidates)
+                if (await c.QuerySingleOrDefaultAsync<string>(OpenHostOfSql, new { id, key }) is { } host) hosts.Add(host);
+        return hosts.ToList();
+    });
 
     /// <summary>403 when <paramref name="caller"/> is limited to some hosts and <paramref name="key"/> names open alerts of another.</summary>
     public async Task<IntakeResult?> CheckKeyScopeAsync(IntakeCaller caller, string key, string kind) =>

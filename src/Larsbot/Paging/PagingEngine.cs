@@ -36,11 +36,12 @@ public sealed class PagingEngine : IDisposable
     private int _lastPassFresh;
 
     public PagingEngine(Database db, TeamRoster roster, OutboxStore outbox, ChatPresence presence, EngineWake wake, TimeProvider time,
-        IOptions<PagingOptions> options, Leadership.Role? role = null, HandledMark? mark = null)
+        IOptions<PagingOptions> options, Leadership.Role? role = null, HandledMark? mark = null, OpenKeys? openKeys = null)
     {
         _role = role ?? Leadership.Role.Sole();
         _db = db;
         Mark = mark ?? new HandledMark(db);
+        OpenKeys = db.IsPostgres ? null : openKeys ?? new OpenKeys();
         _reader = new PreparedReader(db);
         _outbox = outbox;
         _presence = presence;
@@ -53,10 +54,10 @@ public sealed class PagingEngine : IDisposable
         [
             new TakeoverModule(_role),               // a new leader says whom it took over from
             new AckModeModule(stillFiring),          // ack mode ends; what is still firing pages again
-            new RepeatsModule(stillFiring, Options), // repeats count up on the original, unless still firing after an ack
+            new RepeatsModule(stillFiring, Options, OpenKeys), // repeats count up on the original, unless still firing after an ack
             new SilencesModule(),                    // shushed hosts are shown, never paged
             new AnnounceModule(roster, Options, storm), // new alerts: recorded, announced, counted down, or shown in ack mode
-            new ResolveModule(roster, Options),      // resolves and tool acks; a fully resolved countdown stops
+            new ResolveModule(roster, Options, OpenKeys), // resolves and tool acks; a fully resolved countdown stops
             storm,                                   // a storm's grouped lines, every StormFlushEvery
             new CountdownModule(roster, Options),    // ticks, the first page, everybody after EscalateAfter
             new TopicModule(roster),                 // the topic follows duty and ack mode
@@ -68,6 +69,9 @@ public sealed class PagingEngine : IDisposable
 
     /// <summary>Every alert at or below it is handled: the engine reads its fresh alerts above it, and moves it.</summary>
     public HandledMark Mark { get; }
+
+    /// <summary>SQLite: the open keyed originals by key, which the passes keep (null on PostgreSQL: an index does it).</summary>
+    public OpenKeys? OpenKeys { get; }
 
     /// <summary>Wakes this engine's loop when something arrived (an alert was stored, an ack, duty taken).</summary>
     public EngineWake Wake { get; }
@@ -133,7 +137,8 @@ public sealed class PagingEngine : IDisposable
                 long handledUpTo = 0;
                 if (fresh is null) // SQLite: read inside the write
                 {
-                    fresh = ReadFresh(_db.Statement(tx, RepeatsModule.FreshAlertsSql, FreshParameters));
+                    fresh = ReadFresh(_db.Statement(tx, RepeatsModule.FreshAlertsSqliteSql, FreshParameters));
+                    OpenKeys!.EnsureLoaded(_db, tx);
                     // Every alert up to here is handled once this pass commits: the ones read, and the ones between
                     // them, handled before (recorded at intake). The highest id is read in this same write, so no
                     // alert at or below it can still arrive.
@@ -164,6 +169,12 @@ public sealed class PagingEngine : IDisposable
             Interlocked.Exchange(ref _lastLoopAtMs, UnixMs.From(now));
             Interlocked.Increment(ref _passes);
             return pass.NextWake;
+        }
+        catch
+        {
+            // What a failed pass added to the open keys may not be in the file: the next pass loads them from it again.
+            OpenKeys?.Invalidate();
+            throw;
         }
         finally
         {

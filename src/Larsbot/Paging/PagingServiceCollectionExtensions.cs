@@ -15,6 +15,7 @@ public static class PagingServiceCollectionExtensions
             .Validate(o => !o.Validate().Any(), "Paging options are invalid").ValidateOnStart();
         services.TryAddSingleton<EngineWake>();
         services.TryAddSingleton<HandledMark>(); // the engine's, shared with intake and the e-mail digest
+        services.TryAddSingleton<OpenKeys>(); // the engine's (SQLite), read by intake's key-scope check
         services.AddSingleton<ChatPresence>();
         services.AddSingleton<AckStore>();
         services.AddSingleton<SilenceStore>();

@@ -48,9 +48,9 @@ public sealed class EngineHarness : IDisposable
         Acks = Services.GetRequiredService<AckStore>();
         Duty = Services.GetRequiredService<DutyHandover>();
         Presence = Services.GetRequiredService<ChatPresence>();
-        // Intake shares the engine's handled mark, as in the host (AddPaging registers one).
+        // Intake shares the engine's handled mark and open keys, as in the host (AddPaging registers them).
         Intake = new AlertIntake(Db, new AlertBatcher(Db, Services.GetRequiredService<HandledMark>()), Services.GetRequiredService<EngineWake>(), Clock,
-            NullLogger<AlertIntake>.Instance);
+            NullLogger<AlertIntake>.Instance, openKeys: Services.GetRequiredService<OpenKeys>());
         OutboxLines.Feed(Channel, Db, Outbox);
         // What the IRC side does in the host: a lost connection and a rejoin are rows the engine reads.
         Channel.Disconnected += Presence.LostAsync;

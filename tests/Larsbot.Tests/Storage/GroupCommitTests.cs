@@ -138,13 +138,16 @@ public sealed class GroupCommitTests : IDisposable
     {
         // The engine's one statement a pass finds each fresh alert's original by key or by host and text.
         // Its fresh alerts by id, above the handled mark (the table's own order, no index of unhandled alerts).
-        { RepeatsModule.FreshAlertsSql, ["alerts_open_by_key", "alerts_open_by_text"] },
+        // On SQLite the original by key comes from the engine's open keys (Paging/OpenKeys.cs), each candidate read by id.
+        { RepeatsModule.FreshAlertsSqliteSql, ["alerts_open_by_text"] },
         { ResolveModule.UnhandledAlertSql, [] },
-        { ResolveModule.ResolveByKeySql, ["alerts_open_by_key"] },
+        { ResolveModule.ResolveByKeyCandidateSql, [] },
+        // The open keys are loaded at start from the open keyed alerts by id, not from the table.
+        { OpenKeys.LoadSql, ["alerts_open_keyed"] },
         { ResolveModule.ResolveByTextSql, ["alerts_open_by_text"] },
         // A scrape of /metrics: new rows only, and the open keyed alerts from their own index.
         { Larsbot.Metrics.LarsbotMetrics.NewAlertCountsSql, [] },
-        { Larsbot.Metrics.LarsbotMetrics.OpenKeyedAlertsSql, ["alerts_open_by_key"] },
+        { Larsbot.Metrics.LarsbotMetrics.OpenKeyedAlertsSql, ["alerts_open_keyed"] },
     };
 
     [Theory]

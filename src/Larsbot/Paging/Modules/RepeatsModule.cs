@@ -10,7 +10,7 @@ namespace Larsbot.Paging;
 /// and taken out of the fresh alerts before they are announced; the original counts up, nothing is said or paged,
 /// unless it was acked and is still firing (<see cref="StillFiring"/>).
 /// </summary>
-internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions options) : IEngineModule
+internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions options, OpenKeys? openKeys = null) : IEngineModule
 {
     /// <summary>
     /// The alerts a pass handles, each with the handled open alert it repeats (same key; or same host and text seen
@@ -18,12 +18,20 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
     /// statement a pass, not one per alert. Only ids in ($after, $through]: above the <see cref="HandledMark"/>, within
     /// its window (on PostgreSQL all of them, from the index of unhandled alerts).
     /// </summary>
-    internal static readonly string FreshAlertsSql =
+    internal static readonly string FreshAlertsSql = Fresh(
+        $"""
+        (SELECT o.id FROM alerts o WHERE o.dedup_key = f.dedup_key AND {HandledOpenOriginalOf("o")} AND o.id < f.id
+                  AND {LoudnessOf("o")} >= {LoudnessOf("f")} ORDER BY o.id DESC LIMIT 1)
+        """);
+
+    /// <summary>SQLite's: the original by key comes from <see cref="OpenKeys"/> (no index on dedup_key there).</summary>
+    internal static readonly string FreshAlertsSqliteSql = Fresh("NULL");
+
+    private static string Fresh(string byKey) =>
         $"""
         SELECT f.*, o.countdown_id AS handled_original_countdown FROM (
         SELECT f.*, CASE WHEN f.dedup_key IS NOT NULL
-          THEN (SELECT o.id FROM alerts o WHERE o.dedup_key = f.dedup_key AND {HandledOpenOriginalOf("o")} AND o.id < f.id
-                  AND {LoudnessOf("o")} >= {LoudnessOf("f")} ORDER BY o.id DESC LIMIT 1)
+          THEN {byKey}
           WHEN f.level <> 'info'
           THEN (SELECT o.id FROM alerts o WHERE o.dedup_key IS NULL AND o.level <> 'info' AND o.host = f.host AND o.message = f.message AND {HandledOpenOriginalOf("o")}
                   AND o.id < f.id AND COALESCE(o.last_seen_at, o.received_at) >= f.received_at - $window
@@ -32,11 +40,32 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
         FROM alerts f WHERE f.id > $after AND f.id <= $through AND f.handled_at IS NULL ORDER BY f.id LIMIT {PagingEngine.MaxAlertsPerPass}
         ) f LEFT JOIN alerts o ON o.id = f.handled_original ORDER BY f.id
         """;
+
+    // A candidate from OpenKeys, read in the pass's own write: still an open original of this key? Its countdown, or 0.
+    private const string OpenOriginalSql =
+        "SELECT COALESCE(countdown_id, 0) FROM alerts WHERE id = $id AND dedup_key = $key AND handled_at IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL";
+
+    /// <summary>SQLite: each keyed fresh alert's handled original, the newest open one at least as loud (as the SQL does on PostgreSQL).</summary>
+    private void FindByKey(Pass p)
+    {
+        if (openKeys is null) return;
+        var check = p.Db.Statement(p.Tx, OpenOriginalSql, "$id", "$key");
+        foreach (var a in p.Fresh)
+        {
+            if (a.DedupKey is not { } key) continue;
+            foreach (var id in openKeys.Candidates(key, Loudness(a.Level)) ?? throw new InvalidOperationException("OpenKeys is not loaded"))
+            {
+                if (id >= a.Id || check.Long(id, key) is not { } countdown) continue;
+                (a.HandledOriginal, a.HandledOriginalCountdown) = (id, countdown == 0 ? null : countdown);
+                break;
+            }
+        }
+    }
     // A repeat is only of an alert at least as loud: "disk at 97%" sent urgent with the key that "disk at 85%" was
     // sent irc with must page, not count up on the irc one.
     private static string LoudnessOf(string alias) => $"(CASE {alias}.level WHEN 'urgent' THEN 2 WHEN 'irc' THEN 1 ELSE 0 END)";
 
-    private static int Loudness(string level) => level switch { "urgent" => 2, "irc" => 1, _ => 0 };
+    private static int Loudness(string level) => OpenKeys.Loudness(level);
 
     private static string HandledOpenOriginalOf(string alias) =>
         $"{alias}.handled_at IS NOT NULL AND {alias}.resolved_at IS NULL AND {alias}.duplicate_of IS NULL";
@@ -46,6 +75,7 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
     {
         var (tx, now, fresh) = (p.Tx, p.Now, p.Fresh);
         if (fresh.Count == 0) return;
+        FindByKey(p);
         // Urgent alerts repeated in this pass: each handled original, with the countdown it is in (if any).
         var urgentRepeated = new Dictionary<long, long?>();
         var handledOriginals = new Dictionary<long, long?>();
@@ -89,6 +119,8 @@ internal sealed class RepeatsModule(StillFiring stillFiring, PagingOptions optio
             }
             if (original is null)
             {
+                // Handled in this pass as an original (silenced or announced, by the modules after this one).
+                if (a.DedupKey is not null) openKeys?.Add(a.DedupKey, a.Id, a.Level);
                 rest.Add(a);
                 continue;
             }

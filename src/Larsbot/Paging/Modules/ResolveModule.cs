@@ -10,7 +10,7 @@ namespace Larsbot.Paging;
 /// Resolves and tool acks (alert_events), applied after the fresh alerts are announced: to the open alerts they name,
 /// by key or by host and text. A countdown whose every alert is resolved stops.
 /// </summary>
-internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : IEngineModule
+internal sealed class ResolveModule(TeamRoster roster, PagingOptions options, OpenKeys? openKeys = null) : IEngineModule
 {
     private const string OpenOriginal = "resolved_at IS NULL AND duplicate_of IS NULL";
 
@@ -23,13 +23,17 @@ internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : 
     internal const string ResolveByTextSql =
         $"SELECT * FROM alerts WHERE dedup_key IS NULL AND level <> 'info' AND host = @host AND message = @message AND {HandledOpenOriginal} ORDER BY id";
 
+    // SQLite: the candidates OpenKeys names, each read to see it is still an open original of that key.
+    internal const string ResolveByKeyCandidateSql =
+        $"SELECT * FROM alerts WHERE id = @id AND dedup_key = @key AND {HandledOpenOriginal} AND (@host IS NULL OR host = @host)";
+
     internal const string UnhandledAlertSql = "SELECT MIN(id) FROM alerts WHERE id > $after AND handled_at IS NULL";
 
     /// <summary>Resolves and tool acks: applied to the open alerts they name (by key, or by host and text).</summary>
     public async Task UpdateAsync(Pass p)
     {
         var (c, tx, now) = (p.C, p.Tx, p.Now);
-        // A resolve names alerts that came before it: wait until they are handled (and so indexed), which in a storm
+        // A resolve names alerts that came before it: wait until they are handled (and so found by key), which in a storm
         // of more than a pass can take is the next pass, a few milliseconds later.
         if (p.Behind || p.Db.Statement(tx, UnhandledAlertSql, "$after").Long(p.HandledUpTo) is not null)
         {
@@ -40,9 +44,11 @@ internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : 
         var nowMs = UnixMs.From(now);
         foreach (var e in events)
         {
-            var targets = (await c.QueryAsync<AlertRow>(
-                e.DedupKey is not null ? ResolveByKeySql : ResolveByTextSql,
-                new { key = e.DedupKey, host = e.Host, message = e.Message }, tx)).ToList();
+            var targets = e.DedupKey is { } key && openKeys?.Candidates(key) is { } candidates
+                ? await OpenOriginalsAsync(c, tx, key, e.Host, candidates)
+                : (await c.QueryAsync<AlertRow>(
+                    e.DedupKey is not null ? ResolveByKeySql : ResolveByTextSql,
+                    new { key = e.DedupKey, host = e.Host, message = e.Message }, tx)).ToList();
             if (e.Kind == "resolve")
             {
                 var resolvedOne = p.Db.Statement(tx, PagingStore.ResolvedOneSql, "$id");
@@ -50,6 +56,7 @@ internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : 
                 foreach (var a in targets)
                 {
                     await c.ExecuteAsync("UPDATE alerts SET resolved_at = @now WHERE id = @id", new { now = nowMs, id = a.Id }, tx);
+                    if (openKeys is not null && a.DedupKey is { } resolvedKey) p.Db.AfterCommit(tx, () => openKeys.Remove(resolvedKey, a.Id));
                     // The countdowns it is in: its own, and any it was reopened into.
                     var memberOf = (await c.QueryAsync<long>("SELECT countdown_id FROM countdown_reopens WHERE alert_id = @id", new { id = a.Id }, tx)).ToHashSet();
                     if (a.CountdownId is { } own) memberOf.Add(own);
@@ -74,6 +81,14 @@ internal sealed class ResolveModule(TeamRoster roster, PagingOptions options) : 
                 new { now = nowMs, n = targets.Count, id = e.Id }, tx);
         }
         if (events.Count >= 1000) p.WakeAt(nowMs);
+    }
+
+    private static async Task<List<AlertRow>> OpenOriginalsAsync(IDbConnection c, IDbTransaction tx, string key, string? host, long[] candidates)
+    {
+        var found = new List<AlertRow>(candidates.Length);
+        foreach (var id in candidates)
+            if (await c.QuerySingleOrDefaultAsync<AlertRow>(ResolveByKeyCandidateSql, new { id, key, host }, tx) is { } a) found.Add(a);
+        return [.. found.OrderBy(a => a.Id)];
     }
 
     /// <summary>A countdown whose every alert is resolved stops: nothing is paged for it any more.</summary>

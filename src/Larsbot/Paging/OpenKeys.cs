@@ -1,0 +1,145 @@
+using System.Data;
+using Larsbot.Storage;
+
+namespace Larsbot.Paging;
+
+/// <summary>
+/// SQLite only: the open keyed originals (keyed alerts handled, not resolved, not a repeat) by key, in memory, where a
+/// pass looks up what a fresh alert repeats and what a resolve names. It replaces the index on dedup_key: its keys are
+/// fingerprints, so every new alert put an entry on a random page of it, and that page went into the WAL and later
+/// into the file (a storm of new alerts ran 35% faster at c=16 and 64 without it: docs/performance-notes.md, the
+/// thirteenth session). The file stays the truth:
+/// <list type="bullet">
+/// <item>Loaded from the file in the first pass (after a start, or after a pass failed), from the partial index of open
+/// keyed alerts by id (migration 016), whose entries are appended in id order.</item>
+/// <item>A candidate is only a candidate: the pass reads its row before using it (still open, this key), so an entry
+/// left behind costs a lookup, never a wrong answer.</item>
+/// <item>Every keyed alert that becomes an open original is added by the pass that handles it (the engine is the only
+/// writer of handled_at, and nothing sets resolved_at or duplicate_of back to NULL), so none is missing.</item>
+/// <item>A pass that fails drops it all: the next one loads it again. A resolve takes its alert out once it commits.</item>
+/// </list>
+/// At most one open original per key and loudness (a later alert as loud is its repeat), so an entry is three ids; a
+/// file from before that rule may hold more, kept beside them (<see cref="_extras"/>).
+/// On PostgreSQL, where a standby's alerts and another leader's passes write the same rows, the index on dedup_key
+/// stays and none of this is used.
+/// </summary>
+public sealed class OpenKeys
+{
+    internal const string LoadSql =
+        "SELECT id, dedup_key, level FROM alerts WHERE dedup_key IS NOT NULL AND handled_at IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL ORDER BY id";
+
+    private readonly Lock _lock = new();
+    private Dictionary<string, Ids>? _byKey;
+    private Dictionary<string, List<(long Id, int Loudness)>> _extras = new(StringComparer.Ordinal);
+
+    /// <summary>The open originals of one key: the newest of each loudness (info 0, irc 1, urgent 2), 0 when none.</summary>
+    private struct Ids
+    {
+        public long Info, Irc, Urgent;
+
+        public long this[int loudness]
+        {
+            readonly get => loudness switch { 2 => Urgent, 1 => Irc, _ => Info };
+            set
+            {
+                if (loudness == 2) Urgent = value;
+                else if (loudness == 1) Irc = value;
+                else Info = value;
+            }
+        }
+
+        public readonly bool IsEmpty => Info == 0 && Irc == 0 && Urgent == 0;
+    }
+
+    public static int Loudness(string level) => level switch { "urgent" => 2, "irc" => 1, _ => 0 };
+
+    /// <summary>Whether it is loaded (intake's key-scope check reads the file instead while it is not).</summary>
+    public bool Loaded
+    {
+        get { lock (_lock) return _byKey is not null; }
+    }
+
+    /// <summary>How many keys it holds (for tests).</summary>
+    public int Count
+    {
+        get { lock (_lock) return _byKey?.Count ?? 0; }
+    }
+
+    /// <summary>Loads it from the file unless it is loaded: inside the pass's write, on the writer's connection.</summary>
+    internal void EnsureLoaded(Database db, IDbTransaction tx)
+    {
+        lock (_lock)
+            if (_byKey is not null) return;
+        var byKey = new Dictionary<string, Ids>(StringComparer.Ordinal);
+        var extras = new Dictionary<string, List<(long, int)>>(StringComparer.Ordinal);
+        using (var r = db.Statement(tx, LoadSql).ExecuteReader()) // the writer's cached statement: only the reader is ours
+            while (r.Read())
+            {
+                var (id, key, loudness) = (r.GetInt64(0), r.GetString(1), Loudness(r.GetString(2)));
+                byKey.TryGetValue(key, out var ids);
+                // In id order: the newest of each loudness goes in the entry, an older one beside it.
+                if (ids[loudness] != 0) (extras.TryGetValue(key, out var more) ? more : extras[key] = []).Add((ids[loudness], loudness));
+                ids[loudness] = id;
+                byKey[key] = ids;
+            }
+        lock (_lock) (_byKey, _extras) = (byKey, extras);
+    }
+
+    /// <summary>Forgets everything: a pass failed, and what it added may not be in the file.</summary>
+    internal void Invalidate()
+    {
+        lock (_lock) _byKey = null;
+    }
+
+    /// <summary>A keyed alert this pass handles as an original (its row is marked in the same write).</summary>
+    internal void Add(string key, long id, string level)
+    {
+        lock (_lock)
+        {
+            if (_byKey is null) return;
+            _byKey.TryGetValue(key, out var ids);
+            var loudness = Loudness(level);
+            // Not expected (an open original as loud would have made this alert its repeat), but never lose one.
+            if (ids[loudness] is var before and not 0) (_extras.TryGetValue(key, out var more) ? more : _extras[key] = []).Add((before, loudness));
+            ids[loudness] = id;
+            _byKey[key] = ids;
+        }
+    }
+
+    /// <summary>Takes out an alert that is no longer an open original (call it once that has committed).</summary>
+    internal void Remove(string key, long id)
+    {
+        lock (_lock)
+        {
+            if (_byKey is null) return;
+            if (_byKey.TryGetValue(key, out var ids))
+            {
+                for (var l = 0; l <= 2; l++)
+                    if (ids[l] == id) ids[l] = 0;
+                if (ids.IsEmpty) _byKey.Remove(key);
+                else _byKey[key] = ids;
+            }
+            if (_extras.TryGetValue(key, out var more) && more.RemoveAll(e => e.Id == id) > 0 && more.Count == 0) _extras.Remove(key);
+        }
+    }
+
+    /// <summary>
+    /// The ids that may be open originals of this key at least this loud, newest first; null when not loaded (then the
+    /// file must be asked).
+    /// </summary>
+    public long[]? Candidates(string key, int atLeast = 0)
+    {
+        lock (_lock)
+        {
+            if (_byKey is null) return null;
+            var found = new List<long>(3);
+            if (_byKey.TryGetValue(key, out var ids))
+                for (var l = Math.Max(atLeast, 0); l <= 2; l++)
+                    if (ids[l] != 0) found.Add(ids[l]);
+            if (_extras.TryGetValue(key, out var more))
+                found.AddRange(more.Where(e => e.Loudness >= atLeast).Select(e => e.Id));
+            found.Sort((a, b) => b.CompareTo(a));
+            return [.. found];
+        }
+    }
+}
