@@ -690,9 +690,12 @@ md += """
   handled ('recorded'), so the engine never handles it. Every alert's INSERT touches the table only: the paging
   engine finds new alerts above its handled mark, by id. It handles them within 5 ms (`Paging:MinPassGap`), or within
   20 ms while a storm goes on (`Paging:StormPassGap`): one statement a pass reads up to 256 fresh alerts with their
-  originals, and marking each handled adds it to the dedup index.
-- What limits it: the two cores. wrk, the bot's HTTP handling and SQLite share them. The `level=irc` row shows what
-  the engine's work costs on top: with a new text in every alert, each dedup index insert lands on a random page.
+  originals by host and text; originals by key (the JSON rows: Alertmanager fingerprints) come from the engine's
+  open keys in memory (`Paging/OpenKeys.cs`), each candidate read by id. Marking an alert handled appends it to the
+  index of open keyed alerts by id; no index keyed by the fingerprint is written.
+- What limits it: the two cores. wrk, the bot's HTTP handling and SQLite share them. At c=1 one request is in
+  flight: its round trip (thread wake-ups, the commit's system calls) is the limit, and an engine pass that takes a
+  core meanwhile holds it up. The `level=irc` row shows what the engine's work costs on top of `info`.
   How each piece was measured, and what was tried and left out, is in `docs/performance-notes.md`.
 - Countdown lines: ngircd paces what one client sends (about 3 lines/s). A countdown started within a second of the
   bot's own burst (a duty change's reply and topic) had its first line held about 500 ms by the server, with the
