@@ -7,7 +7,7 @@ namespace Larsbot.Paging;
 /// SQLite only: the open keyed originals (keyed alerts handled, not resolved, not a repeat) by key, in memory, where a
 /// pass looks up what a fresh alert repeats and what a resolve names. It replaces the index on dedup_key: its keys are
 /// fingerprints, so every new alert put an entry on a random page of it, and that page went into the WAL and later
-/// into the file (a storm of new alerts ran 35% faster at c=16 and 64 without it: docs/performance-notes.md, the
+/// into the file (a storm of new alerts ran about 30% faster at c=16 and 64 without it: docs/performance-notes.md, the
 /// thirteenth session). The file stays the truth:
 /// <list type="bullet">
 /// <item>Loaded from the file in the first pass (after a start, or after a pass failed), from the partial index of open
@@ -16,7 +16,8 @@ namespace Larsbot.Paging;
 /// left behind costs a lookup, never a wrong answer.</item>
 /// <item>Every keyed alert that becomes an open original is added by the pass that handles it (the engine is the only
 /// writer of handled_at, and nothing sets resolved_at or duplicate_of back to NULL), so none is missing.</item>
-/// <item>A pass that fails drops it all: the next one loads it again. A resolve takes its alert out once it commits.</item>
+/// <item>A pass that fails drops it all: the next one loads it again, as it does when another connection has written
+/// the file since (<see cref="EnsureLoaded"/>). A resolve takes its alert out once it commits.</item>
 /// </list>
 /// At most one open original per key and loudness (a later alert as loud is its repeat), so an entry is three ids; a
 /// file from before that rule may hold more, kept beside them (<see cref="_extras"/>).
@@ -31,6 +32,7 @@ public sealed class OpenKeys
     private readonly Lock _lock = new();
     private Dictionary<string, Ids>? _byKey;
     private Dictionary<string, List<(long Id, int Loudness)>> _extras = new(StringComparer.Ordinal);
+    private (IDbConnection?, long?) _loadedAt; // the writer connection and its data_version when loaded
 
     /// <summary>The open originals of one key: the newest of each loudness (info 0, irc 1, urgent 2), 0 when none.</summary>
     private struct Ids
@@ -59,17 +61,27 @@ public sealed class OpenKeys
         get { lock (_lock) return _byKey is not null; }
     }
 
+    /// <summary>Times it was read from the file (for tests: once, unless a pass failed or another connection wrote).</summary>
+    internal int Loads { get; private set; }
+
     /// <summary>How many keys it holds (for tests).</summary>
     public int Count
     {
         get { lock (_lock) return _byKey?.Count ?? 0; }
     }
 
-    /// <summary>Loads it from the file unless it is loaded: inside the pass's write, on the writer's connection.</summary>
+    /// <summary>
+    /// Loads it from the file unless it is loaded and nobody else has written the file since: inside the pass's write,
+    /// on the writer's connection. Every write of this process goes through that connection, whose data_version moves
+    /// only when another connection commits: another process on the same file (two bots by mistake, `larsbot payout`,
+    /// an operator's sqlite3) may have handled or reopened alerts this one never saw. The checkpointer's PASSIVE
+    /// checkpoints do not move it. A new writer connection (after a fault) counts as someone else.
+    /// </summary>
     internal void EnsureLoaded(Database db, IDbTransaction tx)
     {
+        var version = (tx.Connection, db.Statement(tx, "PRAGMA data_version").Long());
         lock (_lock)
-            if (_byKey is not null) return;
+            if (_byKey is not null && version == _loadedAt) return;
         var byKey = new Dictionary<string, Ids>(StringComparer.Ordinal);
         var extras = new Dictionary<string, List<(long, int)>>(StringComparer.Ordinal);
         using (var r = db.Statement(tx, LoadSql).ExecuteReader()) // the writer's cached statement: only the reader is ours
@@ -82,7 +94,8 @@ public sealed class OpenKeys
                 ids[loudness] = id;
                 byKey[key] = ids;
             }
-        lock (_lock) (_byKey, _extras) = (byKey, extras);
+        lock (_lock) (_byKey, _extras, _loadedAt) = (byKey, extras, version);
+        Loads++;
     }
 
     /// <summary>Forgets everything: a pass failed, and what it added may not be in the file.</summary>

@@ -149,4 +149,26 @@ public sealed class OpenKeysTests : IDisposable
         await h.Engine.RunDueAsync();
         Assert.Empty(await h.Intake.OpenHostsOfKeyAsync("fp-disk"));
     }
+
+    [Fact]
+    public async Task An_original_another_connection_wrote_is_found_by_the_next_pass()
+    {
+        // Two bots on one file by mistake, or an operator's sqlite3: the file changed under the engine's open keys.
+        using var h = new EngineHarness(_db);
+        await SendAsync(h, "web1", "irc", "slow", "fp-web1");
+        await h.Engine.RunDueAsync();
+        // Its own commits (intake's, the engine's) do not make it read the file again.
+        await SendAsync(h, "web2", "irc", "slow", "fp-web2");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(1, h.Engine.OpenKeys!.Loads);
+        var other = await _db.ScalarAsync<long>(
+            "INSERT INTO alerts(received_at, source, host, level, message, dedup_key, handled_at, disposition) " +
+            "VALUES (1, 'other', 'db1', 'urgent', 'disk full', 'fp-disk', 1, 'countdown') RETURNING id");
+
+        var repeat = await SendAsync(h, "db1", "urgent", "disk full", "fp-disk");
+        await h.Engine.RunDueAsync();
+        Assert.Equal(("repeat", (long?)other, (long?)null), await RowAsync(repeat));
+        Assert.Equal(2, h.Engine.OpenKeys.Loads);
+        Assert.Equal(3, h.Engine.OpenKeys.Count);
+    }
 }
