@@ -14,8 +14,9 @@ namespace Larsbot.Paging;
 /// keyed alerts by id (migration 016), whose entries are appended in id order.</item>
 /// <item>A candidate is only a candidate: the pass reads its row before using it (still open, this key), so an entry
 /// left behind costs a lookup, never a wrong answer.</item>
-/// <item>Every keyed alert that becomes an open original is added by the pass that handles it (the engine is the only
-/// writer of handled_at, and nothing sets resolved_at or duplicate_of back to NULL), so none is missing.</item>
+/// <item>Every keyed alert that becomes an open original is added by the pass that handles it (in this process the
+/// engine is the only writer of a keyed alert's handled_at, and nothing sets resolved_at or duplicate_of back to NULL),
+/// so none is missing.</item>
 /// <item>A pass that fails drops it all: the next one loads it again, as it does when another connection has written
 /// the file since (<see cref="EnsureLoaded"/>). A resolve takes its alert out once it commits.</item>
 /// </list>
