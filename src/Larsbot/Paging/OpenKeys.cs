@@ -84,17 +84,10 @@ public sealed class OpenKeys
         lock (_lock)
             if (_byKey is not null && version == _loadedAt) return;
         var byKey = new Dictionary<string, Ids>(StringComparer.Ordinal);
-        var extras = new Dictionary<string, List<(long, int)>>(StringComparer.Ordinal);
+        var extras = new Dictionary<string, List<(long Id, int Loudness)>>(StringComparer.Ordinal);
         using (var r = db.Statement(tx, LoadSql).ExecuteReader()) // the writer's cached statement: only the reader is ours
             while (r.Read())
-            {
-                var (id, key, loudness) = (r.GetInt64(0), r.GetString(1), Loudness(r.GetString(2)));
-                byKey.TryGetValue(key, out var ids);
-                // In id order: the newest of each loudness goes in the entry, an older one beside it.
-                if (ids[loudness] != 0) (extras.TryGetValue(key, out var more) ? more : extras[key] = []).Add((ids[loudness], loudness));
-                ids[loudness] = id;
-                byKey[key] = ids;
-            }
+                Put(byKey, extras, r.GetString(1), r.GetInt64(0), Loudness(r.GetString(2))); // in id order: the newest stays in the entry
         lock (_lock) (_byKey, _extras, _loadedAt) = (byKey, extras, version);
         Loads++;
     }
@@ -110,14 +103,21 @@ public sealed class OpenKeys
     {
         lock (_lock)
         {
-            if (_byKey is null) return;
-            _byKey.TryGetValue(key, out var ids);
-            var loudness = Loudness(level);
-            // Not expected (an open original as loud would have made this alert its repeat), but never lose one.
-            if (ids[loudness] is var before and not 0) (_extras.TryGetValue(key, out var more) ? more : _extras[key] = []).Add((before, loudness));
-            ids[loudness] = id;
-            _byKey[key] = ids;
+            if (_byKey is not null) Put(_byKey, _extras, key, id, Loudness(level));
         }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="id"/> the key's newest of its loudness; one it displaces goes beside it, never lost (at load,
+    /// an older original from before the loudness rule; while running, not expected: one as loud would have made the
+    /// new alert its repeat).
+    /// </summary>
+    private static void Put(Dictionary<string, Ids> byKey, Dictionary<string, List<(long Id, int Loudness)>> extras, string key, long id, int loudness)
+    {
+        byKey.TryGetValue(key, out var ids);
+        if (ids[loudness] is var before and not 0) (extras.TryGetValue(key, out var more) ? more : extras[key] = []).Add((before, loudness));
+        ids[loudness] = id;
+        byKey[key] = ids;
     }
 
     /// <summary>Takes out an alert that is no longer an open original (call it once that has committed).</summary>
