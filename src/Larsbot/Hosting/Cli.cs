@@ -87,6 +87,7 @@ internal static class Cli
     {
         var (configFile, configArgs) = HostArgs(parse);
         var app = LarsbotHost.Build(configArgs, configFile);
+        LarsbotHost.ExitWhenTheLeadIsLost(app);
         var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup");
         foreach (var warning in RosterWarnings.For(app.Services.GetRequiredService<TeamRoster>())) startup.LogWarning("{Warning}", warning);
         await app.RunAsync(); // disposes the host when it stops

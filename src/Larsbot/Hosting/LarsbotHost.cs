@@ -94,8 +94,9 @@ public static class LarsbotHost
     }
 
     /// <summary>
-    /// A standby's commits wake this leader's engine and sender; a leader that loses its lease stops the host (exit 75,
-    /// so systemd's Restart= brings it back as a standby) rather than act beside the next leader.
+    /// A standby's commits wake this leader's engine and sender; a leader that loses its lease stops the host rather than
+    /// act beside the next leader. The process's exit code and the hard exit are <see cref="ExitWhenTheLeadIsLost"/>'s,
+    /// armed only by <c>larsbot run</c>: a host built inside another process (the tests) must never end that process.
     /// </summary>
     private static void FollowTheLead(WebApplication app)
     {
@@ -113,11 +114,23 @@ public static class LarsbotHost
         role.LostLeadership += why =>
         {
             log.LogCritical("Lost the lead ({Why}): stopping, so the standby that takes the lease is the only one paging", why);
-            Environment.ExitCode = LostLeadExitCode;
             lifetime.StopApplication();
-            // Nothing this instance does now can page (the lease is gone and every send checks it); do not let a
-            // shutdown stuck on a silent database keep it around either. Environment.Exit would wait for that same
-            // shutdown, so _exit(2) it is.
+        };
+    }
+
+    /// <summary>
+    /// For the bot's own process (<c>larsbot run</c>): a leader that loses its lease exits 75 (EX_TEMPFAIL), so systemd's
+    /// Restart= brings it back as a standby. Nothing it does after losing the lease can page (every send checks it), so a
+    /// shutdown stuck on a silent database must not keep it around either: 5 s after the loss it is _exit(2)ed.
+    /// Environment.Exit would wait for that same shutdown.
+    /// </summary>
+    public static void ExitWhenTheLeadIsLost(WebApplication app)
+    {
+        var role = app.Services.GetRequiredService<Role>();
+        if (!role.Shared) return;
+        role.LostLeadership += why =>
+        {
+            Environment.ExitCode = LostLeadExitCode;
             _ = Task.Delay(TimeSpan.FromSeconds(5)).ContinueWith(_ => ExitNow(LostLeadExitCode), TaskScheduler.Default);
         };
     }
