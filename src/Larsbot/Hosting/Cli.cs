@@ -1,8 +1,10 @@
 using Larsbot.Setup;
 using System.CommandLine;
 using System.CommandLine.Help;
+using Larsbot.Leadership;
 using Larsbot.Ledger;
 using Larsbot.Roster;
+using Larsbot.Storage;
 using Larsbot.Watchdog;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -87,6 +89,8 @@ internal static class Cli
     {
         var (configFile, configArgs) = HostArgs(parse);
         var app = LarsbotHost.Build(configArgs, configFile);
+        // One bot per SQLite file: a second one refuses here (exit 2) instead of paging beside the first.
+        using var sole = SoleInstanceLock.Take(app.Services.GetRequiredService<Database>());
         LarsbotHost.ExitWhenTheLeadIsLost(app);
         var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup");
         foreach (var warning in RosterWarnings.For(app.Services.GetRequiredService<TeamRoster>())) startup.LogWarning("{Warning}", warning);

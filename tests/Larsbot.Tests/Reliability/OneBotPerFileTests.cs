@@ -1,0 +1,66 @@
+using Larsbot.Leadership;
+using Larsbot.Setup;
+using Larsbot.Tests.EndToEnd;
+using Larsbot.Tests.Irc;
+using Larsbot.Tests.Notify;
+using Larsbot.Tests.Support;
+
+namespace Larsbot.Tests.Reliability;
+
+/// <summary>
+/// One bot per SQLite file: a SQLite bot always leads, so a second `larsbot run` on the same file would page beside the
+/// first (every page twice). It refuses to start instead, and a bot killed with -9 leaves nothing that stops the next.
+/// </summary>
+[Trait("Provider", "sqlite")]
+public sealed class OneBotPerFileTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public void The_lock_is_refused_while_held_names_its_holder_and_is_free_again_once_released()
+    {
+        using var tmp = TempDatabase.Sqlite();
+        using var db = tmp.Open();
+        var first = SoleInstanceLock.Take(db)!;
+        Assert.Equal(db.Path + ".lock", first.Path);
+
+        var refused = Assert.Throws<StartupException>(() => SoleInstanceLock.Take(db));
+        Assert.Contains($"another larsbot is already running on {db.Path}", refused.Message);
+        Assert.Contains($"(pid {Environment.ProcessId} since ", refused.Message);
+        Assert.Contains(first.Path, refused.Message);
+
+        first.Dispose();
+        using var again = SoleInstanceLock.Take(db);
+        Assert.NotNull(again);
+    }
+
+    [Fact]
+    public async Task A_second_bot_on_the_same_file_exits_2_and_the_first_keeps_running_and_after_a_kill_9_the_next_starts()
+    {
+        await using var irc = await NgircdServer.StartAsync();
+        using var db = TempDatabase.Sqlite();
+        await using var providers = await FakeProviders.StartAsync();
+        var settings = RunningBot.Settings(irc.Port, providers, db);
+        settings["Irc:Channel"] = "#onebot";
+        settings["Intake:TcpPort"] = "-1";
+        settings.Remove("Intake:HttpUrl");
+
+        await using var first = BotProcess.Start(settings, Ports.Free(), db.Dir);
+        await first.WaitReadyAsync(Wait);
+
+        await using var second = BotProcess.Start(settings, Ports.Free(), db.Dir);
+        Assert.True(await second.WaitForExitAsync(Wait), "the second bot did not stop by itself:\n" + second.Output);
+        Assert.Equal(2, second.ExitCode);
+        Assert.Contains($"larsbot: another larsbot is already running on {db.Path}", second.Output);
+        Assert.Contains("(pid ", second.Output);
+        // The first is untouched: it still takes alerts.
+        var r = await first.Http.PostAsync("/alerts", new FormUrlEncodedContent(new Dictionary<string, string>
+            { ["host"] = "db1", ["level"] = "irc", ["message"] = "still here" }));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
+
+        first.Kill(); // no shutdown code runs: the kernel drops the lock with the process
+        await using var third = BotProcess.Start(settings, Ports.Free(), db.Dir);
+        await third.WaitReadyAsync(Wait);
+        Assert.False(third.HasExited);
+    }
+}
