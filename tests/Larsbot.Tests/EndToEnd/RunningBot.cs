@@ -107,6 +107,13 @@ public sealed class RunningBot : IAsyncDisposable
 
     public static async Task<RunningBot> StartAsync(Dictionary<string, string?> settings, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
+        if (settings.ContainsKey("Database:ConnectionString") && !settings.ContainsKey("Leadership:LeaseFor"))
+        {
+            // In this process, beside every other test on two cores, a renewal can come later than the default lease's
+            // 4 s of validity; this lone bot would then stop mid-test. The lease itself is tested on real processes at its
+            // defaults (PartitionAndRestartTests, FailoverTests); a clean stop still hands it over at once.
+            settings = new Dictionary<string, string?>(settings) { ["Leadership:LeaseFor"] = "00:00:30" };
+        }
         var app = LarsbotHost.Build([], configFile: null, overrides: settings,
             services: logs is null ? null : s => s.AddSingleton(logs));
         await app.StartAsync();
