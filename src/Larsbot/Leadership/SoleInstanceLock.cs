@@ -42,6 +42,12 @@ public sealed class SoleInstanceLock : IDisposable
                 $"another larsbot is already running on {db.Path}{Holder(path)}: a SQLite file has one bot, or every page " +
                 $"would go out twice. Stop that one first (it holds {path}), or run a leader and a standby on PostgreSQL");
         }
+        catch (UnauthorizedAccessException e)
+        {
+            // Another user's file (a bot once started as root), or not a file at all.
+            throw new StartupException($"cannot open {path}, which the bot holds while it runs: {e.Message.TrimEnd('.')}. " +
+                "It must be a file the bot's user can write, like the database beside it");
+        }
         // Who holds it, for the refusal above and for an operator's `cat`; the lock is the flock, not this text.
         file.SetLength(0);
         var text = System.Text.Encoding.UTF8.GetBytes(

@@ -35,6 +35,16 @@ public sealed class OneBotPerFileTests
     }
 
     [Fact]
+    public void A_lock_file_the_bot_may_not_open_is_a_clear_refusal()
+    {
+        using var tmp = TempDatabase.Sqlite();
+        using var db = tmp.Open();
+        Directory.CreateDirectory(db.Path + ".lock"); // refused even to root, like another user's file to the bot's user
+        var refused = Assert.Throws<StartupException>(() => SoleInstanceLock.Take(db));
+        Assert.Contains($"cannot open {db.Path}.lock", refused.Message);
+    }
+
+    [Fact]
     public async Task A_second_bot_on_the_same_file_exits_2_and_the_first_keeps_running_and_after_a_kill_9_the_next_starts()
     {
         await using var irc = await NgircdServer.StartAsync();
