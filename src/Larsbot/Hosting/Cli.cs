@@ -1,7 +1,6 @@
 using Larsbot.Setup;
 using System.CommandLine;
 using System.CommandLine.Help;
-using Larsbot.Leadership;
 using Larsbot.Ledger;
 using Larsbot.Roster;
 using Larsbot.Storage;
@@ -88,9 +87,9 @@ internal static class Cli
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken _)
     {
         var (configFile, configArgs) = HostArgs(parse);
-        var app = LarsbotHost.Build(configArgs, configFile);
-        // One bot per SQLite file: a second one refuses here (exit 2) instead of paging beside the first.
-        using var sole = SoleInstanceLock.Take(app.Services.GetRequiredService<Database>());
+        // One bot per SQLite file: a second one refuses while it is built (exit 2) instead of paging beside the first.
+        var app = LarsbotHost.Build(configArgs, configFile,
+            services: s => s.PostConfigure<StorageOptions>(o => o.HoldInstanceLock = true));
         LarsbotHost.ExitWhenTheLeadIsLost(app);
         var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Larsbot.Startup");
         foreach (var warning in RosterWarnings.For(app.Services.GetRequiredService<TeamRoster>())) startup.LogWarning("{Warning}", warning);

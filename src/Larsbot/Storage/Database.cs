@@ -318,10 +318,14 @@ public sealed class Database : IDisposable
         }
     }
 
+    /// <summary>The lock file `larsbot run` holds on a SQLite file while it runs; released when this is disposed.</summary>
+    internal SoleInstanceLock? InstanceLock { get; set; }
+
     public void Dispose()
     {
         DropWriter();
         _postgres?.Dispose();
+        InstanceLock?.Dispose();
     }
 
     private void DropWriter()

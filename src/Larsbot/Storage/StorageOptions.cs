@@ -27,4 +27,10 @@ public sealed class StorageOptions
     /// The WAL file can grow to about 200 MB before this fallback copies it.
     /// </summary>
     public int WriterCheckpointPages { get; set; } = 50_000;
+
+    /// <summary>
+    /// Set by `larsbot run` (never from configuration: internal, so the binder skips it): a SQLite database holds
+    /// <see cref="SoleInstanceLock"/> from before its migrations until it is disposed.
+    /// </summary>
+    internal bool HoldInstanceLock { get; set; }
 }

@@ -35,6 +35,16 @@ public static class StorageServiceCollectionExtensions
             }
             try
             {
+                // One bot per SQLite file, refused before a second one migrates anything.
+                if (o.HoldInstanceLock) db.InstanceLock = SoleInstanceLock.Take(db);
+            }
+            catch (StartupException)
+            {
+                db.Dispose();
+                throw;
+            }
+            try
+            {
                 db.Migrate();
             }
             catch (Exception e) when (Database.IsDatabaseFault(e) || e is UnauthorizedAccessException)

@@ -1,5 +1,6 @@
-using Larsbot.Leadership;
 using Larsbot.Setup;
+using Larsbot.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Larsbot.Tests.EndToEnd;
 using Larsbot.Tests.Irc;
 using Larsbot.Tests.Notify;
@@ -32,6 +33,32 @@ public sealed class OneBotPerFileTests
         first.Dispose();
         using var again = SoleInstanceLock.Take(db);
         Assert.NotNull(again);
+    }
+
+    [Fact]
+    public void A_second_bot_is_refused_before_it_migrates_anything()
+    {
+        using var tmp = TempDatabase.Sqlite();
+        using var running = new Database(tmp.Path); // an empty file: no migration has run
+        using var held = SoleInstanceLock.Take(running);
+        var settings = new Dictionary<string, string?>(tmp.Settings())
+        {
+            ["Roster:Path"] = Path.Combine(RepoPaths.Root, "roster.sample.json"),
+            ["Intake:HttpUrl"] = "http://127.0.0.1:0",
+            ["Intake:TcpPort"] = "-1",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+
+        // As `larsbot run` builds it (Cli.RunAsync).
+        var refused = Assert.Throws<StartupException>(() => Larsbot.Hosting.LarsbotHost.Build([], configFile: null, overrides: settings,
+            services: s => s.PostConfigure<StorageOptions>(o => o.HoldInstanceLock = true)));
+        Assert.Contains($"another larsbot is already running on {running.Path}", refused.Message);
+        // A newer version refused here has not changed the schema under the one running.
+        using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={tmp.Path}");
+        c.Open();
+        using var count = c.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM sqlite_master";
+        Assert.Equal(0L, (long)count.ExecuteScalar()!);
     }
 
     [Fact]

@@ -1,13 +1,14 @@
 using Larsbot.Setup;
-using Larsbot.Storage;
 
-namespace Larsbot.Leadership;
+namespace Larsbot.Storage;
 
 /// <summary>
-/// One bot per SQLite file. A SQLite instance always leads (<see cref="Role.Sole"/>), so two `larsbot run` on one file
+/// One bot per SQLite file. A SQLite instance always leads (Leadership's Role.Sole), so two `larsbot run` on one file
 /// would both count down, both page and both answer in the channel: every page twice. The bot holds an exclusive lock
 /// on <c>&lt;file&gt;.lock</c> for as long as it runs (flock, which .NET takes for <see cref="FileShare.None"/>), and a
-/// second bot refuses to start, naming the file and the process that holds it.
+/// second bot refuses to start, naming the file and the process that holds it, before it migrates anything (a newer
+/// version must not change the schema under the one running). Taken for `larsbot run` only
+/// (<see cref="StorageOptions.HoldInstanceLock"/>); the database keeps it until it is disposed with the host.
 /// The kernel drops the lock when its process ends, however it ends (kill -9, the OOM killer), so a restart never
 /// finds a stale one. Nothing else takes it: `larsbot payout`, `ledger verify` and sqlite3 still open the file beside
 /// the bot. PostgreSQL needs none: there the lease decides who leads.
@@ -42,9 +43,9 @@ public sealed class SoleInstanceLock : IDisposable
                 $"another larsbot is already running on {db.Path}{Holder(path)}: a SQLite file has one bot, or every page " +
                 $"would go out twice. Stop that one first (it holds {path}), or run a leader and a standby on PostgreSQL");
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Another user's file (a bot once started as root), or not a file at all.
+            // Another user's file (a bot once started as root), not a file at all, or no folder for it.
             throw new StartupException($"cannot open {path}, which the bot holds while it runs: {e.Message.TrimEnd('.')}. " +
                 "It must be a file the bot's user can write, like the database beside it");
         }
