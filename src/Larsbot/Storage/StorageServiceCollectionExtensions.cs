@@ -37,15 +37,12 @@ public static class StorageServiceCollectionExtensions
             {
                 // One bot per SQLite file, refused before a second one migrates anything.
                 if (o.HoldInstanceLock) db.InstanceLock = SoleInstanceLock.Take(db);
+                db.Migrate();
             }
             catch (StartupException)
             {
                 db.Dispose();
                 throw;
-            }
-            try
-            {
-                db.Migrate();
             }
             catch (Exception e) when (Database.IsDatabaseFault(e) || e is UnauthorizedAccessException)
             {
