@@ -94,7 +94,7 @@ internal static class AlertmanagerIntake
             if (!result.Ok) return Error(result.Transient ? 503 : 400, result.Error!);
             if (a.Status == "resolved") resolved++; else stored++;
         }
-        return Results.Json(new AlertmanagerAccepted("success", stored, resolved), IntakeJson.Web.AlertmanagerAccepted);
+        return IntakeJson.Answer(new AlertmanagerAccepted("success", stored, resolved), IntakeJson.Web.AlertmanagerAccepted);
     }
 
     /// <summary>Grafana may send a signature this old (or this far ahead, for clock skew) and no older.</summary>
@@ -184,5 +184,5 @@ internal static class AlertmanagerIntake
         }
     }
 
-    private static IResult Error(int status, string reason) => Results.Json(new IntakeError(reason), IntakeJson.Web.IntakeError, statusCode: status);
+    private static IResult Error(int status, string reason) => IntakeJson.Answer(new IntakeError(reason), IntakeJson.Web.IntakeError, status);
 }

@@ -73,7 +73,7 @@ public static class HttpIntake
             default:
                 return Error(400, $"unknown action '{Shorten(input.Action!)}' (use trigger or resolve)");
         }
-        if (result.Ok) return Results.Json(new AlertAccepted(result.Id), IntakeJson.Web.AlertAccepted, statusCode: 202);
+        if (result.Ok) return IntakeJson.Answer(new AlertAccepted(result.Id), IntakeJson.Web.AlertAccepted, 202);
         if (result.RateLimited)
         {
             http.Response.Headers.RetryAfter = ((int)Math.Ceiling(result.RetryAfter!.Value.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -134,5 +134,5 @@ public static class HttpIntake
         form.TryGetValue(key, out var v) && v.Count > 0 ? v[0] : null;
 
     /// <summary>One line, plain text and JSON alike: curl users read the reason straight off the terminal.</summary>
-    private static IResult Error(int status, string reason) => Results.Json(new IntakeError(reason), IntakeJson.Web.IntakeError, statusCode: status);
+    private static IResult Error(int status, string reason) => IntakeJson.Answer(new IntakeError(reason), IntakeJson.Web.IntakeError, status);
 }

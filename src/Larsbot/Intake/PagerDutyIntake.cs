@@ -87,12 +87,12 @@ internal static class PagerDutyIntake
             return Invalid(429, "throttle event", result.Error!);
         }
         if (!result.Ok) return Invalid(result.Status, result.Status switch { 503 => "error", 403 => "Forbidden", _ => "invalid event" }, result.Error!);
-        return Results.Json(new PagerDutyAccepted("success", "Event processed", dedupKey), IntakeJson.Web.PagerDutyAccepted, statusCode: 202);
+        return IntakeJson.Answer(new PagerDutyAccepted("success", "Event processed", dedupKey), IntakeJson.Web.PagerDutyAccepted, 202);
     }
 
     private static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     private static IResult Invalid(int status, string short_, string message, params string[] errors) =>
-        Results.Json(new PagerDutyRefused(short_, message, errors.Length > 0 ? errors : [message]), IntakeJson.Web.PagerDutyRefused, statusCode: status);
+        IntakeJson.Answer(new PagerDutyRefused(short_, message, errors.Length > 0 ? errors : [message]), IntakeJson.Web.PagerDutyRefused, status);
 }

@@ -122,4 +122,25 @@ public sealed class JsonShapesEndToEndTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode.OK, "application/json; charset=utf-8", """{"acked":true,"person":"robn"}"""),
             await SendAsync(HttpMethod.Post, "/ack", authorization: "Bearer " + AckToken));
     }
+
+    [Fact]
+    public async Task Intake_answers_are_sent_whole_with_their_length()
+    {
+        // One buffer with a Content-Length, not a chunked stream: the sender reads a known number of bytes.
+        foreach (var (path, body, type) in new[]
+                 {
+                     ("/alerts", "host=db1&level=info&message=x", "application/x-www-form-urlencoded"),
+                     ("/alerts", """{"host":"db1","level":"loüd","message":"x"}""", "application/json"),
+                     ("/api/alertmanager", """{"alerts":[{"status":"firing","labels":{"alertname":"A","instance":"db3","severity":"info"}}]}""", "application/json"),
+                     ("/v2/enqueue", """{"routing_key":"x","event_action":"trigger","dedup_key":"db2/x","payload":{"summary":"x","source":"db2","severity":"info"}}""", "application/json"),
+                 })
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, type) };
+            using var r = await _bot.Http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead);
+            var bytes = await r.Content.ReadAsByteArrayAsync();
+            Assert.True(bytes.Length > 0, path);
+            Assert.Equal(bytes.Length, r.Content.Headers.ContentLength);
+            Assert.NotEqual(true, r.Headers.TransferEncodingChunked);
+        }
+    }
 }
