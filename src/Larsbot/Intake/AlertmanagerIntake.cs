@@ -153,11 +153,44 @@ internal static class AlertmanagerIntake
             var text = annotations.GetValueOrDefault("summary") ?? annotations.GetValueOrDefault("description") ?? alertname ?? "alert";
             if (alertname is not null && !text.Contains(alertname, StringComparison.Ordinal)) text = $"{alertname}: {text}";
             // Grafana and old senders may leave the fingerprint out: the sorted label set is what Alertmanager hashes.
-            var fingerprint = Str(a, "fingerprint") is { Length: > 0 } fp ? fp
-                : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)))))[..16];
+            var fingerprint = Str(a, "fingerprint") is { Length: > 0 } fp ? fp : Fingerprint(labels);
             result.Add(new Parsed(status, host, level, text, "am:" + fingerprint));
         }
         return result;
+    }
+
+    /// <summary>
+    /// The fingerprint of an alert sent without one: the first 16 hex digits of SHA-256 over its labels sorted by name
+    /// (ordinal), as "name=value" lines. Stored keys are "am:" and this, so it must never change: a resend after an
+    /// upgrade would page as new. Written into one buffer instead of joined strings (about 2% of a request's CPU).
+    /// </summary>
+    internal static string Fingerprint(Dictionary<string, string> labels)
+    {
+        var names = new string[labels.Count];
+        labels.Keys.CopyTo(names, 0);
+        Array.Sort(names, StringComparer.Ordinal);
+        var size = 0;
+        foreach (var name in names) size += Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(labels[name]) + 2;
+        byte[]? rented = null;
+        Span<byte> buffer = size <= 1024 ? stackalloc byte[1024] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(size));
+        try
+        {
+            var n = 0;
+            foreach (var name in names)
+            {
+                if (n > 0) buffer[n++] = (byte)'\n';
+                n += Encoding.UTF8.GetBytes(name, buffer[n..]);
+                buffer[n++] = (byte)'=';
+                n += Encoding.UTF8.GetBytes(labels[name], buffer[n..]);
+            }
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(buffer[..n], hash);
+            return Convert.ToHexStringLower(hash[..8]);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     private static Dictionary<string, string> Labels(JsonElement e, string name)
