@@ -15,7 +15,8 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
     public async Task UpdateAsync(Pass p)
     {
         var (c, tx, now, nowMs) = (p.C, p.Tx, p.Now, p.NowMs);
-        var announce = new List<(long Id, string Line)>();
+        // A line is written only when it is said: in a storm they are counted instead, and a pass takes hundreds.
+        var announce = new List<(AlertRow Alert, string Disposition, string? Line)>();
         if (p.Fresh.Count > 0)
         {
             var ackMode = PagingStore.AckModeActive(p);
@@ -38,13 +39,13 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
                         break;
                     case "irc":
                         disposition = "announced";
-                        announce.Add((a.Id, LineOf(a, disposition)));
+                        announce.Add((a, disposition, null));
                         break;
                     default:
                         if (ackMode)
                         {
                             disposition = "ack_mode";
-                            announce.Add((a.Id, LineOf(a, disposition)));
+                            announce.Add((a, disposition, null));
                             break;
                         }
                         if (open is null)
@@ -57,15 +58,15 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
                             countdownId = await PagingStore.NewCountdownAsync(c, tx, started, p.ChatDown ? now : started + options.Countdown, duty?.Id);
                             disposition = "countdown";
                             open = new CountdownRow { Id = countdownId.Value, State = CountdownState.Counting, StartedAt = startedMs };
-                            announce.Add((a.Id, LineOf(a, disposition) + (p.ChatDown ? " (IRC was unreachable: paged at once)" : "")));
+                            announce.Add((a, disposition, p.ChatDown ? LineOf(a, disposition) + " (IRC was unreachable: paged at once)" : null));
                         }
                         else
                         {
                             countdownId = open.Id;
                             disposition = "joined";
-                            announce.Add((a.Id, open.State switch
+                            announce.Add((a, disposition, open.State switch
                             {
-                                CountdownState.Counting => LineOf(a, disposition),
+                                CountdownState.Counting => null,
                                 CountdownState.Paged => $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody paged in {Duration(UnixMs.To(open.EscalateAt!.Value) - now)} unless acked)",
                                 _ => $"URGENT {a.Host} - {a.Message} (joins open page #{open.Id}: everybody was paged, nobody has acked yet)",
                             }));
@@ -80,8 +81,8 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
             if (joined > 0) PagingStore.CountJoined(p, open!.Id, joinedFrom, joinedTo, joined);
             p.Fresh = [];
         }
-        if (!await storm.CountAsync(p, announce))
-            foreach (var (_, line) in announce) await p.SayAsync(line);
+        if (announce.Count > 0 && !await storm.CountAsync(p, announce.Count, announce.Min(x => x.Alert.Id), announce.Max(x => x.Alert.Id)))
+            foreach (var (a, disposition, line) in announce) await p.SayAsync(line ?? LineOf(a, disposition));
     }
 
     /// <summary>The line an alert gets when it is said by itself.</summary>

@@ -60,30 +60,32 @@ internal sealed class StormModule(PagingOptions options) : IEngineModule
     private const string Announced = "disposition IN ('announced', 'countdown', 'joined', 'ack_mode')";
     private const string GroupOf = "CASE disposition WHEN 'announced' THEN 'irc' WHEN 'ack_mode' THEN 'URGENT (ack mode, not paging)' ELSE 'URGENT' END";
 
-    /// <summary>Counts this pass's announcements into the storm, starting one if they are too many. False: say them one by one.</summary>
-    public async Task<bool> CountAsync(Pass p, IReadOnlyList<(long Id, string Line)> announce)
+    /// <summary>
+    /// Counts this pass's <paramref name="count"/> announcements (alerts <paramref name="first"/> to <paramref name="last"/>)
+    /// into the storm, starting one if they are too many. False: say them one by one.
+    /// </summary>
+    public async Task<bool> CountAsync(Pass p, int count, long first, long last)
     {
-        if (announce.Count == 0) return false;
+        if (count == 0) return false;
         var s = await p.C.QuerySingleOrDefaultAsync<StormRow>(OpenSql, transaction: p.Tx);
         if (s is not null && s.Pending == 0 && p.NowMs >= s.QuietAt)
         {
             await EndAsync(p, s);
             s = null;
         }
-        if (s is null && announce.Count <= options.StormThreshold) return false;
+        if (s is null && count <= options.StormThreshold) return false;
         var quietAt = p.NowMs + (long)options.StormQuietAfter.TotalMilliseconds;
-        var last = announce.Max(a => a.Id);
         if (s is null)
             await p.C.ExecuteAsync("""
                 INSERT INTO storms(started_at, flush_at, quiet_at, said_through, last_alert_id, pending) VALUES (@now, @flush, @quiet, @through, @last, @n)
                 """, new { now = p.NowMs, flush = p.NowMs + (long)options.StormFlushEvery.TotalMilliseconds, quiet = quietAt,
-                through = announce.Min(a => a.Id) - 1, last, n = announce.Count }, p.Tx);
+                through = first - 1, last, n = count }, p.Tx);
         else
             await p.C.ExecuteAsync("""
                 UPDATE storms SET flush_at = CASE WHEN pending = 0 THEN @flush ELSE flush_at END, quiet_at = @quiet,
                                   last_alert_id = CASE WHEN last_alert_id > @last THEN last_alert_id ELSE @last END, pending = pending + @n
                 WHERE id = @id
-                """, new { id = s.Id, flush = p.NowMs + (long)options.StormFlushEvery.TotalMilliseconds, quiet = quietAt, last, n = announce.Count }, p.Tx);
+                """, new { id = s.Id, flush = p.NowMs + (long)options.StormFlushEvery.TotalMilliseconds, quiet = quietAt, last, n = count }, p.Tx);
         return true;
     }
 
