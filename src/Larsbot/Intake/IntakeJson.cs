@@ -38,8 +38,8 @@ internal sealed partial class IntakeJson : JsonSerializerContext
 
     /// <summary>
     /// An answer of the intake doors: the same bytes and Content-Type as Results.Json, serialized in one go and sent
-    /// with its Content-Length. Results.Json streams through the asynchronous serializer, which was about 1% of a
-    /// request's CPU for a 45-byte answer (docs/performance-notes.md, the fifteenth session).
+    /// with its Content-Length. Results.Json streamed a 45-byte answer through the asynchronous serializer, chunked:
+    /// about 1% of the bot's CPU samples at c=16 (docs/performance-notes.md, the fifteenth session).
     /// </summary>
     public static IResult Answer<T>(T value, JsonTypeInfo<T> info, int status = StatusCodes.Status200OK) =>
         new Utf8Answer(JsonSerializer.SerializeToUtf8Bytes(value, info), status);
