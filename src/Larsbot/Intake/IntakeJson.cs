@@ -38,20 +38,10 @@ internal sealed partial class IntakeJson : JsonSerializerContext
 
     /// <summary>
     /// An answer of the intake doors: the same bytes and Content-Type as Results.Json, serialized in one go and sent
-    /// with its Content-Length. Results.Json streamed a 45-byte answer through the asynchronous serializer, chunked:
-    /// about 1% of the bot's CPU samples at c=16 (docs/performance-notes.md, the fifteenth session).
+    /// with its Content-Length (ASP.NET's own UTF-8 result). Results.Json streamed a 45-byte answer through the
+    /// asynchronous serializer, chunked: about 1% of the bot's CPU samples at c=16 (docs/performance-notes.md, the
+    /// fifteenth session).
     /// </summary>
     public static IResult Answer<T>(T value, JsonTypeInfo<T> info, int status = StatusCodes.Status200OK) =>
-        new Utf8Answer(JsonSerializer.SerializeToUtf8Bytes(value, info), status);
-
-    private sealed class Utf8Answer(byte[] body, int status) : IResult
-    {
-        public Task ExecuteAsync(HttpContext http)
-        {
-            http.Response.StatusCode = status;
-            http.Response.ContentType = "application/json; charset=utf-8";
-            http.Response.ContentLength = body.Length;
-            return http.Response.BodyWriter.WriteAsync(body).AsTask();
-        }
-    }
+        Results.Text(JsonSerializer.SerializeToUtf8Bytes(value, info), "application/json; charset=utf-8", status);
 }
