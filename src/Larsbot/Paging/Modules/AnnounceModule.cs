@@ -23,8 +23,7 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
             // Looked up once per pass, not per alert: in a storm a pass handles hundreds of alerts while holding the
             // write gate that intake commits wait for.
             var open = PagingStore.NewestOpenCountdown(p, options);
-            var mark = p.Db.Statement(tx, "UPDATE alerts SET handled_at = $now, disposition = $disposition, countdown_id = $countdownId WHERE id = $id",
-                "$now", "$disposition", "$countdownId", "$id");
+            var handled = new List<PagingStore.Handled>(p.Fresh.Count);
             // The alerts this pass puts into a countdown (one at most: the open one, or the one the first urgent starts).
             long joinedFrom = 0, joinedTo = 0;
             var joined = 0;
@@ -73,11 +72,12 @@ internal sealed class AnnounceModule(TeamRoster roster, PagingOptions options, S
                         }
                         break;
                 }
-                mark.Run(nowMs, disposition, countdownId, a.Id);
+                handled.Add(new(a.Id, disposition, countdownId));
                 if (countdownId is null) continue;
                 if (joined++ == 0) joinedFrom = a.Id;
                 joinedTo = a.Id;
             }
+            PagingStore.MarkHandled(p, handled); // before the count: it reads the joined alerts' countdown
             if (joined > 0) PagingStore.CountJoined(p, open!.Id, joinedFrom, joinedTo, joined);
             p.Fresh = [];
         }
