@@ -31,8 +31,10 @@ internal sealed class CountdownModule(TeamRoster roster, PagingOptions options) 
         var (c, tx, now, nowMs) = (p.C, p.Tx, p.Now, p.NowMs);
         foreach (var cd in p.Db.Statement(tx, PagingStore.OpenCountdownsSql).Rows(static r => r.GetRowParser<CountdownRow>()))
         {
-            // Only when a line or a page needs it: in a storm this pass runs for every arriving batch.
-            Task<string> Summary() => PagingStore.SummaryOfAsync(c, tx, cd.Id).ContinueWith(t => t.Result.Summary, TaskScheduler.Default);
+            // Only when a line or a page needs it: in a storm this pass runs for every arriving batch. Awaited in place:
+            // a continuation queued to the thread pool would hand the pass, and the writer it holds, to another thread,
+            // behind every request already queued there.
+            async Task<string> Summary() => (await PagingStore.SummaryOfAsync(c, tx, cd.Id)).Summary;
             if (cd.State == CountdownState.Counting && (nowMs >= cd.PageAt || p.ChatDown))
                 await FirstPageAsync(p, cd, await Summary());
             else if (cd.State == CountdownState.Counting)
