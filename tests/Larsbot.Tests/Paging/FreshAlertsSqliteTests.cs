@@ -34,7 +34,7 @@ public sealed class FreshAlertsSqliteTests
 
         await h.Db.WriteAsync(async (c, tx) =>
         {
-            var read = PreparedStatementsRows(h, tx);
+            var read = ReadFresh(h, tx);
             var whole = (await c.QueryAsync<AlertRow>("SELECT * FROM alerts WHERE handled_at IS NULL ORDER BY id", transaction: tx)).ToList();
             Assert.Equal(whole.Select(a => a.Id), read.Select(a => a.Id));
             Assert.Equal(fresh.Length - 1, read.Count); // the unkeyed info alert is recorded at intake, handled already
@@ -54,7 +54,7 @@ public sealed class FreshAlertsSqliteTests
         });
     }
 
-    private static List<AlertRow> PreparedStatementsRows(EngineHarness h, System.Data.IDbTransaction tx) =>
+    private static List<AlertRow> ReadFresh(EngineHarness h, System.Data.IDbTransaction tx) =>
         Larsbot.Storage.PreparedStatements.Rows(h.Db.Statement(tx, RepeatsModule.FreshAlertsSqliteSql, "$window", "$after", "$through"),
             static r => r.GetRowParser<AlertRow>(), 600_000L, 0L, 1_000_000L);
 

@@ -1,7 +1,6 @@
 using Dapper;
 using Larsbot.Paging;
 using Larsbot.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Larsbot.Tests.Paging;
 
@@ -72,25 +71,5 @@ public sealed class MarkHandledTests
         var now = Now.ToUnixTimeMilliseconds();
         foreach (var m in marks) Assert.Equal(new Row(m.Id, now, m.Disposition, m.CountdownId), rows[(int)m.Id - 1]);
         Assert.Equal(new Row(13, null, null, null), rows[12]);
-    }
-
-    [Fact]
-    [Trait("Provider", "sqlite")] // SQLite's query plan
-    public void The_range_statements_search_the_primary_key()
-    {
-        using var tmp = TempDatabase.Sqlite();
-        using var db = tmp.Open();
-        using var c = (SqliteConnection)db.Open();
-        foreach (var sql in new[] { PagingStore.UnhandledInSql, PagingStore.MarkRangeSql })
-        {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "EXPLAIN QUERY PLAN " + sql;
-            foreach (var name in new[] { "$now", "$disposition", "$countdownId", "$from", "$to" })
-                if (sql.Contains(name)) cmd.Parameters.AddWithValue(name, 1L);
-            var plan = new List<string>();
-            using (var r = cmd.ExecuteReader())
-                while (r.Read()) plan.Add(r.GetString(3));
-            Assert.Contains(plan, d => d.Contains("USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"));
-        }
     }
 }

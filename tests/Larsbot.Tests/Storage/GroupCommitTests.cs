@@ -148,6 +148,9 @@ public sealed class GroupCommitTests : IDisposable
         // A scrape of /metrics: new rows only, and the open keyed alerts from their own index.
         { Larsbot.Metrics.LarsbotMetrics.NewAlertCountsSql, [] },
         { Larsbot.Metrics.LarsbotMetrics.OpenKeyedAlertsSql, ["alerts_open_keyed"] },
+        // The announce's run of alerts marked handled: counted, then updated, over the run's id range.
+        { PagingStore.UnhandledInSql, [] },
+        { PagingStore.MarkRangeSql, [] },
     };
 
     [Theory]
@@ -158,7 +161,7 @@ public sealed class GroupCommitTests : IDisposable
         using var cmd = c.CreateCommand();
         cmd.CommandText = "EXPLAIN QUERY PLAN " + sql;
         foreach (var (name, value) in new (string, object)[] { ("key", "k"), ("host", "h"), ("message", "m"), ("id", 1L), ("since", 0L), ("window", 600_000L), ("last", 0L),
-                     ("after", 0L), ("through", 4096L) })
+                     ("after", 0L), ("through", 4096L), ("from", 1L), ("to", 4096L), ("now", 0L), ("disposition", "announced"), ("countdownId", 1L) })
             if (sql.Contains("@" + name) || sql.Contains("$" + name)) cmd.Parameters.AddWithValue(name, value);
         var details = new List<string>();
         using (var r = cmd.ExecuteReader())
@@ -167,6 +170,8 @@ public sealed class GroupCommitTests : IDisposable
         foreach (var index in indexes) Assert.Contains($"USING INDEX {index}", plan);
         if (sql.Contains("$after") || sql.Contains("@after"))
             Assert.Contains("USING INTEGER PRIMARY KEY (rowid>?", plan); // from the mark on, not from the first alert ever
+        if (sql.Contains("$from"))
+            Assert.Contains("USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)", plan); // the run's own ids only
         // No pass over the whole table: a SCAN only over an index is fine, and so is one over a subquery's own rows (a
         // co-routine: the engine's slice of at most MaxAlertsPerPass alerts).
         var derived = details.Where(d => d.StartsWith("CO-ROUTINE ", StringComparison.Ordinal) || d.StartsWith("MATERIALIZE ", StringComparison.Ordinal))
