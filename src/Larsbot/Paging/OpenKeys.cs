@@ -30,8 +30,17 @@ public sealed class OpenKeys
     internal const string LoadSql =
         "SELECT id, dedup_key, level FROM alerts WHERE dedup_key IS NOT NULL AND handled_at IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL ORDER BY id";
 
+    /// <summary>
+    /// The keys are spread over this many dictionaries by a randomised hash of the key (an outsider cannot aim at one).
+    /// A dictionary grows by copying all it holds into one twice its size, in the pass that adds the entry past its
+    /// capacity, while that pass holds the writer: one dictionary of 700,000 open keys took about 100 ms to grow, and
+    /// every intake commit waited for it (docs/performance-notes.md, the seventeenth session). Spread out, each part is
+    /// a 256th of that, and the parts fill at slightly different moments, so their growing spreads over many passes.
+    /// </summary>
+    internal const int Parts = 256;
+
     private readonly Lock _lock = new();
-    private Dictionary<string, Ids>? _byKey;
+    private Dictionary<string, Ids>[]? _byKey;
     private Dictionary<string, List<(long Id, int Loudness)>> _extras = new(StringComparer.Ordinal);
     private (IDbConnection?, long?) _loadedAt; // the writer connection and its data_version when loaded
 
@@ -65,10 +74,16 @@ public sealed class OpenKeys
     /// <summary>Times it was read from the file (for tests: once, unless a pass failed or another connection wrote).</summary>
     internal int Loads { get; private set; }
 
+    /// <summary>How many keys each part holds (for tests).</summary>
+    internal int[] PartSizes
+    {
+        get { lock (_lock) return _byKey?.Select(d => d.Count).ToArray() ?? []; }
+    }
+
     /// <summary>How many keys it holds (for tests).</summary>
     public int Count
     {
-        get { lock (_lock) return _byKey?.Count ?? 0; }
+        get { lock (_lock) return _byKey?.Sum(d => d.Count) ?? 0; }
     }
 
     /// <summary>
@@ -83,7 +98,8 @@ public sealed class OpenKeys
         var version = (tx.Connection, db.Statement(tx, "PRAGMA data_version").Long());
         lock (_lock)
             if (_byKey is not null && version == _loadedAt) return;
-        var byKey = new Dictionary<string, Ids>(StringComparer.Ordinal);
+        var byKey = new Dictionary<string, Ids>[Parts];
+        for (var i = 0; i < Parts; i++) byKey[i] = new Dictionary<string, Ids>(StringComparer.Ordinal);
         var extras = new Dictionary<string, List<(long Id, int Loudness)>>(StringComparer.Ordinal);
         using (var r = db.Statement(tx, LoadSql).ExecuteReader()) // the writer's cached statement: only the reader is ours
             while (r.Read())
@@ -112,8 +128,9 @@ public sealed class OpenKeys
     /// an older original from before the loudness rule; while running, not expected: one as loud would have made the
     /// new alert its repeat).
     /// </summary>
-    private static void Put(Dictionary<string, Ids> byKey, Dictionary<string, List<(long Id, int Loudness)>> extras, string key, long id, int loudness)
+    private static void Put(Dictionary<string, Ids>[] parts, Dictionary<string, List<(long Id, int Loudness)>> extras, string key, long id, int loudness)
     {
+        var byKey = PartOf(parts, key);
         byKey.TryGetValue(key, out var ids);
         if (ids[loudness] is var before and not 0) (extras.TryGetValue(key, out var more) ? more : extras[key] = []).Add((before, loudness));
         ids[loudness] = id;
@@ -126,12 +143,13 @@ public sealed class OpenKeys
         lock (_lock)
         {
             if (_byKey is null) return;
-            if (_byKey.TryGetValue(key, out var ids))
+            var byKey = PartOf(_byKey, key);
+            if (byKey.TryGetValue(key, out var ids))
             {
                 for (var l = 0; l <= 2; l++)
                     if (ids[l] == id) ids[l] = 0;
-                if (ids.IsEmpty) _byKey.Remove(key);
-                else _byKey[key] = ids;
+                if (ids.IsEmpty) byKey.Remove(key);
+                else byKey[key] = ids;
             }
             if (_extras.TryGetValue(key, out var more) && more.RemoveAll(e => e.Id == id) > 0 && more.Count == 0) _extras.Remove(key);
         }
@@ -147,7 +165,7 @@ public sealed class OpenKeys
         {
             if (_byKey is null) return null;
             var found = new List<long>(3);
-            if (_byKey.TryGetValue(key, out var ids))
+            if (PartOf(_byKey, key).TryGetValue(key, out var ids))
                 for (var l = Math.Max(atLeast, 0); l <= 2; l++)
                     if (ids[l] != 0) found.Add(ids[l]);
             if (_extras.TryGetValue(key, out var more))
@@ -156,4 +174,7 @@ public sealed class OpenKeys
             return [.. found];
         }
     }
+
+    private static Dictionary<string, Ids> PartOf(Dictionary<string, Ids>[] parts, string key) =>
+        parts[(uint)string.GetHashCode(key.AsSpan()) % Parts];
 }

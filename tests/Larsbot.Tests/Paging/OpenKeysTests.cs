@@ -118,6 +118,32 @@ public sealed class OpenKeysTests : IDisposable
     }
 
     [Fact]
+    public async Task Thousands_of_keys_spread_over_the_parts_each_repeat_finds_its_original_and_each_resolve_takes_it_out()
+    {
+        const int keys = 3000;
+        using var h = new EngineHarness(_db);
+        var originals = new long[keys];
+        for (var i = 0; i < keys; i++) originals[i] = await SendAsync(h, $"web{i % 40}", "irc", "slow", $"fp-{i:x8}");
+        while (h.Engine.Mark.Id < originals[^1]) await h.Engine.RunDueAsync();
+        var open = h.Engine.OpenKeys!;
+        Assert.Equal(keys, open.Count);
+        var parts = open.PartSizes;
+        Assert.Equal(OpenKeys.Parts, parts.Length);
+        Assert.Equal(keys, parts.Sum());
+        Assert.True(parts.Max() < keys / 10, $"one part holds {parts.Max()} of {keys} keys");
+
+        var repeats = new Dictionary<int, long>();
+        for (var i = 0; i < keys; i += 7) repeats[i] = await SendAsync(h, $"web{i % 40}", "irc", "slow", $"fp-{i:x8}");
+        while (h.Engine.Mark.Id < repeats.Values.Max()) await h.Engine.RunDueAsync();
+        foreach (var (i, repeat) in repeats) Assert.Equal(("repeat", (long?)originals[i], (long?)null), await RowAsync(repeat));
+
+        for (var i = 0; i < keys; i++) await ResolveAsync(h, $"fp-{i:x8}");
+        for (var pass = 0; pass < 100 && open.Count > 0; pass++) await h.Engine.RunDueAsync();
+        Assert.Equal(0, await _db.ScalarAsync<long>("SELECT COUNT(*) FROM alerts WHERE dedup_key IS NOT NULL AND resolved_at IS NULL AND duplicate_of IS NULL"));
+        Assert.Equal(0, open.Count);
+    }
+
+    [Fact]
     public async Task Handling_a_new_keyed_alert_writes_no_index_keyed_by_its_key()
     {
         // Keys are fingerprints: an index on them put every new alert on a random page, a page in the WAL each.
