@@ -195,9 +195,8 @@ public sealed class Database : IDisposable
             }
             catch (Exception e) when (IsDatabaseFault(e))
             {
-                // A disk fault can leave the connection unusable: start the next write on a fresh one.
                 Interlocked.Increment(ref _writeFailures);
-                DropWriter();
+                AfterFailedWrite(e);
                 throw;
             }
         }
@@ -236,7 +235,7 @@ public sealed class Database : IDisposable
             catch (Exception e) when (IsDatabaseFault(e))
             {
                 Interlocked.Increment(ref _writeFailures);
-                DropWriter();
+                AfterFailedWrite(e);
                 throw;
             }
         }
@@ -327,6 +326,28 @@ public sealed class Database : IDisposable
         _postgres?.Dispose();
         InstanceLock?.Dispose();
     }
+
+    /// <summary>
+    /// After a write that threw (its transaction already rolled back): a disk or connection fault can leave the writer
+    /// unusable, so the next write starts on a fresh connection. But a fresh writer makes the engine reload every open
+    /// key from the file (<see cref="Larsbot.Paging.OpenKeys"/>) while it holds the writer: 1.5 s in a storm of a million
+    /// alerts, with intake standing still. So an InvalidOperationException that says nothing about the connection (a
+    /// query that found two rows where the work expected one) keeps it, when it is demonstrably fine: open, and out of
+    /// any transaction. The prepared statements go either way: one the failed work left mid-read is not reused.
+    /// </summary>
+    private void AfterFailedWrite(Exception e)
+    {
+        _statements.Clear();
+        if (e is InvalidOperationException and not ObjectDisposedException && WriterIsClean()) return;
+        DropWriter();
+    }
+
+    private bool WriterIsClean() => _writer switch
+    {
+        SqliteConnection s => s.State == ConnectionState.Open && SQLitePCL.raw.sqlite3_get_autocommit(s.Handle) != 0,
+        NpgsqlConnection n => n.FullState == ConnectionState.Open,
+        _ => false,
+    };
 
     private void DropWriter()
     {
