@@ -330,7 +330,7 @@ public sealed class Database : IDisposable
     /// <summary>
     /// After a write that threw (its transaction already rolled back): a disk or connection fault can leave the writer
     /// unusable, so the next write starts on a fresh connection. But a fresh writer makes the engine reload every open
-    /// key from the file (<see cref="Larsbot.Paging.OpenKeys"/>) while it holds the writer: 1.5 s in a storm of a million
+    /// key from the file (Paging/OpenKeys.cs) while it holds the writer: 1.5 s in a storm of a million
     /// alerts, with intake standing still. So an InvalidOperationException that says nothing about the connection (a
     /// query that found two rows where the work expected one) keeps it, when it is demonstrably fine: open, and out of
     /// any transaction. The prepared statements go either way: one the failed work left mid-read is not reused.
