@@ -209,8 +209,9 @@ public sealed class OpenKeysTests : IDisposable
     public async Task A_write_elsewhere_that_fails_for_its_own_reason_does_not_make_the_engine_read_every_open_key_again()
     {
         // Every open key is read from the file again on a fresh writer connection, while the pass holds the writer and
-        // intake waits: 1.5 s in a storm of a million alerts. A delivery report that matched two pages did that every
-        // 30 s (an InvalidOperationException, taken for a disk fault).
+        // intake waits: 1.5 s in a storm of a million alerts. The delivery poll did that every 30 s against a provider
+        // stub that gave every SMS one sid (its report matched two pages: an InvalidOperationException, taken for a
+        // disk fault).
         using var h = new EngineHarness(_db);
         await SendAsync(h, "db1", "urgent", "disk full", "fp-disk");
         await h.Engine.RunDueAsync();
