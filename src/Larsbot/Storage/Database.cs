@@ -337,9 +337,8 @@ public sealed class Database : IDisposable
     /// </summary>
     private void AfterFailedWrite(Exception e)
     {
-        _statements.Clear();
-        if (e is InvalidOperationException and not ObjectDisposedException && WriterIsClean()) return;
-        DropWriter();
+        if (e is InvalidOperationException and not ObjectDisposedException && WriterIsClean()) _statements.Clear();
+        else DropWriter(); // its statements with it
     }
 
     private bool WriterIsClean() => _writer switch
