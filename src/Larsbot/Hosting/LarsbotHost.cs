@@ -16,6 +16,8 @@ using Larsbot.Roster;
 using Larsbot.StatusPage;
 using Larsbot.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -65,6 +67,10 @@ public static class LarsbotHost
         if (intake.Validate().ToList() is { Count: > 0 } intakeProblems)
             throw new StartupException(string.Join("; ", intakeProblems));
         builder.WebHost.UseUrls(intake.HttpUrl);
+        if (intake.ConnectionThreads > 0)
+            builder.Services.AddSingleton<ConnectionThreadsTransport>(sp => new(intake.ConnectionThreads,
+                    sp.GetRequiredService<IOptions<SocketTransportOptions>>(), sp.GetRequiredService<ILoggerFactory>()))
+                .AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<ConnectionThreadsTransport>());
 
         var app = builder.Build();
         app.UseAllowedHosts(); // Intake:AllowedHosts, before any endpoint (DNS rebinding)

@@ -5,6 +5,12 @@ public sealed class IntakeOptions
 {
     /// <summary>Where HTTP intake, /health and later /metrics listen. Loopback by default: nothing is exposed until you say so.</summary>
     public string HttpUrl { get; set; } = "http://127.0.0.1:8080";
+    /// <summary>
+    /// HTTP connections served by a thread of their own (at most this many at a time; the rest by Kestrel's own
+    /// transport): a lone sender's alert is read, stored and answered on one thread, without waking a second. 0 turns
+    /// it off. See Hosting/ConnectionThreads.cs.
+    /// </summary>
+    public int ConnectionThreads { get; set; } = 2;
     /// <summary>Line-based TCP intake ("LEVEL host message"); 0 picks a free port (tests), -1 turns it off.</summary>
     public int TcpPort { get; set; } = 7777;
     public string TcpAddress { get; set; } = "127.0.0.1";
@@ -72,6 +78,8 @@ public sealed class IntakeOptions
             yield return "Intake:TcpMaxConnections and Intake:TcpMaxConnectionsPerAddress must be at least 1";
         if (TcpFirstLineTimeout <= TimeSpan.Zero || TcpIdleTimeout <= TimeSpan.Zero)
             yield return "Intake:TcpFirstLineTimeout and Intake:TcpIdleTimeout must be positive";
+        if (ConnectionThreads is < 0 or > 64)
+            yield return "Intake:ConnectionThreads must be between 0 (off) and 64";
         if (FloodReportAfter <= TimeSpan.Zero)
             yield return "Intake:FloodReportAfter must be positive";
     }
