@@ -45,8 +45,16 @@ public sealed class ConnectionThreadsTransport(int threads, IOptions<SocketTrans
         {
             throw new AddressInUseException(e.Message, e); // what Kestrel's listener throws, so its message is the same
         }
-        socket.Listen(options.Value.Backlog);
         var o = options.Value;
+        try
+        {
+            socket.Listen(o.Backlog);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
         var kestrel = new SocketConnectionFactoryOptions
         {
             IOQueueCount = o.IOQueueCount,
@@ -85,17 +93,30 @@ public sealed class ConnectionThreadsTransport(int threads, IOptions<SocketTrans
                 {
                     continue; // the peer reset before we accepted it (Kestrel's listener does the same)
                 }
-                socket.NoDelay = true;
-                Interlocked.Increment(ref pool.Open);
-                if (pool.Crowded || !pool.TryReserve())
+                // An exception out of AcceptAsync would end Kestrel's accept loop for good: a socket reset before it is
+                // set up is dropped here, as Kestrel's own listener drops it, and the next one accepted.
+                var reserved = false;
+                try
                 {
+                    socket.NoDelay = true;
+                    if (!pool.Crowded && pool.TryReserve())
+                    {
+                        reserved = true;
+                        var connection = new ThreadConnection(socket, pool);
+                        Interlocked.Increment(ref pool.Open);
+                        pool.Run(connection);
+                        return connection;
+                    }
                     var kestrel = fallback.Create(socket);
+                    Interlocked.Increment(ref pool.Open);
                     kestrel.ConnectionClosed.Register(static p => Interlocked.Decrement(ref ((Threads)p!).Open), pool);
                     return kestrel;
                 }
-                var connection = new ThreadConnection(socket, pool);
-                pool.Run(connection);
-                return connection;
+                catch (SocketException)
+                {
+                    if (reserved) pool.Release();
+                    socket.Dispose();
+                }
             }
         }
 
