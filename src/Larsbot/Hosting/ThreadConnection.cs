@@ -73,8 +73,7 @@ internal sealed class ThreadConnection : ConnectionContext, IConnectionLifetimeF
         }
         catch (Exception e)
         {
-            // Whatever it was ends this connection only (these loops run on no request's behalf, so nothing else catches).
-            if (!_aborted) error = e is SocketException or ObjectDisposedException ? new ConnectionResetException(e.Message, e) : e;
+            error = Failure(e);
         }
         _input.Writer.Complete(error);
         return false;
@@ -98,12 +97,18 @@ internal sealed class ThreadConnection : ConnectionContext, IConnectionLifetimeF
         }
         catch (Exception e)
         {
-            // Whatever it was ends this connection only (these loops run on no request's behalf, so nothing else catches).
-            if (!_aborted) error = e is SocketException or ObjectDisposedException ? new ConnectionResetException(e.Message, e) : e;
+            error = Failure(e);
         }
         _input.Writer.Complete(error);
         ReceiveEnded();
     }
+
+    /// <summary>
+    /// What a read loop's exception tells Kestrel. Whatever it was ends this connection only: these loops run on no
+    /// request's behalf, so nothing else would catch it. After an abort it is the abort's own doing, and says nothing.
+    /// </summary>
+    private Exception? Failure(Exception e) =>
+        _aborted ? null : e is SocketException or ObjectDisposedException ? new ConnectionResetException(e.Message, e) : e;
 
     private void LeaveThread()
     {
